@@ -1,0 +1,137 @@
+"""Load every configured source through its reader and contract, applying the bad-row policy.
+
+``fail`` stops at the first refused row; ``quarantine`` keeps going while the refused share
+stays under the source's limit, and hands the refused rows back so the flow can write them
+to ``<workspace>/quarantine/<date>/``. Nothing here writes anything.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import polars as pl
+
+from features.contracts import (
+    CONTRACTS,
+    Context,
+    Validated,
+    events_contract,
+    validate,
+)
+from features.errors import SourceError
+from features.readers import locate, read_source
+from features.spec import PartnerSpec, ReadSpec
+
+CORE = ("consents", "contacts", "outcomes", "services")
+
+
+@dataclass
+class Inputs:
+    """Every validated source of one run. ``events`` is long: one frame for all partners."""
+
+    consents: pl.DataFrame
+    contacts: pl.DataFrame
+    outcomes: pl.DataFrame
+    services: pl.DataFrame
+    events: pl.DataFrame
+    reports: dict[str, Validated] = field(default_factory=dict)
+    paths: dict[str, Path] = field(default_factory=dict)
+    newest_event: dict[str, object] = field(default_factory=dict)
+
+
+def load_source(
+    data_dir: Path, name: str, spec: ReadSpec, ctx: Context, *, partner: bool = False
+) -> tuple[Validated, Path]:
+    """Read and validate one source; raise :class:`SourceError` when the policy says stop."""
+    path = locate(data_dir, f"events/{name}" if partner else name, spec)
+    raw = read_source(path, spec)
+    contract = events_contract(ctx, f"events/{name}") if partner else CONTRACTS[name](ctx)
+    result = validate(
+        raw, contract, source=str(path), decimal=spec.decimal, date_format=spec.date_format
+    )
+    enforce_policy(result, spec)
+    return result, path
+
+
+def enforce_policy(result: Validated, spec: ReadSpec) -> None:
+    """Raise for refused rows under ``fail``, or above ``max_bad_share`` under ``quarantine``."""
+    if result.bad.is_empty():
+        return
+    reasons = result.reasons()
+    summary = ", ".join(f"{n} × {r}" for r, n in list(reasons.items())[:4])
+    column = next(iter(reasons)).split(":")[0] if reasons else None
+    examples = result.bad.drop("reason").head(3).rows(named=True)
+    if spec.on_error == "fail":
+        raise SourceError(
+            result.source,
+            f"{result.bad.height} of {result.rows_read} rows break the contract ({summary}); "
+            "the policy for this source is `fail`, so the run stops.",
+            column=column,
+            examples=examples,
+            hint="Fix the extract, or set `on_error: quarantine` if partial data is acceptable.",
+        )
+    if result.bad_share > spec.max_bad_share:
+        raise SourceError(
+            result.source,
+            f"{result.bad.height} of {result.rows_read} rows ({result.bad_share:.1%}) break the "
+            f"contract ({summary}), above the quarantine limit of {spec.max_bad_share:.1%}.",
+            column=column,
+            examples=examples,
+            hint="Ask the partner for a corrected extract, or raise `max_bad_share`.",
+        )
+
+
+def load_inputs(
+    data_dir: Path,
+    sources: dict[str, ReadSpec],
+    partners: dict[str, PartnerSpec],
+    ctx_date,
+) -> Inputs:
+    """Load the four core sources and every partner source."""
+    reports: dict[str, Validated] = {}
+    paths: dict[str, Path] = {}
+    frames: dict[str, pl.DataFrame] = {}
+    base = Context(reference_date=ctx_date, partners=tuple(partners))
+    for name in CORE:
+        result, path = load_source(data_dir, name, sources[name], base)
+        reports[name], paths[name], frames[name] = result, path, result.good
+    events, newest = [], {}
+    for name, spec in partners.items():
+        ctx = Context(
+            reference_date=ctx_date, partners=tuple(partners), event_types=spec.event_types
+        )
+        result, path = load_source(data_dir, name, spec, ctx, partner=True)
+        key = f"events/{name}"
+        reports[key], paths[key] = result, path
+        frame = result.good.select(
+            "person_id",
+            pl.lit(name).alias("source"),
+            "event_type",
+            "event_date",
+            pl.col("value").fill_null(0.0),
+        )
+        newest[name] = frame["event_date"].max()
+        events.append(frame)
+    return Inputs(
+        consents=frames["consents"],
+        contacts=frames["contacts"],
+        outcomes=frames["outcomes"],
+        services=frames["services"],
+        events=pl.concat(events) if events else _empty_events(),
+        reports=reports,
+        paths=paths,
+        newest_event=newest,
+    )
+
+
+def _empty_events() -> pl.DataFrame:
+    return pl.DataFrame(
+        schema={
+            "person_id": pl.String,
+            "source": pl.String,
+            "event_type": pl.String,
+            "event_date": pl.Date,
+            "value": pl.Float64,
+        }
+    )

@@ -1,0 +1,52 @@
+"""Typed parameters of the learning layer, built once by the flows from the configuration."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import Field
+
+from features.spec import Spec
+
+
+class ScorecardSpec(Spec):
+    """The transparent model (see models.scorecard.ScorecardClassifier)."""
+
+    n_bins: int = Field(8, ge=2, le=50)
+    binning: Literal["quantile", "tree"] = "quantile"
+    C: float = Field(0.5, gt=0)
+    points_scale: float = Field(20.0, gt=0, description="Points per unit of log-odds.")
+    calibration: Literal["auto", "isotonic", "platt"] = "auto"
+    monotonic: dict[str, Literal[-1, 1]] = Field(default_factory=dict)
+    max_train_rows: int = Field(
+        2_000_000, ge=1000, description="Stratified subsample above this many training rows."
+    )
+
+
+class ChallengerSpec(Spec):
+    enabled: bool = True
+    max_iter: int = Field(300, ge=10)
+    learning_rate: float = Field(0.08, gt=0)
+    max_leaf_nodes: int = Field(31, ge=2)
+
+
+class PromotionSpec(Spec):
+    """When a newly trained model may replace the champion."""
+
+    precision_tolerance: float = Field(0.02, ge=0, le=1)
+    max_calibration_error: float = Field(0.05, ge=0, le=1)
+
+
+class FairnessSpec(Spec):
+    attributes: tuple[str, ...] = ("gender", "language", "area_group", "age_band")
+    ratio_low: float = 0.8
+    ratio_high: float = 1.25
+
+
+class ModelSpec(Spec):
+    registered_name: str = "ennakko-risk"
+    scorecard: ScorecardSpec = ScorecardSpec()
+    challenger: ChallengerSpec = ChallengerSpec()
+    promotion: PromotionSpec = PromotionSpec()
+    fairness: FairnessSpec = FairnessSpec()
+    seed: int = 20251
