@@ -10,6 +10,7 @@ ENNAKKO := .venv/bin/ennakko
 export MLFLOW_DISABLE_TELEMETRY := true
 export DO_NOT_TRACK := true
 export PREFECT_SERVER_ANALYTICS_ENABLED := false
+export OMP_WAIT_POLICY := PASSIVE
 
 .DEFAULT_GOAL := help
 

@@ -1,1 +1,5 @@
 """models."""
+
+from models.scorecard import ScorecardClassifier
+
+__all__ = ["ScorecardClassifier"]

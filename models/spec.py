@@ -15,7 +15,9 @@ class ScorecardSpec(Spec):
     n_bins: int = Field(8, ge=2, le=50)
     binning: Literal["quantile", "tree"] = "quantile"
     C: float = Field(0.5, gt=0)
-    points_scale: float = Field(20.0, gt=0, description="Points per unit of log-odds.")
+    pdo: float = Field(20.0, gt=0, description="Points that double the odds.")
+    min_bin_share: float = Field(0.02, ge=0, lt=0.5)
+    cv: int = Field(3, ge=2, description="Internal folds for out-of-fold calibration.")
     calibration: Literal["auto", "isotonic", "platt"] = "auto"
     monotonic: dict[str, Literal[-1, 1]] = Field(default_factory=dict)
     max_train_rows: int = Field(

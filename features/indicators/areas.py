@@ -65,7 +65,7 @@ _COUNTRY_NAMES = frozenset({"koko maa", "whole country", "hela landet", "sss", "
 
 _POSTAL = re.compile(r"^(\d{5})(?:\s+\S.*)?$")
 _ALUESARJAT = re.compile(r"^(\d{3})(?:\s+(\d{1,3}))?\s+(\S.*)$")
-_MUNICIPALITY_CODE = re.compile(r"^(?:KU)?(\d{3})$")
+_MUNICIPALITY_CODE = re.compile(r"^(?:KU(\d{3})(?:\s+\S.*)?|(\d{3}))$")
 _MAJOR = ("suurpiiri", "suuralue")
 _BASIC = ("peruspiiri",)
 _GROUPS = frozenset({"kantakaupunki", "esikaupungit"})
@@ -107,7 +107,7 @@ def parse_area(label: str) -> tuple[str, str] | None:
     text = " ".join(label.split())
     if not text:
         return None
-    if text.casefold() in _COUNTRY_NAMES:
+    if text.casefold() in _COUNTRY_NAMES or text.startswith(f"{COUNTRY_CODE} "):
         return COUNTRY_CODE, "country"
     if m := _POSTAL.match(text):
         return m.group(1), "postal_code"
@@ -117,7 +117,7 @@ def parse_area(label: str) -> tuple[str, str] | None:
             return municipality, "municipality"
         return f"{municipality} {number}", _district_level(name)
     if m := _MUNICIPALITY_CODE.match(text):
-        return m.group(1), "municipality"
+        return m.group(1) or m.group(2), "municipality"
     if (code := _CODES_BY_KEY.get(text.casefold())) is not None:
         return code, "municipality"
     return None

@@ -73,6 +73,8 @@ def _cube(ds: dict[str, Any], source: str) -> Cube:
     ids = _require(ds, "id", list, source, "dataset")
     sizes = _require(ds, "size", list, source, "dataset")
     dims_obj = _require(ds, "dimension", dict, source, "dataset")
+    if not all(isinstance(i, str) for i in ids):
+        raise SourceError(source, f"'id' must list dimension names as strings, found {ids}")
     if len(ids) != len(sizes) or not all(isinstance(s, int) and s >= 0 for s in sizes):
         raise SourceError(
             source,

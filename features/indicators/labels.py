@@ -118,8 +118,8 @@ def check_unique_slugs(slugs: Mapping[str, str], source: str, column: str | None
 
 
 _YEAR = re.compile(r"^(\d{4})$")
-_MONTH = re.compile(r"^(\d{4})(?:M|-)(\d{1,2})(?:-01)?$")
-_QUARTER = re.compile(r"^(\d{4})[QK]([1-4])$")
+_MONTH = re.compile(r"^(\d{4})(?:M|-)(\d{1,2})(?:-01)?$", re.IGNORECASE)
+_QUARTER = re.compile(r"^(\d{4})[QK]([1-4])$", re.IGNORECASE)
 
 
 def normalize_period(text: str) -> str | None:

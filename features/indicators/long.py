@@ -16,7 +16,7 @@ import polars as pl
 
 from features.errors import SourceError
 from features.indicators.schema import LONG_COLUMNS
-from features.indicators.source import decode, read_bytes
+from features.indicators.source import decode, ragged_line, read_bytes
 from features.indicators.table import IndicatorTable, finish, parse_values, raise_bad_values
 
 LABEL_COLUMN = "indicator_label"
@@ -89,5 +89,18 @@ def _read_csv(path: Path, source: str, encoding: str | None) -> tuple[pl.DataFra
     try:
         frame = pl.read_csv(io.StringIO(text), separator=separator, infer_schema=False)
     except pl.exceptions.PolarsError as err:
-        raise SourceError(source, f"cannot parse the CSV: {str(err).splitlines()[0]}") from None
+        raise _csv_error(source, text, separator, err) from None
     return frame.rename({c: c.strip() for c in frame.columns}), separator == ";"
+
+
+def _csv_error(source: str, text: str, separator: str, err: Exception) -> SourceError:
+    """Locate a CSV parse failure: the first line with the wrong number of fields."""
+    if (ragged := ragged_line(text, separator)) is not None:
+        line_no, line = ragged
+        return SourceError(
+            source,
+            f"line {line_no} has a different number of fields than the header",
+            examples=[line],
+            hint="Check the separator and the quoting on that line.",
+        )
+    return SourceError(source, f"cannot parse the CSV: {str(err).splitlines()[0]}")

@@ -20,7 +20,7 @@ import polars as pl
 from features.errors import SourceError
 from features.indicators.areas import parse_area
 from features.indicators.labels import check_unique_slugs, normalize_period, slugify
-from features.indicators.schema import KEY_COLUMNS, LONG_COLUMNS, sort_long, validate_long
+from features.indicators.schema import LONG_COLUMNS, sort_long, validate_long
 from features.indicators.source import decode, read_bytes
 from features.indicators.table import IndicatorTable, finish, parse_values, raise_bad_values
 
@@ -189,7 +189,8 @@ def derive_paavo_rates(long_df: pl.DataFrame, *, keep_inputs: bool = False) -> p
     wide = long_df.filter(pl.col("indicator").is_in(inputs)).pivot(
         on="indicator", index=index, values="value"
     )
-    wide = wide.with_columns(labour_force=_LABOUR) if "employed_pt" in wide.columns else wide
+    if {"employed_pt", "unemployed_pt"} <= set(wide.columns):  # denominator of the rate
+        wide = wide.with_columns(labour_force=_LABOUR)
     derived = wide.select(
         *index,
         *[
@@ -208,4 +209,4 @@ def derive_paavo_rates(long_df: pl.DataFrame, *, keep_inputs: bool = False) -> p
     )
     if keep_inputs:
         out = pl.concat([long_df, out.filter(~pl.col("indicator").is_in(list(present)))])
-    return sort_long(validate_long(out.unique(subset=list(KEY_COLUMNS), keep="first"), source))
+    return sort_long(validate_long(out, source))

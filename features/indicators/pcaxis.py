@@ -174,7 +174,7 @@ def _syntax_error(text: str, pos: int, source: str, what: str) -> SourceError:
 def px_cube(px: PxFile) -> Cube:
     """Turn the parsed statements into a :class:`Cube`."""
     source = px.source
-    if px.get("KEYS") is not None or any(k[0] == "KEYS" for k in px.keys):
+    if any(keyword == "KEYS" for keyword, _ in px.keys):
         raise SourceError(source, "the sparse KEYS layout of PC-Axis is not supported")
     stub = px.get("STUB") or []
     heading = px.get("HEADING") or []

@@ -27,7 +27,8 @@ from features.indicators.labels import check_unique_slugs, compose_slug, normali
 from features.indicators.source import decode, read_bytes
 from features.indicators.table import IndicatorTable, finish, parse_values, raise_bad_values
 
-_TITLE_TAIL = re.compile(r"\s+\d{4}(\s*[-–]\s*\d{4})?\s*$")
+_PERIOD = r"\d{4}(?:[MQK]\d{1,2})?"
+_TITLE_TAIL = re.compile(rf"\s+{_PERIOD}(?:\s*[-–]\s*{_PERIOD})?\s*$", re.IGNORECASE)
 _BY = re.compile(r"\s+(?:\S+\s+mukaan|by\s.*|efter\s.*)$", re.IGNORECASE)
 
 

@@ -84,7 +84,13 @@ def validate_long(df: pl.DataFrame, source: str) -> pl.DataFrame:
 
 def _schema_failure(cases: pl.DataFrame, source: str) -> SourceError:
     """Summarise pandera's failure table as one SourceError: first failing check, examples."""
-    cases = cases.with_columns(pl.col("column").fill_null(", ".join(KEY_COLUMNS)))
+    keys = ", ".join(KEY_COLUMNS)
+    cases = cases.with_columns(
+        pl.when(pl.col("check") == "multiple_fields_uniqueness")
+        .then(pl.lit(keys))
+        .otherwise(pl.col("column").fill_null(keys))
+        .alias("column")
+    )
     groups = cases.group_by(["column", "check"], maintain_order=True).agg(
         pl.col("failure_case").cast(pl.String).head(5).alias("examples"),
         pl.len().alias("n"),
@@ -105,6 +111,8 @@ def _schema_failure(cases: pl.DataFrame, source: str) -> SourceError:
 def _check_text(check: str) -> str:
     if check == "multiple_fields_uniqueness":
         return "duplicate keys"
+    if check.startswith("str_matches"):
+        return f"does not match {check.removeprefix('str_matches')}"
     return check
 
 

@@ -8,6 +8,7 @@ mis-encoded file fails here with the line that broke instead of as a bare Unicod
 from __future__ import annotations
 
 import codecs
+import csv
 from pathlib import Path
 
 from features.errors import SourceError
@@ -95,3 +96,21 @@ def _locate(raw: bytes, offset: int, encoding: str) -> tuple[int, str]:
     end = rest.find(b"\n")
     line = before[start:] + (rest[:end] if end >= 0 else rest)
     return line_no, line.decode(encoding, errors="replace")
+
+
+def ragged_line(text: str, separator: str) -> tuple[int, str] | None:
+    """Return the first line (1-based number, text) whose field count differs from the header's.
+
+    Used to turn a CSV parser's "more fields than the schema" into a located message.
+    """
+    lines = text.split("\n")
+    rows = csv.reader(lines, delimiter=separator)
+    width = None
+    for line_no, row in enumerate(rows, start=1):
+        if not row:
+            continue
+        if width is None:
+            width = len(row)
+        elif len(row) != width:
+            return line_no, separator.join(row)
+    return None

@@ -1,0 +1,50 @@
+"""Build a run's context at the entry point: the only place that reads config, env and clock."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date, datetime
+from zoneinfo import ZoneInfo
+
+from flows.pipeline import RunContext
+from flows.runtime import configure, keys
+from flows.settings import Settings, load_settings
+
+
+def now_in(settings: Settings) -> datetime:
+    return datetime.now(ZoneInfo(settings.timezone))
+
+
+def start(
+    config: str, as_of: str | date | None, kind: str, *, settings: Settings | None = None
+) -> RunContext:
+    """Settings, workspace, keys and dates of a run."""
+    settings = settings or load_settings(config)
+    ws = configure(settings)
+    now = now_in(settings)
+    if isinstance(as_of, str):
+        as_of = date.fromisoformat(as_of)
+    run_date = as_of or settings.as_of or now.date()
+    ctx = RunContext(
+        settings=settings,
+        ws=ws,
+        keys=keys(settings, ws),
+        as_of=run_date,
+        today=max(now.date(), run_date),
+        run_id=_run_id(now),
+        kind=kind,
+    )
+    ctx.notes["started_at"] = now.isoformat(timespec="seconds")
+    return ctx
+
+
+def _run_id(now: datetime) -> str:
+    """The Prefect flow run's id when inside one, else a timestamped random id."""
+    try:
+        from prefect.runtime import flow_run
+
+        if flow_run.id:
+            return str(flow_run.id)[:8] + "-" + now.strftime("%Y%m%dT%H%M%S")
+    except Exception:  # not in a flow, or Prefect not importable here
+        pass
+    return now.strftime("%Y%m%dT%H%M%S") + "-" + uuid.uuid4().hex[:6]

@@ -1,0 +1,167 @@
+"""From scores to published lists: assemble, explain, add contacts, write, publish.
+
+Contact details are joined here and only here, for the listed rows only: the vault's names
+and numbers never pass through features, models, logs or MLflow.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import polars as pl
+
+from features.build import FeatureMatrix
+from features.catalogue import by_name
+from features.sources import Inputs
+from flows.pipeline import RunContext, stale_sources
+from flows.workspace import sha256_file
+from models.bundle import RiskModel
+from outreach.assemble import FLAGS, Exclusions, assemble, risk_band
+from outreach.publish import publish
+from outreach.reasons import add_reasons
+from outreach.writers import STATEMENT, list_frame, write_team_files
+
+REVIEWS = ("reviews", "decisions.parquet")
+
+
+@dataclass
+class Lists:
+    rows: pl.DataFrame  # every listed row, all teams, with contact details
+    exclusions: Exclusions
+    drift_alert: bool
+
+
+def load_reviews(ctx: RunContext) -> pl.DataFrame:
+    path = ctx.ws.path(*REVIEWS)
+    if not path.exists():
+        return pl.DataFrame(
+            schema={
+                "list_id": pl.String,
+                "person_id": pl.String,
+                "decision": pl.String,
+                "decided_at": pl.Date,
+            }
+        )
+    return pl.read_parquet(path)
+
+
+def previous_scores(ctx: RunContext) -> pl.DataFrame | None:
+    """The latest scores saved before this as-of date (for 'new' and 'score change')."""
+    folder = ctx.ws.path("scores")
+    earlier = sorted(p for p in folder.glob("*.parquet") if p.stem < ctx.as_of.isoformat())
+    return pl.read_parquet(earlier[-1]) if earlier else None
+
+
+def build_lists(
+    ctx: RunContext,
+    scored: pl.DataFrame,
+    model: RiskModel,
+    matrix: FeatureMatrix,
+    inputs: Inputs,
+    drift_alert: bool,
+) -> Lists:
+    s = ctx.settings
+    listed, exclusions = assemble(
+        scored,
+        load_reviews(ctx),
+        previous_scores(ctx),
+        stale_sources(ctx, inputs),
+        drift_alert,
+        ctx.as_of,
+        s.outreach,
+    )
+    vault = inputs.contacts.select(
+        "person_id",
+        *(["list_person_id"] if "list_person_id" in inputs.contacts.columns else []),
+        "name",
+        "phone",
+        "email",
+        "preferred_language",
+    )
+    listed = listed.join(vault, on="person_id", how="left").with_columns(
+        language=pl.coalesce("preferred_language", "language"),
+        risk_band=risk_band(pl.col("probability"), s.outreach),
+        list_id=pl.lit(ctx.as_of.isoformat() + "-") + pl.col("team"),
+        consent_expires_at=pl.col("expires_at"),
+    )
+    rows = matrix.frame.join(
+        listed.select("person_id", "as_of"), on=["person_id", "as_of"], how="semi"
+    )
+    rows = listed.select("person_id", "as_of").join(rows, on=["person_id", "as_of"], how="left")
+    explained = model.estimator.explain(rows.select(model.features), top=3)
+    listed = add_reasons(listed, explained, rows, by_name(matrix.catalogue), model.medians)
+    listed = listed.with_columns(internal_id=pl.col("person_id"))
+    if "list_person_id" in listed.columns:
+        listed = listed.with_columns(person_id=pl.col("list_person_id"))
+    return Lists(rows=listed, exclusions=exclusions, drift_alert=drift_alert)
+
+
+def publish_lists(ctx: RunContext, lists: Lists, model: RiskModel) -> tuple[Path, dict[str, Any]]:
+    """Write every team's files into a new version and switch ``lists/<D>`` to it."""
+    s = ctx.settings
+    title = f"Ennakko · {s.area_name}"
+    version = model.version or "unregistered"
+
+    def write(folder: Path) -> dict[str, Any]:
+        files, teams = {}, {}
+        for (team,), rows in sorted(lists.rows.partition_by("team", as_dict=True).items()):
+            frame = list_frame(rows.sort("rank"))
+            paths = write_team_files(
+                frame, folder, f"{ctx.as_of.isoformat()}-{team}", title=title, as_of=ctx.as_of,
+                model_version=version, team=team,
+            )  # fmt: skip
+            for path in paths:
+                files[path.name] = sha256_file(path)
+            teams[team] = {
+                "rows": frame.height,
+                "capacity": s.outreach.capacity.for_team(team),
+                "flags": {f: int(rows[f"flag_{f}"].sum()) for f in FLAGS},
+                "bands": dict(sorted(frame.group_by("risk_band").len().iter_rows())),
+            }
+        return manifest(ctx, version, teams, files, lists)
+
+    return publish(
+        ctx.ws.path("lists"),
+        ctx.as_of.isoformat(),
+        ctx.run_id,
+        write,
+        dir_mode=ctx.ws.dir_mode,
+        file_mode=ctx.ws.file_mode,
+    )
+
+
+def manifest(
+    ctx: RunContext, version: str, teams: dict, files: dict[str, str], lists: Lists
+) -> dict[str, Any]:
+    flags = {f: int(lists.rows[f"flag_{f}"].sum()) for f in FLAGS}
+    return {
+        "as_of": ctx.as_of.isoformat(),
+        "run_id": ctx.run_id,
+        "created_at": ctx.notes.get("started_at"),
+        "area": ctx.settings.area_name,
+        "model": {"name": ctx.settings.model.registered_name, "version": version},
+        "statement": STATEMENT,
+        "rows": lists.rows.height,
+        "teams": teams,
+        "flags": flags,
+        "drift_alert": lists.drift_alert,
+        "excluded": lists.exclusions.__dict__,
+        "files": files,
+        "every_row_needs_a_decision": True,
+    }
+
+
+def save_scores(ctx: RunContext, scored: pl.DataFrame, lists: Lists) -> Path:
+    """Tonight's risks, for tomorrow's 'new on the list' and 'score change' flags."""
+    listed = lists.rows.select(
+        pl.col("internal_id").alias("person_id"), pl.lit(True).alias("listed")
+    )
+    frame = (
+        scored.select("person_id", "team", "probability")
+        .join(listed, on="person_id", how="left")
+        .with_columns(pl.col("listed").fill_null(False))
+    )
+    path = ctx.ws.path("scores", f"{ctx.as_of.isoformat()}.parquet")
+    return ctx.ws.write_parquet(path, frame.sort("person_id"))

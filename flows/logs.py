@@ -1,0 +1,43 @@
+"""Keep users' mistakes out of tracebacks, on the terminal and in Prefect's log store.
+
+A :class:`~features.errors.SourceError` is a message for a person, already complete; the
+stack behind it says nothing to them and could echo input values. This filter drops the
+traceback of such records (the message stays) on every Prefect handler.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from features.errors import SourceError
+
+
+class UserErrorFilter(logging.Filter):
+    def filter(self, record: logging.LogRecord) -> bool:
+        exc = record.exc_info[1] if record.exc_info else None
+        if isinstance(exc, SourceError) or _caused_by_source_error(exc):
+            record.exc_info = None
+            record.exc_text = None
+        return True
+
+
+def _caused_by_source_error(exc: BaseException | None) -> bool:
+    seen = 0
+    while exc is not None and seen < 10:
+        if isinstance(exc, SourceError):
+            return True
+        exc = exc.__cause__ or exc.__context__
+        seen += 1
+    return False
+
+
+def quiet_user_errors() -> None:
+    """Attach the filter to every handler of the Prefect loggers (after Prefect set them up)."""
+    import prefect  # noqa: F401  (configures Prefect's logging)
+
+    flt = UserErrorFilter()
+    names = ["prefect", "prefect.flow_runs", "prefect.task_runs", "prefect.engine", ""]
+    for name in names:
+        for handler in logging.getLogger(name).handlers:
+            if not any(isinstance(f, UserErrorFilter) for f in handler.filters):
+                handler.addFilter(flt)

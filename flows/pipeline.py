@@ -1,0 +1,226 @@
+"""The stages of the nightly and training runs, as plain functions over a run context.
+
+Each stage reads inputs or the previous stage's result, calls the domain packages, and
+does the stage's own I/O in the workspace. The Prefect flows (flows/nightly.py,
+flows/training.py) sequence them as tasks; the benchmark times them one by one.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from pathlib import Path
+from typing import Any
+
+import polars as pl
+
+from features.build import FeatureMatrix, build_features
+from features.catalogue import model_features
+from features.consent import consent_state, counts_by_status, in_scope
+from features.errors import SourceError
+from features.folds import labelled_dates
+from features.indicators import read_indicators
+from features.labels import attach_labels
+from features.pseudonym import keyed_hashes
+from features.sources import Inputs, load_inputs
+from flows import audit
+from flows.privacy import erased_ids
+from flows.runtime import Keys
+from flows.settings import Settings
+from flows.workspace import Workspace, sha256_path
+
+
+@dataclass
+class RunContext:
+    """Who, what and when of one run; the clock is read once, by the entry point."""
+
+    settings: Settings
+    ws: Workspace
+    keys: Keys
+    as_of: date
+    today: date
+    run_id: str
+    kind: str  # nightly | train | bench
+    notes: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class Gate:
+    """The consent gate's result on one or more dates."""
+
+    state: pl.DataFrame  # every consented person's state per date
+    cohort: pl.DataFrame  # in scope and not a client, per date
+    counts: dict[str, int]
+    erased: int
+
+
+def validate_sources(ctx: RunContext) -> Inputs:
+    """Read and validate every source; write refused rows to quarantine."""
+    s = ctx.settings
+    inputs = load_inputs(s.data_dir, dict(s.sources), s.partners, ctx.today)
+    for name, report in inputs.reports.items():
+        if not report.bad.is_empty():
+            target = ctx.ws.path(
+                "quarantine", ctx.as_of.isoformat(), name.replace("/", "__") + ".parquet"
+            )
+            ctx.ws.mkdir(target.parent)
+            ctx.ws.write_parquet(target, report.bad)
+    ctx.notes["inputs"] = {name: sha256_path(path) for name, path in sorted(inputs.paths.items())}
+    if ctx.keys.pseudonym:
+        inputs = second_pseudonym_layer(inputs, ctx.keys.pseudonym)
+    return inputs
+
+
+def second_pseudonym_layer(inputs: Inputs, key: bytes) -> Inputs:
+    """Replace pseudonyms by keyed hashes everywhere but the contact vault.
+
+    ``consents`` keeps the original in ``list_id_person`` so a published list can carry
+    the pseudonym counsellors return with their decisions.
+    """
+    ids = inputs.consents["person_id"].unique(maintain_order=True)
+    mapping = pl.DataFrame({"person_id": ids, "hashed": keyed_hashes(ids, key, "H")})
+
+    def swap(frame: pl.DataFrame) -> pl.DataFrame:
+        return (
+            frame.join(mapping, on="person_id", how="inner")
+            .with_columns(pl.col("hashed").alias("person_id"))
+            .drop("hashed")
+        )
+
+    consents = inputs.consents.join(mapping, on="person_id").rename(
+        {"person_id": "list_person_id", "hashed": "person_id"}
+    )
+    contacts = inputs.contacts.join(mapping, on="person_id").rename(
+        {"person_id": "list_person_id", "hashed": "person_id"}
+    )
+    return Inputs(
+        consents=consents,
+        contacts=contacts,
+        outcomes=swap(inputs.outcomes),
+        services=swap(inputs.services),
+        events=swap(inputs.events),
+        reports=inputs.reports,
+        paths=inputs.paths,
+        newest_event=inputs.newest_event,
+    )
+
+
+def load_indicator_table(ctx: RunContext) -> pl.DataFrame:
+    """Every configured indicator file in the long form."""
+    frames = [
+        read_indicators(ctx.settings.data_dir / f).data for f in ctx.settings.indicators.files
+    ]
+    if not frames:
+        return pl.DataFrame(
+            schema={
+                "area_code": pl.String,
+                "area_level": pl.String,
+                "period": pl.String,
+                "indicator": pl.String,
+                "value": pl.Float64,
+            }
+        )
+    return pl.concat(frames).unique(["area_code", "area_level", "period", "indicator"], keep="last")
+
+
+def gate(ctx: RunContext, inputs: Inputs, dates: Sequence[date]) -> Gate:
+    """Consent state and cohort on each date; erased persons are out whatever they consented."""
+    s = ctx.settings
+    erased = erased_ids(ctx.ws, inputs.consents["person_id"], ctx.keys.audit)
+    state = consent_state(inputs.consents, dates, s.consent, s.partners, erased)
+    cohort = in_scope(state, inputs.services)
+    counts = counts_by_status(state.filter(pl.col("as_of") == max(dates)))
+    counts["cohort"] = cohort.filter(pl.col("as_of") == max(dates)).height
+    return Gate(state=state, cohort=cohort, counts=counts, erased=len(erased))
+
+
+def features(
+    ctx: RunContext, inputs: Inputs, cohort: pl.DataFrame, indicators: pl.DataFrame
+) -> FeatureMatrix:
+    s = ctx.settings
+    return build_features(
+        cohort, inputs.events, indicators, s.features, s.partners, s.indicators.use
+    )
+
+
+def feature_names(ctx: RunContext, matrix: FeatureMatrix) -> list[str]:
+    return model_features(matrix.catalogue, ctx.settings.features)
+
+
+@dataclass
+class TrainingSet:
+    """Labelled rows of every as-of date the training run needs."""
+
+    data: pl.DataFrame
+    dates: list[date]
+    matrix: FeatureMatrix
+    features: list[str]
+
+
+def training_set(
+    ctx: RunContext, inputs: Inputs, indicators: pl.DataFrame, dates: Sequence[date]
+) -> TrainingSet:
+    """Cohorts, labels and features for the given as-of dates.
+
+    Persons who withdrew by the run date or were erased are left out of every date: a
+    withdrawal stops all later processing, training included.
+    """
+    g = gate(ctx, inputs, dates)
+    now = consent_state(inputs.consents, [ctx.as_of], ctx.settings.consent, ctx.settings.partners)
+    gone = now.filter(pl.col("status").is_in(["withdrawn", "erased"]))["person_id"]
+    cohort = g.cohort.filter(~pl.col("person_id").is_in(gone.implode()))
+    labelled = attach_labels(
+        cohort.select("person_id", "as_of"),
+        inputs.outcomes,
+        ctx.settings.labels.horizon_days,
+        ctx.as_of,
+    )
+    cohort = cohort.join(labelled, on=["person_id", "as_of"], how="inner")
+    matrix = features(ctx, inputs, cohort, indicators)
+    data = matrix.frame.join(matrix.aside, on=["person_id", "as_of"]).join(
+        cohort.select("person_id", "as_of", "label", "can_contact"), on=["person_id", "as_of"]
+    )
+    return TrainingSet(
+        data=data, dates=sorted(set(dates)), matrix=matrix, features=feature_names(ctx, matrix)
+    )
+
+
+def training_dates(ctx: RunContext, inputs: Inputs) -> list[date]:
+    """Labelled monthly as-of dates with a full feature window of history behind them."""
+    s = ctx.settings
+    start = inputs.events["event_date"].min()
+    if start is None:
+        raise SourceError("events", "no partner rows at all: nothing to learn from.")
+    history = max(s.features.windows_days)
+    return labelled_dates(start, ctx.as_of, s.labels.horizon_days, history, s.folds.step_months)
+
+
+def stale_sources(ctx: RunContext, inputs: Inputs) -> dict[str, bool]:
+    """Partner sources whose newest row is older than allowed on the as-of date."""
+    out = {}
+    for name, spec in ctx.settings.partners.items():
+        newest = inputs.newest_event.get(name)
+        out[name] = newest is None or newest < ctx.as_of - timedelta(days=spec.max_age_days)
+    return out
+
+
+def record(ctx: RunContext, event: str, **fields: Any) -> dict[str, Any]:
+    """Append an audit entry for this run."""
+    entry = {
+        "event": event,
+        "run_id": ctx.run_id,
+        "kind": ctx.kind,
+        "as_of": ctx.as_of.isoformat(),
+        "at": ctx.notes.get("started_at"),
+        "config": str(ctx.settings.config_path),
+        **fields,
+    }
+    return audit.append(ctx.ws.path("audit", "audit.jsonl"), entry, ctx.ws.file_mode)
+
+
+def relative(ctx: RunContext, path: Path) -> str:
+    try:
+        return str(path.relative_to(ctx.settings.workspace))
+    except ValueError:
+        return str(path)

@@ -1,0 +1,181 @@
+"""What each run tells MLflow. Aggregates only: no row, no pseudonym, no name.
+
+Training runs go to the experiment ``<mlflow.experiment>``: parameters (settings, data
+hashes, code version), metrics per fold and pooled, the report's figures and tables, the
+model card, the HTML report and the registered model. Nightly runs go to
+``<mlflow.experiment>-nightly``: counts, flags, the score distribution and drift.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import tempfile
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from importlib import metadata
+from pathlib import Path
+from typing import Any
+
+import mlflow
+import polars as pl
+
+from features.folds import Fold
+from features.sources import Inputs
+from flows.pipeline import RunContext
+from models import promotion
+from models.bundle import RiskModel
+from models.registry import CHALLENGER, CHAMPION, Registry
+from models.report import build_report
+from models.training import Evaluation
+
+
+@dataclass
+class TrainingOutcome:
+    run_id: str
+    version: str
+    promoted: bool
+    decision: str
+    metrics: dict[str, float]
+    report_uri: str
+
+
+def registry_for(ctx: RunContext) -> Registry:
+    s = ctx.settings
+    root = s.mlflow_artifacts if s.mlflow.tracking_uri is None else None
+    return Registry(s.mlflow_uri, s.mlflow.experiment, s.model.registered_name, root)
+
+
+def code_version() -> str:
+    """Package version and, in a git checkout, the commit."""
+    version = metadata.version("ennakko")
+    try:
+        commit = subprocess.run(
+            ["git", "rev-parse", "--short", "HEAD"],
+            capture_output=True,
+            text=True,
+            timeout=5,
+            cwd=Path(__file__).resolve().parent,
+            check=False,
+        ).stdout.strip()
+    except (OSError, subprocess.SubprocessError):
+        commit = ""
+    return f"{version}+{commit}" if commit else version
+
+
+def flatten(data: Mapping[str, Any], prefix: str = "") -> dict[str, str]:
+    out: dict[str, str] = {}
+    for key, value in data.items():
+        name = f"{prefix}{key}"
+        if isinstance(value, Mapping) and value:
+            out |= flatten(value, f"{name}.")
+        else:
+            out[name] = str(value)[:500]
+    return out
+
+
+def training_params(ctx: RunContext, folds: Sequence[Fold]) -> dict[str, str]:
+    s = ctx.settings
+    params = flatten(
+        s.model_dump(
+            mode="json",
+            include={"features", "labels", "folds", "model", "outreach", "consent", "indicators"},
+        )
+    )
+    params |= {f"data.{k}.sha256": v for k, v in ctx.notes.get("inputs", {}).items()}
+    params |= {
+        "code_version": code_version(),
+        "as_of": ctx.as_of.isoformat(),
+        "area": s.area_name,
+        "folds.test_dates": ",".join(f.test.isoformat() for f in folds),
+    }
+    return params
+
+
+def _write_artifacts(folder: Path, figures, tables, texts) -> None:
+    for name, png in figures.items():
+        (folder / name).write_bytes(png)
+    for name, table in tables.items():
+        table.write_csv(folder / name)
+    for name, text in texts.items():
+        (folder / name).write_text(text, encoding="utf-8")
+
+
+def log_training(
+    ctx: RunContext,
+    model: RiskModel,
+    evaluation: Evaluation,
+    folds: Sequence[Fold],
+    rows: pl.DataFrame,
+    inputs: Inputs,
+) -> TrainingOutcome:
+    """Log the run, register the model, apply the promotion gate, keep the snapshot."""
+    s = ctx.settings
+    registry = registry_for(ctx)
+    experiment = registry.experiment_id()
+    champion = registry.version_with_alias(CHAMPION)
+    champion_metrics = registry.version_metrics(champion) if champion else None
+    metrics = evaluation.metrics()
+    decision = promotion.decide(metrics, champion_metrics, s.model.promotion)
+    capacities = [s.outreach.capacity.for_team(t) for t in sorted(rows["team"].unique())]
+    report = build_report(
+        model,
+        evaluation,
+        area=s.area_name,
+        as_of=ctx.as_of,
+        horizon_days=s.labels.horizon_days,
+        capacities=capacities or [s.outreach.capacity.default],
+        promotion=s.model.promotion.model_dump(),
+        promotion_text=decision.text(),
+    )
+    with mlflow.start_run(
+        experiment_id=experiment, run_name=f"train {ctx.as_of.isoformat()}"
+    ) as run:
+        mlflow.set_tags(
+            {"kind": "train", "ennakko.run_id": ctx.run_id, "decision": decision.text()}
+        )
+        mlflow.log_params(training_params(ctx, folds))
+        mlflow.log_metrics(metrics)
+        with tempfile.TemporaryDirectory() as tmp:
+            _write_artifacts(Path(tmp), report.figures, report.tables, report.texts)
+            mlflow.log_artifacts(tmp, artifact_path="report")
+        version = registry.log_model(model)
+        run_id = run.info.run_id
+    registry.set_alias(CHAMPION if decision.promote else CHALLENGER, version.version)
+    registry.tag_version(version.version, "promotion", decision.text()[:5000])
+    snapshot = ctx.ws.path("snapshots", f"{s.model.registered_name}-v{version.version}.parquet")
+    ctx.ws.write_parquet(snapshot, rows.select("person_id", "as_of"))
+    if s.mlflow.tracking_uri is None:
+        ctx.ws.secure_tree(s.workspace / "mlflow")
+    return TrainingOutcome(
+        run_id=run_id,
+        version=str(version.version),
+        promoted=decision.promote,
+        decision=decision.text(),
+        metrics=metrics,
+        report_uri=f"runs:/{run_id}/report/report.html",
+    )
+
+
+def log_nightly(
+    ctx: RunContext,
+    metrics: Mapping[str, float],
+    tables: Mapping[str, pl.DataFrame],
+    tags: Mapping[str, str],
+) -> str:
+    """One MLflow run per nightly scoring: counts, drift, score distribution."""
+    s = ctx.settings
+    registry = registry_for(ctx)
+    experiment = registry.experiment_id(f"{s.mlflow.experiment}-nightly")
+    with mlflow.start_run(
+        experiment_id=experiment, run_name=f"nightly {ctx.as_of.isoformat()}"
+    ) as run:
+        mlflow.set_tags({"kind": "nightly", "ennakko.run_id": ctx.run_id, **tags})
+        mlflow.log_params({"as_of": ctx.as_of.isoformat(), "code_version": code_version()})
+        mlflow.log_metrics({k: float(v) for k, v in metrics.items()})
+        with tempfile.TemporaryDirectory() as tmp:
+            _write_artifacts(Path(tmp), {}, tables, {})
+            mlflow.log_artifacts(tmp, artifact_path="nightly")
+        run_id = run.info.run_id
+    if s.mlflow.tracking_uri is None:
+        ctx.ws.secure_tree(s.workspace / "mlflow")
+    return run_id

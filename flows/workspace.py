@@ -1,0 +1,133 @@
+"""The workspace: where every derived store lives, created owner-only.
+
+Layout (all under ``settings.workspace``)::
+
+    lists/<D>            -> lists/.versions/<D>--<run>/   (symlink swapped atomically)
+    scores/<D>.parquet   every cohort person's risk on D (for tomorrow's flags)
+    features/<key>.parquet  cached feature matrices
+    quarantine/<D>/<source>.parquet  refused rows with reasons
+    snapshots/<run>.parquet  who a model was trained on (for erasure)
+    reviews/decisions.parquet  counsellors' returned decisions
+    audit/audit.jsonl    hash-chained record of every run
+    privacy/erasures.jsonl  keyed hashes of erased persons (never in clear)
+    mlflow/, prefect/    tracking store and Prefect state (embedded default)
+    reports/             privacy report, benchmark results
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import os
+import tempfile
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import polars as pl
+
+STORES = (
+    "lists",
+    "scores",
+    "features",
+    "quarantine",
+    "snapshots",
+    "reviews",
+    "audit",
+    "privacy",
+    "reports",
+)
+
+
+@dataclass(frozen=True)
+class Workspace:
+    """Paths and owner-only file operations of one workspace."""
+
+    root: Path
+    dir_mode: int = 0o700
+    file_mode: int = 0o600
+
+    @classmethod
+    def from_modes(cls, root: Path, dir_mode: str, file_mode: str) -> Workspace:
+        return cls(root, int(dir_mode, 8), int(file_mode, 8))
+
+    def path(self, *parts: str) -> Path:
+        return self.root.joinpath(*parts)
+
+    def ensure(self) -> Workspace:
+        """Create the workspace and its stores owner-only (idempotent)."""
+        self.mkdir(self.root)
+        for store in STORES:
+            self.mkdir(self.root / store)
+        return self
+
+    def mkdir(self, path: Path) -> Path:
+        missing = []
+        probe = path
+        while not probe.exists():
+            missing.append(probe)
+            probe = probe.parent
+        for directory in reversed(missing):
+            directory.mkdir(mode=self.dir_mode, exist_ok=True)
+            os.chmod(directory, self.dir_mode)
+        return path
+
+    @contextlib.contextmanager
+    def atomic(self, target: Path) -> Iterator[Path]:
+        """Yield a temporary path beside ``target``; rename it into place on success."""
+        self.mkdir(target.parent)
+        fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", dir=target.parent)
+        os.close(fd)
+        tmp_path = Path(tmp)
+        try:
+            yield tmp_path
+            os.chmod(tmp_path, self.file_mode)
+            os.replace(tmp_path, target)
+        finally:
+            tmp_path.unlink(missing_ok=True)
+
+    def write_bytes(self, target: Path, data: bytes) -> Path:
+        with self.atomic(target) as tmp:
+            tmp.write_bytes(data)
+        return target
+
+    def write_text(self, target: Path, text: str) -> Path:
+        return self.write_bytes(target, text.encode("utf-8"))
+
+    def write_parquet(self, target: Path, frame: pl.DataFrame) -> Path:
+        with self.atomic(target) as tmp:
+            frame.write_parquet(tmp, statistics=False)
+        return target
+
+    def secure_tree(self, path: Path) -> None:
+        """Apply owner-only modes to a folder tree some library wrote (MLflow, Prefect)."""
+        if not path.exists():
+            return
+        for dirpath, dirnames, filenames in os.walk(path):
+            os.chmod(dirpath, self.dir_mode)
+            for name in filenames:
+                file = Path(dirpath) / name
+                if not file.is_symlink():
+                    os.chmod(file, self.file_mode)
+            for name in dirnames:
+                os.chmod(Path(dirpath) / name, self.dir_mode)
+
+
+def sha256_file(path: Path) -> str:
+    """SHA-256 of one file, streamed."""
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def sha256_path(path: Path) -> str:
+    """SHA-256 of a file, or of a folder's files (names and contents, sorted)."""
+    if path.is_file():
+        return sha256_file(path)
+    digest = hashlib.sha256()
+    for file in sorted(p for p in path.rglob("*") if p.is_file()):
+        digest.update(str(file.relative_to(path)).encode())
+        digest.update(sha256_file(file).encode())
+    return digest.hexdigest()

@@ -1,0 +1,275 @@
+"""What an analyst reads in MLflow: plots, tables, a model card and one self-contained HTML report.
+
+Everything here is aggregate: points per bin, metrics per fold, rates per group with small
+cells suppressed. No row of any person reaches a report.
+"""
+
+from __future__ import annotations
+
+import base64
+import html
+import io
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import date
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt
+import numpy as np
+import polars as pl
+
+from models.bundle import RiskModel
+from models.fairness import RATES
+from models.training import Evaluation
+
+
+@dataclass
+class Report:
+    """The artifacts of one training run, ready to log."""
+
+    figures: dict[str, bytes] = field(default_factory=dict)  # name.png -> PNG bytes
+    tables: dict[str, pl.DataFrame] = field(default_factory=dict)  # name.csv -> table
+    texts: dict[str, str] = field(default_factory=dict)  # name.md / name.html -> text
+
+
+def _png(fig: plt.Figure) -> bytes:
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format="png", dpi=110, bbox_inches="tight")
+    plt.close(fig)
+    return buffer.getvalue()
+
+
+def calibration_figure(predictions: pl.DataFrame, n_bins: int = 10) -> bytes:
+    y = predictions["label"].to_numpy()
+    p = predictions["probability"].to_numpy()
+    edges = np.unique(np.quantile(p, np.linspace(0, 1, n_bins + 1)))
+    bins = np.clip(np.searchsorted(edges, p, side="right") - 1, 0, max(len(edges) - 2, 0))
+    observed = [y[bins == b].mean() for b in np.unique(bins)]
+    predicted = [p[bins == b].mean() for b in np.unique(bins)]
+    fig, ax = plt.subplots(figsize=(5, 4.5))
+    ax.plot([0, 1], [0, 1], color="#999", linestyle="--", label="perfect")
+    ax.plot(predicted, observed, marker="o", color="#1f6fb2", label="scorecard (test folds)")
+    ax.set_xlabel("predicted probability")
+    ax.set_ylabel("observed share registering")
+    ax.set_title("Calibration on the test folds")
+    ax.legend()
+    return _png(fig)
+
+
+def capacity_figure(predictions: pl.DataFrame, capacities: Sequence[int]) -> bytes:
+    """Precision and recall if every team's list were k rows long, for a range of k."""
+    rows = []
+    ks = sorted({max(1, int(k)) for k in np.linspace(1, max(capacities) * 3, 15)} | set(capacities))
+    ranked = predictions.filter(pl.col("can_contact"))
+    positives = max(int(ranked["label"].sum()), 1)
+    for k in ks:
+        listed = ranked.filter(pl.col("rank") <= k)
+        hits = int(listed["label"].sum())
+        rows.append((k, hits / max(listed.height, 1), hits / positives))
+    k, precision, recall = zip(*rows, strict=True)
+    fig, ax = plt.subplots(figsize=(6, 4.5))
+    ax.plot(k, precision, marker="o", label="precision (share of the list right)")
+    ax.plot(k, recall, marker="s", label="recall (share of registrations reached)")
+    for cap in sorted(set(capacities)):
+        ax.axvline(cap, color="#c33", linestyle=":", label=f"capacity {cap}")
+    ax.set_xlabel("rows per team list")
+    ax.set_ylim(0, 1)
+    ax.set_title("Precision and recall at list length (test folds)")
+    ax.legend(fontsize=8)
+    return _png(fig)
+
+
+def score_figure(predictions: pl.DataFrame) -> bytes:
+    fig, ax = plt.subplots(figsize=(6, 4))
+    p = predictions["probability"].to_numpy()
+    y = predictions["label"].to_numpy()
+    bins = np.linspace(0, max(p.max(), 0.01), 30)
+    ax.hist(p[y == 0], bins=bins, alpha=0.6, label="did not register", density=True)
+    ax.hist(p[y == 1], bins=bins, alpha=0.6, label="registered", density=True)
+    ax.set_xlabel("calibrated risk")
+    ax.set_ylabel("density")
+    ax.set_title("Score distribution by outcome (test folds)")
+    ax.legend()
+    return _png(fig)
+
+
+def fold_table(evaluation: Evaluation) -> pl.DataFrame:
+    rows = []
+    for r in evaluation.folds:
+        row = {
+            "fold": r.fold.number,
+            "test_as_of": r.fold.test.isoformat(),
+            "train_from": r.fold.train[0].isoformat(),
+            "train_to": r.fold.train[-1].isoformat(),
+            "train_rows": r.train_rows,
+            "test_rows": r.test_rows,
+        }
+        row |= {k: round(v, 4) for k, v in r.scorecard.items()}
+        row |= {f"challenger_{k}": round(v, 4) for k, v in r.challenger.items()}
+        rows.append(row)
+    return pl.DataFrame(rows)
+
+
+def model_card(
+    model: RiskModel,
+    evaluation: Evaluation,
+    *,
+    area: str,
+    as_of: date,
+    horizon_days: int,
+    promotion: Mapping[str, object],
+) -> str:
+    p = evaluation.pooled
+    c = evaluation.pooled_challenger
+    oracle = (
+        f"{evaluation.oracle_auc:.3f}" if evaluation.oracle_auc is not None else "n/a (real data)"
+    )
+    lines = [
+        f"# Model card: Ennakko risk scorecard ({area}, trained {as_of.isoformat()})",
+        "",
+        "## Intended use",
+        f"Rank young people who consented to be contacted by how likely they are to register as "
+        f"unemployed job seekers within {horizon_days} days, so that counsellors can offer help "
+        "early. The list **supports the counsellor's judgement; it decides nothing.** Every row "
+        "needs a human decision; no service is granted or refused by the score.",
+        "",
+        "Not for: decisions about benefits, sanctions or eligibility; persons without a valid "
+        "consent for scoring; any use outside the youth employment services.",
+        "",
+        "## Data",
+        f"- Training rows: {model.info.get('train_rows')} (as-of dates "
+        f"{model.info.get('train_from')} … {model.info.get('train_to')}), "
+        f"positives {model.info.get('positives')}.",
+        "- Consented partner sources only; persons whose consent lacked a source have that "
+        "source's features set to zero with an `<source>_unknown` flag.",
+        "- Sensitive attributes (gender, language) are never inputs; they are used only for the "
+        "fairness audit below.",
+        "",
+        "## Performance (rolling temporal folds, pooled test rows)",
+        f"- ROC AUC {p.get('roc_auc', float('nan')):.3f}; average precision "
+        f"{p.get('average_precision', float('nan')):.3f}; Brier {p.get('brier', float('nan')):.4f}; "
+        f"calibration error {p.get('calibration_error', float('nan')):.4f}.",
+        f"- Precision at capacity {p.get('precision_at_capacity', float('nan')):.3f}; recall at "
+        f"capacity {p.get('recall_at_capacity', float('nan')):.3f}.",
+        f"- Oracle ROC AUC (synthetic truth): {oracle}.",
+    ]
+    if c:
+        lines.append(
+            f"- Gradient-boosted challenger ROC AUC {c.get('roc_auc', float('nan')):.3f} "
+            f"(price of transparency {c.get('roc_auc', 0) - p.get('roc_auc', 0):+.3f}); never "
+            "used for scoring."
+        )
+    lines += [
+        "",
+        "## Limits",
+        "- The model learns from who registered in the past; people who never register (moved "
+        "away, hidden NEET) look like successes to it.",
+        "- Partner data differ in coverage: people with fewer consented sources are scored on "
+        "less information. See the `<source>_unknown` points.",
+        "- Area indicators are aggregate and published with a lag; they describe places, not "
+        "persons.",
+        "",
+        "## Human oversight",
+        "- Counsellors decide every row; decisions come back (`ennakko reviews import`) and are "
+        "monitored for disagreement with the ranking (automation-bias watch).",
+        "- A new model replaces the champion only through the promotion gate: "
+        + "; ".join(f"{k}: {v}" for k, v in promotion.items())
+        + ".",
+        "- Drift of every input is checked nightly; above the threshold every row is flagged.",
+    ]
+    return "\n".join(lines) + "\n"
+
+
+def _table_html(frame: pl.DataFrame, limit: int = 400) -> str:
+    head = "".join(f"<th>{html.escape(c)}</th>" for c in frame.columns)
+    body = []
+    for row in frame.head(limit).iter_rows():
+        cells = []
+        for v in row:
+            if isinstance(v, float):
+                text = "" if v is None or np.isnan(v) else f"{v:.4g}"
+            else:
+                text = "" if v is None else str(v)
+            cells.append(f"<td>{html.escape(text)}</td>")
+        body.append("<tr>" + "".join(cells) + "</tr>")
+    return f"<table><thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table>"
+
+
+def _markdown_html(text: str) -> str:
+    out = []
+    for line in text.splitlines():
+        if line.startswith("# "):
+            out.append(f"<h1>{html.escape(line[2:])}</h1>")
+        elif line.startswith("## "):
+            out.append(f"<h2>{html.escape(line[3:])}</h2>")
+        elif line.startswith("- "):
+            out.append(f"<li>{html.escape(line[2:]).replace('**', '')}</li>")
+        elif line.strip():
+            out.append(f"<p>{html.escape(line).replace('**', '')}</p>")
+    return "\n".join(out)
+
+
+CSS = """
+body{font-family:system-ui,-apple-system,Segoe UI,sans-serif;margin:2rem;max-width:1100px;color:#222}
+table{border-collapse:collapse;margin:1rem 0;font-size:.85rem}
+th,td{border:1px solid #ccc;padding:.25rem .5rem;text-align:left}
+th{background:#eef3f8} img{max-width:100%} .flag{color:#b00;font-weight:bold}
+.note{background:#fff8e1;padding:.6rem 1rem;border-left:4px solid #f0b400}
+"""
+
+
+def html_report(report: Report, *, title: str, card: str, promotion_text: str) -> str:
+    """One self-contained page: images inline, no scripts, nothing fetched."""
+    parts = [
+        "<!doctype html><html lang='en'><head><meta charset='utf-8'>",
+        f"<title>{html.escape(title)}</title><style>{CSS}</style></head><body>",
+        f"<h1>{html.escape(title)}</h1>",
+        f"<p class='note'>{html.escape(promotion_text)}</p>",
+        _markdown_html(card),
+    ]
+    for name, png in report.figures.items():
+        encoded = base64.b64encode(png).decode()
+        parts.append(f"<h2>{html.escape(name.removesuffix('.png').replace('_', ' '))}</h2>")
+        parts.append(f"<img alt='{html.escape(name)}' src='data:image/png;base64,{encoded}'>")
+    for name, table in report.tables.items():
+        parts.append(f"<h2>{html.escape(name.removesuffix('.csv').replace('_', ' '))}</h2>")
+        parts.append(_table_html(table))
+    parts.append("</body></html>")
+    return "\n".join(parts)
+
+
+def build_report(
+    model: RiskModel,
+    evaluation: Evaluation,
+    *,
+    area: str,
+    as_of: date,
+    horizon_days: int,
+    capacities: Sequence[int],
+    promotion: Mapping[str, object],
+    promotion_text: str,
+) -> Report:
+    report = Report()
+    preds = evaluation.predictions
+    report.figures["calibration.png"] = calibration_figure(preds)
+    report.figures["precision_at_capacity.png"] = capacity_figure(preds, capacities)
+    report.figures["score_distribution.png"] = score_figure(preds)
+    report.tables["points_table.csv"] = model.estimator.points_table()
+    report.tables["calibration_table.csv"] = model.estimator.calibration_table()
+    report.tables["folds.csv"] = fold_table(evaluation)
+    report.tables["fairness.csv"] = evaluation.fairness.select(
+        "attribute", "group", "reference", "n",
+        *[c for r in RATES for c in (r, f"{r}_ratio", f"{r}_flag")],
+    ) if not evaluation.fairness.is_empty() else evaluation.fairness  # fmt: skip
+    report.tables["precision_by_team.csv"] = evaluation.per_team
+    card = model_card(
+        model, evaluation, area=area, as_of=as_of, horizon_days=horizon_days, promotion=promotion
+    )
+    report.texts["model_card.md"] = card
+    report.texts["report.html"] = html_report(
+        report, title=f"Ennakko training report, {area}, {as_of.isoformat()}", card=card,
+        promotion_text=promotion_text,
+    )  # fmt: skip
+    return report

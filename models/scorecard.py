@@ -1,0 +1,437 @@
+"""A transparent points scorecard: binned features, integer points, calibrated risk."""
+
+from __future__ import annotations
+
+import math
+import numbers
+from typing import Any
+
+import numpy as np
+import polars as pl
+from sklearn.base import BaseEstimator, ClassifierMixin
+from sklearn.model_selection import StratifiedKFold, check_cv
+from sklearn.utils import check_random_state
+from sklearn.utils.parallel import Parallel, delayed
+from sklearn.utils.validation import check_is_fitted, validate_data
+
+from models._scorecard_binning import FeatureBins, fit_bins
+from models._scorecard_calibration import choose_calibration
+from models._scorecard_fit import (
+    Design,
+    Solver,
+    cross_fit_scores,
+    fit_monotone,
+    integer_points,
+    total_scores,
+)
+from models._scorecard_input import NUMERIC, Column, as_kind, check_target, check_weights
+from models._scorecard_input import to_columns as _to_columns
+
+
+class ScorecardClassifier(ClassifierMixin, BaseEstimator):
+    """Binary points scorecard: bins, integer points per bin, calibrated risk per score.
+
+    Each feature is cut into bins; an L2-regularised logistic regression on the one-hot
+    bins gives every bin ``round(scale * coefficient)`` points (``scale = pdo / ln 2``),
+    shifted so that each feature's lowest-risk bin has 0 points. A person's score is
+    ``base_points_ + sum of their bins' points``, an integer on a log-odds scale (``pdo``
+    points double the odds). The probability of the positive class (``classes_[1]``) is
+    a function of the score alone: an isotonic or Platt map fitted on out-of-fold
+    scores, tabulated in :meth:`calibration_table`.
+
+    Parameters
+    ----------
+    binning : {"quantile", "tree"}, default="quantile"
+        How numeric features are cut: at weighted quantiles (ties collapsed) or at the
+        splits of a shallow decision tree grown on the feature alone.
+    n_bins : int, default=8
+        Maximum number of non-missing bins of a numeric feature.
+    min_bin_share : float, default=0.05
+        Categories with a smaller share of the training weight are pooled into
+        ``other``; with ``binning="tree"`` also the smallest share of a leaf.
+    monotonic : dict of {str or int: {1, -1}}, default=None
+        Per numeric feature (by name, or by position): points non-decreasing (1) or
+        non-increasing (-1) over its ordered bins (``missing`` excluded). Enforced by
+        merging adjacent bins that violate it and refitting until none does.
+    C : float, default=1.0
+        Inverse L2 regularisation strength of the logistic regression.
+    pdo : float, default=20.0
+        Points to double the odds: the scale of the points.
+    calibration : {"auto", "isotonic", "platt"}, default="auto"
+        Map from score to probability; "auto" takes the one with the lower
+        cross-validated Brier score on the out-of-fold scores.
+    cv : int, cross-validation generator or iterable, default=3
+        Folds of the internal cross-fitting that produces out-of-fold scores for the
+        calibration. An int gives shuffled stratified folds (fewer when a class has
+        fewer rows; with under 2 rows in a class the in-sample scores are used).
+    tol : float, default=1e-6
+        Tolerance of the logistic regression solver (lbfgs).
+    max_iter : int, default=1000
+        Maximum number of solver iterations.
+    random_state : int, RandomState instance or None, default=0
+        Seeds the fold shuffling and the tree binning; the default makes repeated fits
+        identical.
+    n_jobs : int, default=None
+        Threads for the per-feature binning and the cross-fitting folds (None: 1,
+        -1: all cores). Results do not depend on it.
+
+    Attributes
+    ----------
+    classes_ : ndarray of shape (2,)
+        Class labels; ``classes_[1]`` is the event that points add risk to.
+    n_features_in_ : int
+        Number of features seen in fit.
+    feature_names_in_ : ndarray of shape (n_features_in_,)
+        Names of the features, when X has string column names.
+    bins_ : list of FeatureBins
+        The fitted bins of each feature.
+    points_ : list of ndarray of int64
+        Points of each feature's bins, in the order of :meth:`points_table`.
+    base_points_ : int
+        Points everyone starts from. Chosen so that a score above 0 means a calibrated
+        probability above 0.5, i.e. ``predict`` gives ``classes_[1]`` exactly when
+        ``decision_function > 0`` (when no reachable score crosses 0.5, the scores are
+        shifted the least that keeps this true).
+    calibration_method_ : str
+        "isotonic" or "platt".
+    calibration_brier_ : dict
+        Cross-validated Brier score of each candidate map (when ``calibration="auto"``).
+    n_iter_ : int
+        Solver iterations of the final points model, summed over the monotone refits.
+
+    Notes
+    -----
+    Missing values (NaN, None, null) always have their own ``missing`` bin. Categories
+    rare in training, and categories never seen in training, fall in ``other``. A bin
+    with no training rows (``missing`` or ``other`` never seen) has a zero coefficient,
+    the feature's average effect, so it is scored as neutral. The cross-fitting keeps
+    the bins learned on all rows and refits only the coefficients.
+
+    Examples
+    --------
+    >>> import polars as pl
+    >>> from models import ScorecardClassifier
+    >>> X = pl.DataFrame({"absences": [0, 1, 2, 3, 4, 5] * 10, "team": list("aabbab") * 10})
+    >>> y = [0, 0, 0, 1, 1, 1] * 10
+    >>> model = ScorecardClassifier(n_bins=3).fit(X, y)
+    >>> model.predict(X.head(6)).tolist()
+    [0, 0, 0, 1, 1, 1]
+    >>> model.points_table().columns
+    ['feature', 'bin', 'kind', 'lower', 'upper', 'points', 'count', 'event_rate']
+    >>> row = model.explain(X.head(1)).row(0, named=True)
+    >>> row["base_points"] + row["points_absences"] + row["points_team"] == row["score"]
+    True
+    """
+
+    def __init__(
+        self,
+        *,
+        binning: str = "quantile",
+        n_bins: int = 8,
+        min_bin_share: float = 0.05,
+        monotonic: dict[str | int, int] | None = None,
+        C: float = 1.0,
+        pdo: float = 20.0,
+        calibration: str = "auto",
+        cv: Any = 3,
+        tol: float = 1e-6,
+        max_iter: int = 1000,
+        random_state: Any = 0,
+        n_jobs: int | None = None,
+    ) -> None:
+        self.binning = binning
+        self.n_bins = n_bins
+        self.min_bin_share = min_bin_share
+        self.monotonic = monotonic
+        self.C = C
+        self.pdo = pdo
+        self.calibration = calibration
+        self.cv = cv
+        self.tol = tol
+        self.max_iter = max_iter
+        self.random_state = random_state
+        self.n_jobs = n_jobs
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.classifier_tags.multi_class = False
+        tags.input_tags.allow_nan = True
+        tags.input_tags.categorical = True
+        tags.input_tags.string = True
+        return tags
+
+    def fit(self, X: Any, y: Any, sample_weight: Any = None) -> ScorecardClassifier:
+        """Fit the bins, the points and the calibration.
+
+        Parameters
+        ----------
+        X : array-like, pandas.DataFrame or polars.DataFrame of shape (n_samples, n_features)
+            Numeric and categorical (string) features; missing values allowed.
+        y : array-like of shape (n_samples,)
+            Two class labels of any type.
+        sample_weight : array-like of shape (n_samples,), default=None
+            Non-negative weights; an integer weight is the same as repeating the row.
+
+        Returns
+        -------
+        self : ScorecardClassifier
+            The fitted scorecard.
+        """
+        self._check_params()
+        columns = _to_columns(X, self)
+        validate_data(self, X, reset=True, skip_check_array=True)
+        n_samples = columns[0].values.shape[0]
+        self.classes_, y01 = check_target(y, n_samples, self)
+        weights = check_weights(sample_weight, n_samples)
+        if np.unique(y01[weights > 0]).shape[0] < 2:
+            raise ValueError(
+                "Only one class is left after removing the rows with zero sample_weight; "
+                "the scorecard needs 2 classes."
+            )
+        names = self._names()
+        directions = self._directions(names, columns)
+        seed = int(check_random_state(self.random_state).randint(np.iinfo(np.int32).max))
+        solver = Solver(self.C, self.tol, self.max_iter, self.pdo / math.log(2.0))
+
+        bins = Parallel(n_jobs=self.n_jobs, prefer="threads")(
+            delayed(fit_bins)(
+                name,
+                column,
+                y01,
+                weights,
+                method=self.binning,
+                n_bins=self.n_bins,
+                min_bin_share=self.min_bin_share,
+                random_state=seed,
+            )
+            for name, column in zip(names, columns, strict=True)
+        )
+        codes = self._encode(bins, columns)
+        design, coef, intercept, self.n_iter_ = fit_monotone(
+            Design(bins, codes), y01, weights, solver, directions
+        )
+        observed = design.column_weights(weights) > 0
+        points, raw_base = integer_points(design, coef, intercept, observed, solver.scale)
+
+        splits = self._splits(y01, seed)
+        if splits is None:
+            oof, folds = design.scores(points, raw_base), np.zeros(n_samples, dtype=np.int64)
+        else:
+            oof, folds = cross_fit_scores(
+                design, y01, weights, solver, splits, (coef, intercept), self.n_jobs
+            )
+        used = folds >= 0
+        self.calibration_method_, score_map, self.calibration_brier_ = choose_calibration(
+            oof[used], y01[used], weights[used], folds[used], self.calibration
+        )
+        self._store(design, points, raw_base, score_map, y01, weights)
+        return self
+
+    def score_points(self, X: Any) -> np.ndarray:
+        """Integer score (base points plus every feature's points) of each row."""
+        check_is_fitted(self)
+        codes = self._codes(X)
+        return total_scores(codes, self._offsets, self._points_flat, self.base_points_)
+
+    def decision_function(self, X: Any) -> np.ndarray:
+        """The integer score as float; above 0 exactly when ``predict`` gives ``classes_[1]``."""
+        return self.score_points(X).astype(np.float64)
+
+    def predict_proba(self, X: Any) -> np.ndarray:
+        """Calibrated probabilities of ``classes_``, a function of the integer score only.
+
+        Returns
+        -------
+        ndarray of shape (n_samples, 2)
+        """
+        check_is_fitted(self)
+        scores = self.score_points(X)
+        p = self.calibration_proba_[scores - self.base_points_]
+        return np.column_stack([1.0 - p, p])
+
+    def predict(self, X: Any) -> np.ndarray:
+        """``classes_[1]`` where the calibrated probability is above 0.5, else ``classes_[0]``."""
+        check_is_fitted(self)
+        return self.classes_[(self.predict_proba(X)[:, 1] > 0.5).astype(np.intp)]
+
+    def points_table(self) -> pl.DataFrame:
+        """Every feature's bins with their points, training count and event rate.
+
+        Columns: feature, bin (readable label), kind ("interval", "category", "other",
+        "missing"), lower and upper (interval bounds, ``[lower, upper)``; null for the
+        other kinds), points, count (training rows), event_rate (weighted share of
+        ``classes_[1]``; null for a bin without training rows). Add ``base_points_``
+        to a row's points to get the score.
+        """
+        check_is_fitted(self)
+        frames = []
+        for j, b in enumerate(self.bins_):
+            labels, kinds, lower, upper = b.describe()
+            segment = slice(self._offsets[j], self._offsets[j] + b.n_bins)
+            rate = self.bin_event_rate_[segment]
+            frames.append(
+                pl.DataFrame(
+                    {
+                        "feature": [b.name] * b.n_bins,
+                        "bin": labels,
+                        "kind": kinds,
+                        "lower": pl.Series(lower, dtype=pl.Float64),
+                        "upper": pl.Series(upper, dtype=pl.Float64),
+                        "points": self.points_[j],
+                        "count": self.bin_count_[segment],
+                        "event_rate": pl.Series(rate).fill_nan(None),
+                    }
+                )
+            )
+        return pl.concat(frames)
+
+    def calibration_table(self) -> pl.DataFrame:
+        """Calibrated probability of ``classes_[1]`` for every reachable integer score."""
+        check_is_fitted(self)
+        start = self.base_points_
+        scores = np.arange(start, start + self.calibration_proba_.shape[0])
+        return pl.DataFrame({"score": scores, "probability": self.calibration_proba_})
+
+    def explain(self, X: Any, top: int = 3) -> pl.DataFrame:
+        """Each row's points per feature and its top reasons.
+
+        Parameters
+        ----------
+        X : array-like or DataFrame of shape (n_samples, n_features)
+        top : int, default=3
+            Number of reasons: the features with the most points for the row, ties by
+            feature order. A reason whose feature adds 0 points has a null name.
+
+        Returns
+        -------
+        polars.DataFrame
+            One row per input row, in input order: ``base_points``, ``points_<feature>``
+            for every feature, ``score`` (exactly their sum), then ``reason_<k>`` and
+            ``reason_<k>_points`` for k = 1..top.
+        """
+        codes = self._codes(X)
+        n_features, n = codes.shape
+        per_feature = np.empty((n_features, n), dtype=np.int64)
+        for j in range(n_features):
+            per_feature[j] = self.points_[j][codes[j]]
+        score = self.base_points_ + per_feature.sum(axis=0)
+        out = {"base_points": np.full(n, self.base_points_, dtype=np.int64)}
+        out |= {f"points_{b.name}": per_feature[j] for j, b in enumerate(self.bins_)}
+        out["score"] = score
+        frame = pl.DataFrame(out)
+        if top > 0:
+            frame = frame.with_columns(self._reasons(per_feature, min(top, n_features)))
+        return frame
+
+    # -- helpers --------------------------------------------------------------------
+
+    def _check_params(self) -> None:
+        if self.binning not in ("quantile", "tree"):
+            raise ValueError(f"binning must be 'quantile' or 'tree', got {self.binning!r}.")
+        if not isinstance(self.n_bins, numbers.Integral) or self.n_bins < 2:
+            raise ValueError(f"n_bins must be an integer >= 2, got {self.n_bins!r}.")
+        if not 0.0 <= self.min_bin_share < 0.5:
+            raise ValueError(f"min_bin_share must be in [0, 0.5), got {self.min_bin_share!r}.")
+        if self.calibration not in ("auto", "isotonic", "platt"):
+            raise ValueError(
+                f"calibration must be 'auto', 'isotonic' or 'platt', got {self.calibration!r}."
+            )
+        for name in ("C", "pdo", "tol"):
+            if not getattr(self, name) > 0:
+                raise ValueError(f"{name} must be positive, got {getattr(self, name)!r}.")
+        if not isinstance(self.max_iter, numbers.Integral) or self.max_iter < 1:
+            raise ValueError(f"max_iter must be a positive integer, got {self.max_iter!r}.")
+        if isinstance(self.cv, numbers.Integral) and self.cv < 2:
+            raise ValueError(f"cv must be at least 2 folds, got {self.cv!r}.")
+
+    def _names(self) -> list[str]:
+        if hasattr(self, "feature_names_in_"):
+            return [str(name) for name in self.feature_names_in_]
+        return [f"x{j}" for j in range(self.n_features_in_)]
+
+    def _directions(self, names: list[str], columns: list[Column]) -> dict[int, int]:
+        directions: dict[int, int] = {}
+        for key, direction in (self.monotonic or {}).items():
+            if isinstance(key, numbers.Integral) and 0 <= key < len(names):
+                j = int(key)
+            elif key in names:
+                j = names.index(key)
+            else:
+                raise ValueError(f"monotonic names an unknown feature: {key!r}.")
+            if direction not in (1, -1):
+                raise ValueError(f"monotonic direction of {key!r} must be 1 or -1.")
+            if columns[j].kind != NUMERIC:
+                raise ValueError(f"monotonic feature {key!r} is not numeric.")
+            directions[j] = int(direction)
+        return directions
+
+    def _splits(self, y01: np.ndarray, seed: int) -> list | None:
+        placeholder = np.zeros((y01.shape[0], 1))
+        if isinstance(self.cv, numbers.Integral):
+            n_splits = min(int(self.cv), int(np.bincount(y01).min()))
+            if n_splits < 2:
+                return None
+            splitter = StratifiedKFold(n_splits=n_splits, shuffle=True, random_state=seed)
+        else:
+            splitter = check_cv(self.cv, y01, classifier=True)
+        return list(splitter.split(placeholder, y01))
+
+    def _store(self, design, points, raw_base, score_map, y01, weights) -> None:
+        """Keep the fitted tables; anchor the base points; tabulate the calibration."""
+        self.bins_: list[FeatureBins] = design.bins
+        self._offsets = design.offsets
+        ends = [*design.offsets[1:], design.n_columns]
+        self.points_ = [points[a:b] for a, b in zip(design.offsets, ends, strict=True)]
+        top = sum(int(p.max()) for p in self.points_)
+        raw_scores = np.arange(raw_base, raw_base + top + 1)
+        proba = np.asarray(score_map(raw_scores), dtype=np.float64)
+        above = proba > 0.5
+        if above.all():
+            shift = max(0, 1 - raw_base)
+        elif not above.any():
+            shift = min(0, -int(raw_scores[-1]))
+        else:
+            shift = 1 - int(raw_scores[np.argmax(above)])
+        self.base_points_ = int(raw_base + shift)
+        self.calibration_proba_ = proba
+        self._points_flat = points
+        events = design.column_weights(weights * y01)
+        mass = design.column_weights(weights)
+        self.bin_count_ = design.column_weights(np.ones_like(weights)).astype(np.int64)
+        self.bin_event_rate_ = np.divide(events, mass, out=np.full(mass.shape, np.nan), where=mass > 0)
+
+    def _codes(self, X: Any) -> np.ndarray:
+        check_is_fitted(self)
+        columns = _to_columns(X, self)
+        validate_data(self, X, reset=False, skip_check_array=True)
+        columns = [as_kind(c, b.kind, b.name) for b, c in zip(self.bins_, columns, strict=True)]
+        return self._encode(self.bins_, columns)
+
+    def _encode(self, bins: list[FeatureBins], columns: list[Column]) -> np.ndarray:
+        """Bin codes of shape (n_features, n_samples), features encoded in threads."""
+        codes = np.empty((len(bins), columns[0].values.shape[0]), dtype=np.int32)
+
+        def encode(j: int) -> None:
+            codes[j] = bins[j].codes(columns[j].values)
+
+        Parallel(n_jobs=self.n_jobs, prefer="threads")(delayed(encode)(j) for j in range(len(bins)))
+        return codes
+
+    def _reasons(self, per_feature: np.ndarray, top: int) -> list[pl.Series]:
+        """The ``top`` features with most points per row (ties: feature order)."""
+        n_features = per_feature.shape[0]
+        key = per_feature.T * -n_features + np.arange(n_features)  # unique per row
+        if top < n_features:
+            chosen = np.argpartition(key, top - 1, axis=1)[:, :top]
+        else:
+            chosen = np.broadcast_to(np.arange(n_features), key.shape)
+        order = np.take_along_axis(chosen, np.argsort(np.take_along_axis(key, chosen, 1), 1), 1)
+        chosen_points = np.take_along_axis(per_feature.T, order, 1)
+        names = pl.Series([b.name for b in self.bins_], dtype=pl.String)
+        series = []
+        for k in range(top):
+            index = pl.Series(order[:, k].astype(np.uint32))
+            name = names.gather(index).set(pl.Series(chosen_points[:, k] <= 0), None)
+            series.append(name.alias(f"reason_{k + 1}"))
+            series.append(pl.Series(f"reason_{k + 1}_points", chosen_points[:, k]))
+        return series
