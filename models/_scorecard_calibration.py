@@ -33,7 +33,7 @@ class ScoreCounts:
         shifted = scores - low  # small non-negative integers: count by bincount, not sort
         positive = np.bincount(shifted, weights=weights * y01)
         total = np.bincount(shifted, weights=weights)
-        present = np.flatnonzero(np.bincount(shifted) > 0)
+        present = np.flatnonzero(total > 0)  # rows of zero weight count for nothing
         return cls(present + low, (total - positive)[present], positive[present])
 
     def brier(self, score_map: ScoreMap) -> float:
@@ -46,13 +46,8 @@ class ScoreCounts:
 def fit_isotonic(counts: ScoreCounts) -> ScoreMap:
     """Isotonic regression of the event rate on the score (clipped outside the range)."""
     total = counts.positive + counts.negative
-    keep = total > 0
     iso = IsotonicRegression(y_min=0.0, y_max=1.0, increasing=True, out_of_bounds="clip")
-    iso.fit(
-        counts.scores[keep].astype(np.float64),
-        counts.positive[keep] / total[keep],
-        sample_weight=total[keep],
-    )
+    iso.fit(counts.scores.astype(np.float64), counts.positive / total, sample_weight=total)
     return lambda scores: np.asarray(iso.predict(np.asarray(scores, dtype=np.float64)))
 
 

@@ -29,17 +29,33 @@ class Solver:
     scale: float  # points per unit of log-odds
 
 
+#: Rows per block when summing points row-wise (bounds the temporary memory).
+_BLOCK = 1 << 16
+
+
 @dataclass
 class Design:
-    """Bin codes of the training rows, one row of ``codes`` per feature."""
+    """The training rows' bins: ``index[i, j]`` is the one-hot column of row i, feature j.
+
+    Row-major, so the array is the CSR ``indices`` as it stands and any row subset is a
+    cheap row gather; all the matrices share one read-only array of ones as their data.
+    """
 
     bins: list[FeatureBins]
-    codes: np.ndarray  # (n_features, n_samples) int32
+    index: np.ndarray  # (n_samples, n_features) int32
+    ones: np.ndarray | None = None
     offsets: np.ndarray = field(init=False)
 
+    @classmethod
+    def from_codes(cls, bins: list[FeatureBins], codes: np.ndarray) -> Design:
+        """Design from per-feature bin codes of shape (n_features, n_samples)."""
+        return cls(bins, np.ascontiguousarray((codes + _offsets(bins)[:, None]).T))
+
     def __post_init__(self) -> None:
-        sizes = np.array([b.n_bins for b in self.bins], dtype=np.int64)
-        self.offsets = np.concatenate([[0], np.cumsum(sizes)[:-1]]).astype(np.int32)
+        self.offsets = _offsets(self.bins)
+        if self.ones is None:
+            self.ones = np.ones(self.index.size, dtype=np.float64)
+            self.ones.flags.writeable = False
 
     @property
     def n_columns(self) -> int:
@@ -52,20 +68,13 @@ class Design:
 
     def rows_matrix(self, rows: np.ndarray | None) -> sp.csr_matrix:
         """One-hot CSR matrix of the given rows (all rows if None)."""
-        codes = self.codes if rows is None else self.codes[:, rows]
-        n_features, n_rows = codes.shape
-        nnz = n_rows * n_features
-        index_dtype = np.int32 if nnz < np.iinfo(np.int32).max else np.int64
-        indices = (codes + self.offsets[:, None]).T.ravel().astype(index_dtype, copy=False)
-        indptr = np.arange(0, nnz + 1, n_features, dtype=index_dtype)
-        return sp.csr_matrix((self._ones[:nnz], indices, indptr), shape=(n_rows, self.n_columns))
-
-    @cached_property
-    def _ones(self) -> np.ndarray:
-        # The matrices of all row subsets share one read-only array of ones.
-        ones = np.ones(self.codes.size, dtype=np.float64)
-        ones.flags.writeable = False
-        return ones
+        index = self.index if rows is None else self.index[rows]
+        n_rows, n_features = index.shape
+        indptr = np.arange(0, index.size + 1, n_features, dtype=np.int64)
+        if index.size < np.iinfo(np.int32).max:
+            indptr = indptr.astype(np.int32)
+        data = self.ones[: index.size]
+        return sp.csr_matrix((data, index.ravel(), indptr), shape=(n_rows, self.n_columns))
 
     def column_weights(self, weights: np.ndarray) -> np.ndarray:
         """Total sample weight in every bin (column)."""
@@ -73,11 +82,22 @@ class Design:
 
     def scores(self, points: np.ndarray, base: int, rows: np.ndarray | None = None) -> np.ndarray:
         """Integer score ``base + sum of points`` of the (given) rows."""
-        codes = self.codes if rows is None else self.codes[:, rows]
-        return total_scores(codes, self.offsets, points, base)
+        index = self.index if rows is None else self.index[rows]
+        score = np.empty(index.shape[0], dtype=np.int64)
+        for start in range(0, index.shape[0], _BLOCK):
+            block = slice(start, start + _BLOCK)
+            score[block] = base + points[index[block]].sum(axis=1)
+        return score
 
 
-def total_scores(codes: np.ndarray, offsets: np.ndarray, points: np.ndarray, base: int):
+def _offsets(bins: list[FeatureBins]) -> np.ndarray:
+    sizes = np.array([b.n_bins for b in bins], dtype=np.int64)
+    return np.concatenate([[0], np.cumsum(sizes)[:-1]]).astype(np.int32)
+
+
+def total_scores(
+    codes: np.ndarray, offsets: np.ndarray, points: np.ndarray, base: int
+) -> np.ndarray:
     """``base`` plus every feature's points, for bin codes of shape (n_features, n)."""
     score = np.full(codes.shape[1], base, dtype=np.int64)
     for j, offset in enumerate(offsets):
@@ -151,16 +171,12 @@ def fit_monotone(
             segment = coef[offset : offset + n_ordered]
             if np.all(direction * np.diff(np.rint(solver.scale * segment)) >= 0):
                 continue
-            blocks = monotone_blocks(
-                segment, column_weight[offset : offset + n_ordered], direction
-            )
+            blocks = monotone_blocks(segment, column_weight[offset : offset + n_ordered], direction)
             bins[j], merged[j] = design.bins[j].merge(blocks)
         if not merged:
             break
         design, init = _remap(design, bins, merged, coef, column_weight)
-        coef, intercept, more = fit_logistic(
-            design.matrix, y01, weights, solver, (init, intercept)
-        )
+        coef, intercept, more = fit_logistic(design.matrix, y01, weights, solver, (init, intercept))
         n_iter += more
     return design, coef, intercept, n_iter
 
@@ -188,7 +204,7 @@ def cross_fit_scores(
     folds : ndarray of shape (n_samples,)
         Fold of each row; -1 for rows in no test set (left out of calibration).
     """
-    n = design.codes.shape[1]
+    n = design.index.shape[0]
     folds = np.full(n, -1, dtype=np.int64)
     splits = [(np.asarray(train), np.asarray(test)) for train, test in splits]
     for k, (train, test) in enumerate(splits):
@@ -234,15 +250,13 @@ def _remap(
     column_weight: np.ndarray,
 ) -> tuple[Design, np.ndarray]:
     """New design after merges, and the weighted-mean coefficients to warm-start from."""
-    codes = design.codes.copy()
-    for j, remap in merged.items():
-        codes[j] = remap[codes[j]]
-    new = Design(bins, codes)
-    target = np.empty(design.n_columns, dtype=np.int64)
+    new_offsets = _offsets(bins)
+    target = np.empty(design.n_columns, dtype=np.int32)  # new column of every old one
     for j, offset in enumerate(design.offsets):
         n_bins = design.bins[j].n_bins
-        remap = merged.get(j, np.arange(n_bins))
-        target[offset : offset + n_bins] = new.offsets[j] + remap
+        remap = merged.get(j, np.arange(n_bins, dtype=np.int32))
+        target[offset : offset + n_bins] = new_offsets[j] + remap
+    new = Design(bins, target[design.index], design.ones)
     mass = np.bincount(target, weights=column_weight, minlength=new.n_columns)
     total = np.bincount(target, weights=coef * column_weight, minlength=new.n_columns)
     init = np.divide(total, mass, out=np.zeros(new.n_columns), where=mass > 0)

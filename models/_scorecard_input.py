@@ -136,9 +136,7 @@ def check_weights(sample_weight: Any, n_samples: int) -> np.ndarray:
         sample_weight = np.full(n_samples, float(sample_weight))
     weights = np.array(sample_weight, dtype=np.float64)  # a copy: never written back
     if weights.ndim != 1 or weights.shape[0] != n_samples:
-        raise ValueError(
-            f"sample_weight.shape == {weights.shape}, expected ({n_samples},)."
-        )
+        raise ValueError(f"sample_weight.shape == {weights.shape}, expected ({n_samples},).")
     assert_all_finite(weights, input_name="sample_weight")
     if (weights < 0).any():
         raise ValueError("Negative values in sample_weight are not allowed.")
@@ -183,12 +181,11 @@ def _polars_column(series: pl.Series) -> Column:
 
 def _pandas_column(series: pd.Series) -> Column:
     dtype = series.dtype
-    if pd.api.types.is_numeric_dtype(dtype) and dtype != object:
+    if pd.api.types.is_object_dtype(dtype):
+        return _object_column(series.to_numpy(dtype=object))
+    if pd.api.types.is_numeric_dtype(dtype):
         return _numeric(series.to_numpy(dtype=np.float64, na_value=np.nan))
-    values = series.to_numpy(dtype=object)
-    if dtype == object:
-        return _object_column(values)
-    values = values.copy()
+    values = series.to_numpy(dtype=object, copy=True)
     values[pd.isna(values)] = None
     return Column(CATEGORICAL, _as_str(values))
 

@@ -206,9 +206,9 @@ class ScorecardClassifier(ClassifierMixin, BaseEstimator):
             )
             for name, column in zip(names, columns, strict=True)
         )
-        codes = self._encode(bins, columns)
+        design = Design.from_codes(bins, self._encode(bins, columns))
         design, coef, intercept, self.n_iter_ = fit_monotone(
-            Design(bins, codes), y01, weights, solver, directions
+            design, y01, weights, solver, directions
         )
         observed = design.column_weights(weights) > 0
         points, raw_base = integer_points(design, coef, intercept, observed, solver.scale)
@@ -398,7 +398,9 @@ class ScorecardClassifier(ClassifierMixin, BaseEstimator):
         events = design.column_weights(weights * y01)
         mass = design.column_weights(weights)
         self.bin_count_ = design.column_weights(np.ones_like(weights)).astype(np.int64)
-        self.bin_event_rate_ = np.divide(events, mass, out=np.full(mass.shape, np.nan), where=mass > 0)
+        self.bin_event_rate_ = np.divide(
+            events, mass, out=np.full(mass.shape, np.nan), where=mass > 0
+        )
 
     def _codes(self, X: Any) -> np.ndarray:
         check_is_fitted(self)

@@ -125,9 +125,12 @@ def assemble(
     )
     eligible = rows.filter(pl.col("can_contact") & ~pl.col("cooldown") & ~pl.col("declined"))
     ranked = rank_within(eligible, "probability", ["team"])
-    caps = {team: spec.capacity.for_team(team) for team in ranked["team"].unique().to_list()}
-    capacity = pl.col("team").replace_strict(caps, return_dtype=pl.Int64)
-    listed = ranked.filter(pl.col("rank") <= capacity).with_columns(capacity=capacity)
+    teams = ranked["team"].unique().sort().to_list()
+    caps = pl.DataFrame(
+        {"team": teams, "capacity": [spec.capacity.for_team(t) for t in teams]},
+        schema={"team": pl.String, "capacity": pl.Int64},
+    )
+    listed = ranked.join(caps, on="team", how="left").filter(pl.col("rank") <= pl.col("capacity"))
     return _flag(listed, previous, stale_sources, drift_alert, spec), exclusions
 
 

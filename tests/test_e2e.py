@@ -1,0 +1,101 @@
+"""One real nightly run, end to end: Prefect flow, MLflow store, files on disk."""
+
+from __future__ import annotations
+
+import json
+import stat
+from datetime import date
+from pathlib import Path
+
+import mlflow
+import polars as pl
+import pytest
+
+from flows import audit
+from flows.settings import load_settings
+from flows.workspace import sha256_file
+from tests.test_consent import reference_valid
+
+pytestmark = [pytest.mark.e2e, pytest.mark.xdist_group("prefect")]
+AS_OF = date(2025, 12, 1)
+
+
+@pytest.fixture(scope="module")
+def nightly_run(prefect_harness, city: Path, tmp_path_factory: pytest.TempPathFactory):
+    from flows.nightly import nightly
+    from tests.conftest import write_config
+
+    folder = tmp_path_factory.mktemp("e2e")
+    config = write_config(
+        folder / "ennakko.yaml",
+        {
+            "workspace": str(folder / "workspace"),
+            "data_dir": str(city),
+            "truth_path": str(city / "truth" / "truth.parquet"),
+            "as_of": AS_OF.isoformat(),
+            "partners": {"school": {"format": "csv"}},
+            "model": {"challenger": {"max_iter": 60}},
+            "outreach": {"capacity": {"default": 10, "per_team": {"itainen": 15}}},
+        },
+    )
+    summary = nightly(config=str(config))
+    return summary, load_settings(config, env={}), city
+
+
+def test_the_run_publishes_one_list_per_team(nightly_run) -> None:
+    summary, settings, _ = nightly_run
+    folder = settings.workspace / "lists" / AS_OF.isoformat()
+    manifest = json.loads((folder / "manifest.json").read_text())
+    assert manifest["as_of"] == AS_OF.isoformat()
+    assert manifest["every_row_needs_a_decision"] is True
+    assert set(manifest["teams"]) == set(summary["teams"])
+    for team, info in manifest["teams"].items():
+        frame = pl.read_csv(folder / f"{AS_OF.isoformat()}-{team}.csv")
+        assert "person_id" in frame.columns
+        assert frame.height == info["rows"] <= settings.outreach.capacity.for_team(team)
+        assert frame["rank"].to_list() == list(range(1, frame.height + 1))
+        assert frame["decision"].is_null().all()
+    for name, digest in manifest["files"].items():
+        assert sha256_file(folder / name) == digest, name
+
+
+def test_every_listed_person_has_valid_scoring_and_contact_consent(nightly_run) -> None:
+    _, settings, city = nightly_run
+    consents = pl.read_parquet(city / "consents.parquet")
+    folder = settings.workspace / "lists" / AS_OF.isoformat()
+    listed = pl.concat([pl.read_parquet(p) for p in folder.glob("*.parquet")])
+    assert listed.height > 0
+    by_person = consents.partition_by("person_id", as_dict=True)
+    for person in listed["person_id"].to_list():
+        latest = reference_valid(by_person[(person,)].to_dicts(), AS_OF, invalid_notices=())
+        assert latest is not None
+        assert {"scoring", "contact"} <= set(latest["purposes"].split(","))
+
+
+def test_the_model_is_registered_as_champion_with_its_report(nightly_run) -> None:
+    summary, settings, _ = nightly_run
+    client = mlflow.MlflowClient(settings.mlflow_uri)
+    version = client.get_model_version_by_alias(settings.model.registered_name, "champion")
+    run = client.get_run(version.run_id)
+    assert run.data.metrics["pooled_roc_auc"] > 0.6
+    assert "oracle_roc_auc" in run.data.metrics
+    artifacts = {a.path for a in client.list_artifacts(version.run_id, "report")}
+    assert {"report/report.html", "report/points_table.csv", "report/model_card.md"} <= artifacts
+    assert summary["model_version"] == str(version.version)
+
+
+def test_the_audit_log_records_the_run_and_verifies(nightly_run) -> None:
+    _, settings, _ = nightly_run
+    path = settings.workspace / "audit" / "audit.jsonl"
+    assert audit.verify(path).ok
+    events = [e["event"] for e in audit.read(path)]
+    assert events == ["train", "nightly"]
+
+
+def test_outputs_are_owner_only(nightly_run) -> None:
+    _, settings, _ = nightly_run
+    for path in (settings.workspace / "lists").rglob("*"):
+        mode = stat.S_IMODE(path.lstat().st_mode)
+        if path.is_symlink():
+            continue
+        assert mode == (0o700 if path.is_dir() else 0o600), (path, oct(mode))
