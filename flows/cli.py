@@ -7,7 +7,6 @@ and exit status 2, never a traceback.
 
 from __future__ import annotations
 
-import json
 import sys
 from collections.abc import Callable
 from datetime import date
@@ -158,6 +157,222 @@ def demo(config: Config = Path("configs/demo.yaml"), seed: int = 1) -> None:
     run(config=config, as_of=None)
 
 
+@app.command()
+@user_errors
+def validate(config: Config = DEFAULT_CONFIG) -> None:
+    """Check every configured source against its contract; exit 1 if a run would stop."""
+    from rich.table import Table
+
+    from flows.context import now_in
+    from flows.settings import load_settings
+    from flows.validation import validate_all
+
+    settings = load_settings(config)
+    reports = validate_all(settings, now_in(settings).date())
+    table = Table(title=f"Sources in {settings.data_dir}")
+    for column in ("source", "rows", "refused", "duplicates", "policy", "verdict"):
+        table.add_column(
+            column, justify="right" if column in ("rows", "refused", "duplicates") else "left"
+        )
+    colours = {"ok": "green", "quarantine": "yellow", "fail": "bold red"}
+    for r in reports:
+        table.add_row(r.source, f"{r.rows:,}", f"{r.refused:,}", f"{r.duplicates:,}", r.policy,
+                      f"[{colours[r.verdict]}]{r.verdict}[/]")  # fmt: skip
+    out.print(table)
+    for r in reports:
+        for reason, n in r.reasons.items():
+            out.print(f"  {r.source}: {n:,} rows refused: {reason}", highlight=False)
+        for warning in r.warnings:
+            out.print(f"  {r.source}: warning: {warning}", style="yellow", highlight=False)
+        if r.error:
+            console.print(f"[bold red]Error:[/] {r.error}", highlight=False, soft_wrap=True)
+    if any(r.verdict == "fail" for r in reports):
+        raise typer.Exit(1)
+
+
+@indicators_app.command("convert")
+@user_errors
+def indicators_convert(
+    files: Annotated[
+        list[Path],
+        typer.Argument(
+            help="Indicator files: Paavo or PxWeb CSV, PC-Axis .px, JSON-stat, long CSV/Parquet."
+        ),
+    ],
+    out_path: Annotated[Path, typer.Option("--out", help="Long-form Parquet to write.")],
+) -> None:
+    """Convert indicator files to the long form area_code, area_level, period, indicator, value."""
+    from features.indicators import convert
+
+    summary = convert(files, out_path)
+    for report in summary.files:
+        out.print(
+            f"{report.source}: {report.rows:,} rows ({report.kind}), {report.dropped_missing:,} missing cells dropped"
+        )
+    out.print(f"Wrote {summary.rows:,} rows to {summary.out_path}")
+
+
+@app.command()
+@user_errors
+def folds(config: Config = DEFAULT_CONFIG, as_of: AsOf = None) -> None:
+    """Print the rolling temporal folds a training run on this date would use."""
+    from rich.table import Table
+
+    from features.folds import final_training_dates, temporal_folds
+    from flows import pipeline
+    from flows.context import start
+
+    settings = _prepare(config)
+    ctx = start(str(config), _date(as_of), "folds", settings=settings)
+    inputs = pipeline.validate_sources(ctx)
+    dates = pipeline.training_dates(ctx, inputs)
+    table = Table(title=f"Temporal folds (horizon {settings.labels.horizon_days} days)")
+    for column in ("fold", "train from", "train to", "train dates", "test as-of"):
+        table.add_column(column)
+    for f in temporal_folds(dates, settings.labels.horizon_days, settings.folds):
+        table.add_row(
+            str(f.number),
+            f.train[0].isoformat(),
+            f.train[-1].isoformat(),
+            str(len(f.train)),
+            f.test.isoformat(),
+        )
+    final = final_training_dates(dates, settings.folds)
+    table.add_row(
+        "final", final[0].isoformat(), final[-1].isoformat(), str(len(final)), "(production model)"
+    )
+    out.print(table)
+
+
+@app.command()
+@user_errors
+def features(
+    config: Config = DEFAULT_CONFIG,
+    as_of: AsOf = None,
+    out_path: Annotated[
+        Path, typer.Option("--out", help="Parquet file of the feature matrix.")
+    ] = Path("features.parquet"),
+) -> None:
+    """Write the feature matrix of everyone in scope on the as-of date (sensitive columns aside)."""
+    from flows import pipeline
+    from flows.context import start
+
+    settings = _prepare(config)
+    ctx = start(str(config), _date(as_of), "features", settings=settings)
+    matrix = pipeline.cached_features(ctx)
+    ctx.ws.write_parquet(out_path.resolve(), matrix.frame)
+    aside = out_path.with_name(out_path.stem + ".aside.parquet")
+    ctx.ws.write_parquet(aside.resolve(), matrix.aside)
+    out.print(f"Wrote {matrix.frame.height:,} rows × {len(matrix.names)} features to {out_path}")
+    out.print(f"Sensitive and audit attributes (never model inputs): {aside}")
+
+
+@app.command()
+@user_errors
+def erase(
+    person_id: Annotated[
+        str, typer.Option("--person-id", help="The pseudonym to erase.", prompt=False)
+    ],
+    config: Config = DEFAULT_CONFIG,
+    reason: Annotated[str | None, typer.Option(help="Why (no names or identifiers here).")] = None,
+) -> None:
+    """Erase a person from every derived store; record it by keyed hash only."""
+    from flows.context import start
+    from flows.erasure import run_erasure
+
+    settings = _prepare(config)
+    ctx = start(str(config), None, "erase", settings=settings)
+    report = run_erasure(ctx, person_id, reason)
+    out.print(f"Erased: {report.rows_removed} rows in {len(report.files_rewritten)} files.")
+    for name in report.files_rewritten:
+        out.print(f"  rewrote {name}", highlight=False)
+    if report.model_versions_marked:
+        out.print(
+            f"Model versions trained with the person, tagged erasure_pending: {', '.join(report.model_versions_marked)}"
+        )
+    out.print(f"Audit log entry holds only the keyed hash {report.person_hash[:12]}…")
+    out.print(
+        "Later runs exclude the person even while partners' extracts still hold their rows; "
+        f"ask the partners to delete them from their extracts in {settings.data_dir}."
+    )
+    if report.traces_left:
+        console.print(f"[bold red]Traces left in {len(report.traces_left)} files:[/]")
+        for name in report.traces_left:
+            console.print(f"  {name}", highlight=False)
+        raise typer.Exit(1)
+
+
+@app.command()
+@user_errors
+def retention(config: Config = DEFAULT_CONFIG) -> None:
+    """Delete what each store has kept longer than its retention period; report it."""
+    from datetime import datetime
+
+    from flows.context import start
+    from flows.retention import run_retention
+
+    settings = _prepare(config)
+    ctx = start(str(config), None, "retention", settings=settings)
+    report = run_retention(ctx, datetime.now().astimezone())
+    for store, items in report.deleted.items():
+        out.print(
+            f"{store:<11} {len(items):>5} deleted (kept {getattr(settings.retention, store)} days)"
+        )
+        for item in items:
+            out.print(f"    {item}", highlight=False, style="dim")
+    out.print(
+        f"reviews     {report.review_rows_deleted:>5} decision rows deleted (kept {settings.retention.reviews} days)"
+    )
+
+
+@audit_app.command("verify")
+@user_errors
+def audit_verify(config: Config = DEFAULT_CONFIG) -> None:
+    """Check the audit log's hash chain; name the first broken entry."""
+    from flows import audit
+    from flows.settings import load_settings
+
+    settings = load_settings(config)
+    path = settings.workspace / "audit" / "audit.jsonl"
+    result = audit.verify(path)
+    if result.ok:
+        out.print(f"{path}: {result.entries} entries, chain intact.")
+        return
+    console.print(
+        f"[bold red]{path}: entry on line {result.broken_at} is broken: {result.problem}.[/]"
+    )
+    raise typer.Exit(1)
+
+
+@privacy_app.command("report")
+@user_errors
+def privacy_report(
+    config: Config = DEFAULT_CONFIG,
+    out_path: Annotated[
+        Path | None,
+        typer.Option(
+            "--out", help="Markdown file (default: <workspace>/reports/privacy-report.md)."
+        ),
+    ] = None,
+) -> None:
+    """Write the record of processing for the data-protection officer (Markdown)."""
+    from features.errors import SourceError
+    from flows import pipeline
+    from flows.context import start
+    from flows.privacy_report import privacy_report as make_report
+
+    settings = _prepare(config)
+    ctx = start(str(config), None, "privacy-report", settings=settings)
+    try:
+        consents = pipeline.validate_sources(ctx).consents
+    except SourceError as exc:
+        console.print(f"[yellow]Sources could not be read ({exc.describe()}); counts left out.[/]")
+        consents = None
+    target = (out_path or ctx.ws.path("reports", "privacy-report.md")).resolve()
+    ctx.ws.write_text(target, make_report(ctx, consents))
+    out.print(f"Wrote {target}")
+
+
 def _report_run(summary: dict[str, Any], settings) -> None:
     out.print()
     out.print(f"[bold green]Lists for {summary['as_of']}[/] → {summary['lists']}")
@@ -185,6 +400,3 @@ def main() -> None:
 
 if __name__ == "__main__":
     main()
-
-
-_ = json  # used by later commands

@@ -6,6 +6,7 @@ import uuid
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
+from flows.logs import attach_file_log
 from flows.pipeline import RunContext
 from flows.runtime import configure, keys
 from flows.settings import Settings, load_settings
@@ -35,6 +36,7 @@ def start(
         kind=kind,
     )
     ctx.notes["started_at"] = now.isoformat(timespec="seconds")
+    attach_file_log(ws.path("logs", "ennakko.log"))
     return ctx
 
 

@@ -41,3 +41,23 @@ def quiet_user_errors() -> None:
         for handler in logging.getLogger(name).handlers:
             if not any(isinstance(f, UserErrorFilter) for f in handler.filters):
                 handler.addFilter(flt)
+
+
+def attach_file_log(path) -> None:
+    """Copy Prefect's flow and task run logs to ``path`` (the application log an operator
+    reads at 2 a.m.). Counts and stages only: nothing personal is ever logged."""
+    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+    target = str(path)
+    for name in ("prefect.flow_runs", "prefect.task_runs"):
+        logger = logging.getLogger(name)
+        if any(getattr(h, "baseFilename", None) == target for h in logger.handlers):
+            continue
+        handler = logging.FileHandler(target, encoding="utf-8")
+        handler.setFormatter(
+            logging.Formatter(
+                "%(asctime)s %(levelname)s %(name)s: %(message)s", "%Y-%m-%dT%H:%M:%S"
+            )
+        )
+        handler.addFilter(UserErrorFilter())
+        handler.setLevel(logging.INFO)
+        logger.addHandler(handler)

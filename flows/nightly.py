@@ -39,7 +39,7 @@ def gate_task(ctx: RunContext, inputs: Inputs) -> Gate:
 def features_task(
     ctx: RunContext, inputs: Inputs, g: Gate, indicators: pl.DataFrame
 ) -> FeatureMatrix:
-    return pipeline.features(ctx, inputs, g.cohort, indicators)
+    return pipeline.cached_features(ctx, inputs, indicators, g.cohort)
 
 
 @task(name="champion model", **TASK)

@@ -7,6 +7,8 @@ flows/training.py) sequence them as tasks; the benchmark times them one by one.
 
 from __future__ import annotations
 
+import hashlib
+import json
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, timedelta
@@ -16,19 +18,22 @@ from typing import Any
 import polars as pl
 
 from features.build import FeatureMatrix, build_features
-from features.catalogue import model_features
+from features.catalogue import build_catalogue, model_features
 from features.consent import consent_state, counts_by_status, in_scope
 from features.errors import SourceError
 from features.folds import labelled_dates
 from features.indicators import read_indicators
 from features.labels import attach_labels
-from features.pseudonym import keyed_hashes
+from features.pseudonym import keyed_hash, keyed_hashes
 from features.sources import Inputs, load_inputs
 from flows import audit
 from flows.privacy import erased_ids
 from flows.runtime import Keys
 from flows.settings import Settings
 from flows.workspace import Workspace, sha256_path
+
+# Bump when the feature builder changes what it computes, so old caches are not reused.
+FEATURE_CODE_VERSION = 1
 
 
 @dataclass
@@ -142,6 +147,60 @@ def features(
     return build_features(
         cohort, inputs.events, indicators, s.features, s.partners, s.indicators.use
     )
+
+
+def feature_cache_key(ctx: RunContext, dates: Sequence[date]) -> str:
+    """What a feature matrix depends on: dates, configuration, inputs, erasures, code."""
+    s = ctx.settings
+    erasures = ctx.ws.path("privacy", "erasures.jsonl")
+    parts = {
+        "dates": [d.isoformat() for d in sorted(set(dates))],
+        "config": s.model_dump(
+            mode="json", include={"features", "partners", "indicators", "consent"}
+        ),
+        "inputs": ctx.notes.get("inputs", {}),
+        "erasures": sha256_path(erasures) if erasures.exists() else "",
+        "second_layer": keyed_hash("feature-cache", ctx.keys.pseudonym)
+        if ctx.keys.pseudonym
+        else "",
+        "code": FEATURE_CODE_VERSION,
+    }
+    return hashlib.sha256(json.dumps(parts, sort_keys=True).encode()).hexdigest()[:20]
+
+
+def cached_features(
+    ctx: RunContext,
+    inputs: Inputs | None = None,
+    indicators: pl.DataFrame | None = None,
+    cohort: pl.DataFrame | None = None,
+) -> FeatureMatrix:
+    """The feature matrix on the run's as-of date, from the cache when nothing changed.
+
+    Cached per (as-of date, configuration hash, input hashes): any change to a source
+    file, the feature settings, the erasure register or the feature code rebuilds it.
+    """
+    inputs = inputs if inputs is not None else validate_sources(ctx)
+    key = feature_cache_key(ctx, [ctx.as_of])
+    folder = ctx.ws.path("features")
+    frame_path = folder / f"{ctx.as_of.isoformat()}--{key}.parquet"
+    aside_path = folder / f"{ctx.as_of.isoformat()}--{key}.aside.parquet"
+    catalogue = build_catalogue(
+        ctx.settings.features, ctx.settings.partners, ctx.settings.indicators.use
+    )
+    if frame_path.exists() and aside_path.exists():
+        frame = pl.read_parquet(frame_path)
+        ctx.notes["feature_cache"] = "hit"
+        return FeatureMatrix(
+            frame, [f.name for f in catalogue], pl.read_parquet(aside_path), catalogue
+        )
+    if cohort is None:
+        cohort = gate(ctx, inputs, [ctx.as_of]).cohort
+    indicators = indicators if indicators is not None else load_indicator_table(ctx)
+    matrix = features(ctx, inputs, cohort, indicators)
+    ctx.ws.write_parquet(frame_path, matrix.frame)
+    ctx.ws.write_parquet(aside_path, matrix.aside)
+    ctx.notes["feature_cache"] = "miss"
+    return matrix
 
 
 def feature_names(ctx: RunContext, matrix: FeatureMatrix) -> list[str]:

@@ -64,7 +64,7 @@ def scrub_parquet(ws: Workspace, path: Path, ids: set[str]) -> int:
     text_cols = [c for c, t in frame.schema.items() if t == pl.String]
     if not text_cols:
         return 0
-    hit = pl.any_horizontal([pl.col(c).is_in(list(ids)) for c in text_cols])
+    hit = pl.any_horizontal([pl.col(c).is_in(list(ids)).fill_null(False) for c in text_cols])
     removed = frame.filter(hit).height
     if removed:
         ws.write_parquet(path, frame.filter(~hit))
@@ -74,7 +74,7 @@ def scrub_parquet(ws: Workspace, path: Path, ids: set[str]) -> int:
 def scrub_csv(ws: Workspace, path: Path, ids: set[str]) -> int:
     frame = pl.read_csv(path, infer_schema=False)
     text_cols = frame.columns
-    hit = pl.any_horizontal([pl.col(c).is_in(list(ids)) for c in text_cols])
+    hit = pl.any_horizontal([pl.col(c).is_in(list(ids)).fill_null(False) for c in text_cols])
     removed = frame.filter(hit).height
     if removed:
         with ws.atomic(path) as tmp:
@@ -147,3 +147,42 @@ def _contains(path: Path, needles: list[str], raw: list[bytes]) -> bool:
             pass
     data = path.read_bytes()
     return any(r in data for r in raw)
+
+
+def erase(
+    ws: Workspace,
+    person_id: str,
+    *,
+    audit_key: bytes,
+    pseudonym_key: bytes | None,
+    when: date,
+    reason: str | None,
+    rewrite_workbook: Callable[[Path], None],
+    mark_versions: Callable[[list[str]], list[str]],
+) -> ErasureReport:
+    """Erase ``person_id`` from every derived store of the workspace.
+
+    ``rewrite_workbook`` rebuilds a list's XLSX from its scrubbed Parquet and fixes the
+    manifest; ``mark_versions`` tags registered model versions by name (the snapshots say
+    which were trained with the person) and returns the ones it tagged.
+    """
+    person_hash = keyed_hash(person_id, audit_key)
+    report = ErasureReport(person_hash=person_hash)
+    ids = {person_id}
+    if pseudonym_key:
+        ids.add("H" + keyed_hash(person_id, pseudonym_key)[:24])
+    register_erasure(ws, person_hash, when, reason)
+    trained_with = []
+    for snapshot in sorted(ws.path("snapshots").glob("*.parquet")):
+        frame = pl.read_parquet(snapshot)
+        if frame["person_id"].is_in(list(ids)).any():
+            trained_with.append(snapshot.stem)
+    stores = [
+        ws.path(name) for name in ("scores", "features", "quarantine", "snapshots", "reviews")
+    ]
+    scrub_tree(ws, stores, ids, report)
+    versions = ws.path("lists", ".versions")
+    scrub_tree(ws, [versions], ids, report, rewrite_xlsx=rewrite_workbook)
+    report.model_versions_marked = mark_versions(trained_with)
+    report.traces_left = find_traces(ws.root, sorted(ids), skip=[ws.path(*REGISTER)])
+    return report

@@ -12,6 +12,7 @@ Layout (all under ``settings.workspace``)::
     privacy/erasures.jsonl  keyed hashes of erased persons (never in clear)
     mlflow/, prefect/    tracking store and Prefect state (embedded default)
     reports/             privacy report, benchmark results
+    logs/ennakko.log     flow and task logs (no personal data)
 """
 
 from __future__ import annotations
@@ -36,6 +37,7 @@ STORES = (
     "audit",
     "privacy",
     "reports",
+    "logs",
 )
 
 

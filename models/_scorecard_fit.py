@@ -8,7 +8,7 @@ cross-fitting) are warm-started from the previous solution.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from functools import cached_property
 
 import numpy as np
@@ -192,10 +192,8 @@ def cross_fit_scores(
 ) -> tuple[np.ndarray, np.ndarray]:
     """Out-of-fold integer scores with the bins fixed and the coefficients refitted.
 
-    Each fold's model is warm-started from the model fitted on all rows and solved to
-    ``10 * tol`` (its optimisation error stays well below its sampling error; the fold
-    models only feed the calibration). The folds run in ``n_jobs`` threads (the sparse
-    products and the loss release the GIL).
+    Each fold's model is warm-started from the model fitted on all rows. The folds run
+    in ``n_jobs`` threads (the sparse products and the loss release the GIL).
 
     Returns
     -------
@@ -215,9 +213,8 @@ def cross_fit_scores(
             raise ValueError(
                 f"The training part of cv fold {k} has only one class; use fewer folds."
             )
-    fold_solver = replace(solver, tol=10.0 * solver.tol)
     fitted = Parallel(n_jobs=n_jobs, prefer="threads")(
-        delayed(_fold_scores)(design, y01, weights, fold_solver, train, test, start)
+        delayed(_fold_scores)(design, y01, weights, solver, train, test, start)
         for train, test in splits
     )
     scores = np.zeros(n, dtype=np.int64)

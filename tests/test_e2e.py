@@ -5,14 +5,12 @@ from __future__ import annotations
 import json
 import stat
 from datetime import date
-from pathlib import Path
 
 import mlflow
 import polars as pl
 import pytest
 
 from flows import audit
-from flows.settings import load_settings
 from flows.workspace import sha256_file
 from tests.test_consent import reference_valid
 
@@ -21,25 +19,9 @@ AS_OF = date(2025, 12, 1)
 
 
 @pytest.fixture(scope="module")
-def nightly_run(prefect_harness, city: Path, tmp_path_factory: pytest.TempPathFactory):
-    from flows.nightly import nightly
-    from tests.conftest import write_config
-
-    folder = tmp_path_factory.mktemp("e2e")
-    config = write_config(
-        folder / "ennakko.yaml",
-        {
-            "workspace": str(folder / "workspace"),
-            "data_dir": str(city),
-            "truth_path": str(city / "truth" / "truth.parquet"),
-            "as_of": AS_OF.isoformat(),
-            "partners": {"school": {"format": "csv"}},
-            "model": {"challenger": {"max_iter": 60}},
-            "outreach": {"capacity": {"default": 10, "per_team": {"itainen": 15}}},
-        },
-    )
-    summary = nightly(config=str(config))
-    return summary, load_settings(config, env={}), city
+def nightly_run(published):
+    summary, settings, city, _ = published
+    return summary, settings, city
 
 
 def test_the_run_publishes_one_list_per_team(nightly_run) -> None:

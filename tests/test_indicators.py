@@ -1,7 +1,7 @@
 """Indicator readers on the real published files: every file converts, published values survive.
 
 The real files live outside the repository (``../shared/data/indicators``); tests that need
-them are skipped where that folder is absent.
+them fail (never skip) where that folder cannot be found (see tests/conftest.py).
 """
 
 from __future__ import annotations
@@ -24,9 +24,10 @@ from features.indicators import (
     read_area_hierarchy,
     read_indicators,
 )
+from tests.conftest import SHARED_DATA
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures" / "indicators"
-SHARED = Path(__file__).resolve().parents[2] / "shared" / "data" / "indicators"
+SHARED = SHARED_DATA
 
 REAL_FILES = {
     "paavo/009_12f7_2020_all.csv": "paavo",
@@ -44,7 +45,7 @@ REAL_FILES = {
 def indicators_dir() -> Path:
     """The shared folder of real indicator files, found relative to the repository."""
     if not SHARED.is_dir():
-        pytest.skip(f"real indicator files not found at {SHARED}")
+        pytest.fail(f"real indicator files not found at {SHARED}: set ENNAKKO_SHARED_DATA")
     return SHARED
 
 

@@ -20,9 +20,10 @@ from features.indicators import (
     read_indicators,
     validate_long,
 )
+from tests.conftest import SHARED_DATA
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures" / "indicators"
-SHARED = Path(__file__).resolve().parents[2] / "shared" / "data" / "indicators"
+SHARED = SHARED_DATA
 
 SMALL_PX = """CHARSET="ANSI";
 STUB="Alue";
@@ -87,7 +88,6 @@ def test_malformed_pc_axis(tmp_path: Path, name: str, content: str, match: str) 
     fails(write(tmp_path, name, content, encoding="cp1252"), match=match)
 
 
-@pytest.mark.skipif(not SHARED.is_dir(), reason="real indicator files not found")
 def test_real_px_cut_anywhere_fails_cleanly(tmp_path: Path) -> None:
     """The Vantaa file truncated at many points never escapes as a bare exception."""
     raw = (SHARED / "aluesarjat" / "C04S_VANS_Tyottomat_Sukupuoli.px").read_bytes()
@@ -95,7 +95,6 @@ def test_real_px_cut_anywhere_fails_cleanly(tmp_path: Path) -> None:
         fails(write(tmp_path, "cut.px", raw[:cut]))
 
 
-@pytest.mark.skipif(not SHARED.is_dir(), reason="real indicator files not found")
 def test_wrong_explicit_encoding(tmp_path: Path) -> None:
     """A Windows-1252 PX file forced through UTF-8 names the line that broke."""
     path = write(

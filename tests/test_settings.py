@@ -15,7 +15,7 @@ def test_default_and_demo_configs_load() -> None:
     """The shipped configurations are valid, and demo.yaml overrides only what it sets."""
     default = load_settings(ROOT / "configs" / "default.yaml", env={})
     demo = load_settings(ROOT / "configs" / "demo.yaml", env={})
-    assert demo.workspace == (ROOT / "var" / "demo").resolve()
+    assert demo.workspace == (ROOT / "var" / "demo" / "workspace").resolve()
     assert demo.as_of == date(2025, 12, 1)
     assert demo.partners["school"].format == "csv"
     assert demo.partners["school"].label == default.partners["school"].label

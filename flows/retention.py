@@ -1,0 +1,128 @@
+"""Retention: delete what has been kept long enough, and say what was deleted.
+
+Each derived store has its own period (``retention:`` in the configuration), counted from
+when Ennakko wrote the file (a re-run of an old date is kept from the re-run). Returned
+decisions are kept per row, by the date of the decision. The audit log, MLflow and
+Prefect's own state are not touched here: the audit log is the record of processing, and
+MLflow holds no personal data.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from pathlib import Path
+
+import polars as pl
+from prefect import flow, get_run_logger
+
+from flows import audit
+from flows.context import start
+from flows.pipeline import RunContext
+from flows.workspace import Workspace
+
+# store -> (folder, what one item is)
+STORES = {
+    "lists": ("lists/.versions", "dir"),
+    "scores": ("scores", "file"),
+    "features": ("features", "file"),
+    "quarantine": ("quarantine", "dir"),
+    "extracts": ("extracts", "any"),
+    "snapshots": ("snapshots", "file"),
+}
+
+
+@dataclass
+class RetentionReport:
+    deleted: dict[str, list[str]] = field(default_factory=dict)
+    review_rows_deleted: int = 0
+
+    @property
+    def total(self) -> int:
+        return sum(len(v) for v in self.deleted.values()) + self.review_rows_deleted
+
+
+def _age_days(path: Path, now: datetime) -> float:
+    return (now.timestamp() - path.stat().st_mtime) / 86400
+
+
+def expired_items(ws: Workspace, days: dict[str, int], now: datetime) -> dict[str, list[Path]]:
+    """Items of every store older than its retention period."""
+    out: dict[str, list[Path]] = {}
+    for store, (folder, kind) in STORES.items():
+        root = ws.path(*folder.split("/"))
+        if not root.exists():
+            continue
+        items = []
+        for item in sorted(root.iterdir()):
+            if kind == "dir" and not item.is_dir():
+                continue
+            if kind == "file" and not item.is_file():
+                continue
+            if _age_days(item, now) > days[store]:
+                items.append(item)
+        out[store] = items
+    return out
+
+
+def apply_retention(ws: Workspace, days: dict[str, int], now: datetime) -> RetentionReport:
+    """Delete expired items; unlink published lists whose version is gone."""
+    report = RetentionReport()
+    for store, items in expired_items(ws, days, now).items():
+        for item in items:
+            if item.is_dir():
+                shutil.rmtree(item)
+            else:
+                item.unlink()
+        report.deleted[store] = [str(i.relative_to(ws.root)) for i in items]
+    lists = ws.path("lists")
+    if lists.exists():
+        for link in lists.iterdir():
+            if link.is_symlink() and not link.exists():
+                link.unlink()
+    reviews = ws.path("reviews", "decisions.parquet")
+    if reviews.exists():
+        frame = pl.read_parquet(reviews)
+        cutoff = now.date() - timedelta(days=days["reviews"])
+        keep = frame.filter(pl.col("decided_at") >= cutoff)
+        report.review_rows_deleted = frame.height - keep.height
+        if report.review_rows_deleted:
+            ws.write_parquet(reviews, keep)
+    return report
+
+
+def run_retention(ctx: RunContext, now: datetime) -> RetentionReport:
+    days = ctx.settings.retention.model_dump()
+    report = apply_retention(ctx.ws, days, now)
+    audit.append(
+        ctx.ws.path("audit", "audit.jsonl"),
+        {
+            "event": "retention",
+            "run_id": ctx.run_id,
+            "at": now.isoformat(timespec="seconds"),
+            "retention_days": days,
+            "deleted": {k: len(v) for k, v in report.deleted.items()},
+            "review_rows_deleted": report.review_rows_deleted,
+        },
+        ctx.ws.file_mode,
+    )
+    return report
+
+
+@flow(name="ennakko-retention", log_prints=False)
+def retention(config: str) -> dict:
+    """Daily: delete what each store has kept long enough."""
+    ctx = start(config, None, "retention")
+    now = datetime.now().astimezone()
+    report = run_retention(ctx, now)
+    get_run_logger().info(f"retention deleted {report.total} items: " + ", ".join(
+        f"{k} {len(v)}" for k, v in report.deleted.items()))  # fmt: skip
+    return {"deleted": report.deleted, "review_rows_deleted": report.review_rows_deleted}
+
+
+def touch(path: Path, when: date) -> None:
+    """Set a file's modification time (tests and re-imports of old files)."""
+    stamp = datetime(when.year, when.month, when.day).timestamp()
+    os.utime(path, (stamp, stamp))
