@@ -214,7 +214,7 @@ def test_retention_deletes_exactly_what_has_expired(tmp_path: Path) -> None:
 
 
 def test_privacy_report_documents_sources_retention_and_counts(published, tmp_path: Path) -> None:
-    workspace, config = copy_workspace(published, tmp_path)
+    _, config = copy_workspace(published, tmp_path)
     out = tmp_path / "record.md"
     result = CliRunner().invoke(
         app, ["privacy", "report", "--config", str(config), "--out", str(out)]
