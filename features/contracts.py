@@ -4,22 +4,29 @@ A contract is a list of columns with their types plus value checks. Validation r
 three steps and gives every refused row a reason a partner can act on:
 
 1. **coercion**: text (CSV) or loosely typed Parquet becomes the contract's types; a value
-   that is present but unreadable (``"31.13.2025"`` as a date) refuses its row;
+   that is present but unreadable (``"31.02.2025"`` as a date, ``"inf"`` as a number)
+   refuses its row;
 2. **pandera** column checks (nullability, ranges, allowed values, patterns, keys) on the
    typed frame, with ``failure_cases`` naming the rows;
 3. **row rules** that span columns (a consent expiring before it was given).
 
 Exact duplicate rows of event-like sources are dropped and counted, not refused.
+
+Reasons are generic (``"event_date: cannot be read as a date"``) so they can be counted;
+the offending values appear only in example rows, and those never show a pseudonym or a
+direct identifier: see :func:`describe_row`.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 
+import numpy as np
 import pandera.polars as pa
 import polars as pl
+from pandera.config import ValidationDepth, config_context
 
 from features.errors import SourceError
 
@@ -45,11 +52,70 @@ IDENTIFIER_HINTS = (
     "address",
     "osoite",
 )
+# What example rows show instead of a pseudonym or a direct identifier.
+MASK = "‹pseudonym›"
+HIDDEN = "‹hidden›"
+EXAMPLES = 3
+_NO_REASONS = {"_row": pl.Int64, "column": pl.String, "reason": pl.String}
+
+
+def is_identifier(column: str) -> bool:
+    """Whether a column name looks like a direct identifier (national ID, name, phone, ...)."""
+    lowered = column.strip().lower()
+    return any(hint in lowered for hint in IDENTIFIER_HINTS)
+
+
+def row_label(index: int) -> str:
+    """Default location of a row: its 1-based number among the data rows (header not counted)."""
+    return f"row {index + 1}"
+
+
+def describe_row(
+    row: Mapping[str, object], where: str, reason: str | None = None, *, vault: bool = False
+) -> str:
+    """One example row for a message, safe to print and log.
+
+    ``person_id`` becomes :data:`MASK` and identifier-like columns :data:`HIDDEN`, in every
+    source. For the contact vault (``vault=True``) only the offending column (named in
+    ``reason``) is shown at all, and only when it is not an identifier.
+
+    >>> describe_row({"person_id": "EN1234", "value": "x"}, "row 3", "value: cannot be read")
+    "row 3: person_id=‹pseudonym›, value='x' (value: cannot be read)"
+    """
+    offending = reason_columns(reason)
+    shown = []
+    for column, value in row.items():
+        if vault and column not in offending:
+            continue
+        if column == "person_id":
+            text = MASK
+        elif is_identifier(column):
+            text = HIDDEN
+        elif value is None:
+            text = "(empty)"
+        else:
+            text = repr(
+                value if not isinstance(value, str) or len(value) <= 40 else value[:39] + "…"
+            )
+        shown.append(f"{column}={text}")
+    text = where + (": " + ", ".join(shown) if shown else "")
+    return f"{text} ({reason})" if reason else text
+
+
+def reason_columns(reason: str | None) -> set[str]:
+    """The columns named in a row's reasons (``"col: what; other: what"``)."""
+    if not reason:
+        return set()
+    return {part.split(":", 1)[0].strip() for part in reason.split("; ") if ":" in part}
 
 
 @dataclass(frozen=True)
 class Column:
-    """One contract column: its type, whether it must exist and whether it may be empty."""
+    """One contract column: its type, whether it must exist and whether it may be empty.
+
+    ``zero_pad`` restores leading zeros when a spreadsheet stored the value as a number
+    (postal code 00100 → 100).
+    """
 
     name: str
     dtype: type[pl.DataType] | pl.DataType
@@ -57,22 +123,30 @@ class Column:
     nullable: bool = False
     checks: tuple[pa.Check, ...] = ()
     unique: bool = False
+    zero_pad: int | None = None
 
 
 @dataclass(frozen=True)
 class RowRule:
-    """A check across columns: ``ok`` is a boolean expression; nulls count as passing."""
+    """A check across columns: ``ok`` is a boolean expression; nulls count as passing.
 
+    ``column`` is the column the reason is filed under (the one to correct).
+    """
+
+    column: str
     message: str
     ok: pl.Expr
 
 
 @dataclass(frozen=True)
 class Contract:
+    """A source's columns and rules. ``vault`` marks the contact vault: no values in messages."""
+
     name: str
     columns: tuple[Column, ...]
     rules: tuple[RowRule, ...] = ()
     dedupe: bool = False
+    vault: bool = False
 
     @property
     def names(self) -> list[str]:
@@ -90,7 +164,11 @@ class Context:
 
 @dataclass
 class Validated:
-    """A validated source: the rows to use, the refused rows with reasons, and counts."""
+    """A validated source: the rows to use, the refused rows with reasons, and counts.
+
+    ``bad`` holds ``row`` (1-based data row of the source, header not counted), the
+    contract's columns as read (text) and ``reason``.
+    """
 
     source: str
     good: pl.DataFrame
@@ -98,6 +176,8 @@ class Validated:
     rows_read: int
     duplicates_dropped: int = 0
     warnings: list[str] = field(default_factory=list)
+    vault: bool = False
+    where: Callable[[int], str] = row_label
 
     @property
     def bad_share(self) -> float:
@@ -116,9 +196,32 @@ class Validated:
         )
         return dict(zip(counts["r"].to_list(), counts["len"].to_list(), strict=True))
 
+    def examples(self, n: int = EXAMPLES) -> list[str]:
+        """The first ``n`` refused rows, described without pseudonyms or identifiers."""
+        out = []
+        for row in self.bad.head(n).iter_rows(named=True):
+            values = {k: v for k, v in row.items() if k not in ("row", "reason")}
+            out.append(
+                describe_row(values, self.where(row["row"] - 1), row["reason"], vault=self.vault)
+            )
+        return out
+
 
 def _date_range(ctx: Context) -> pa.Check:
-    return pa.Check.in_range(EARLIEST, ctx.reference_date, error="date outside 1990..extract date")
+    return pa.Check.in_range(
+        EARLIEST,
+        ctx.reference_date,
+        error=f"date before {EARLIEST.isoformat()} or after the extract date "
+        f"{ctx.reference_date.isoformat()}",
+    )
+
+
+def _pseudonym() -> pa.Check:
+    return pa.Check.str_matches(PSEUDONYM, error="not a pseudonym (4-64 letters, digits, _ or -)")
+
+
+def _text() -> pa.Check:
+    return pa.Check.str_length(min_value=1, error="empty text")
 
 
 def consents_contract(ctx: Context) -> Contract:
@@ -127,7 +230,7 @@ def consents_contract(ctx: Context) -> Contract:
     return Contract(
         "consents",
         (
-            Column("person_id", pl.String, checks=(pa.Check.str_matches(PSEUDONYM),)),
+            Column("person_id", pl.String, checks=(_pseudonym(),)),
             Column("consent_id", pl.String, unique=True),
             Column("given_at", pl.Date, checks=(_date_range(ctx),)),
             Column("expires_at", pl.Date, required=False, nullable=True),
@@ -137,18 +240,36 @@ def consents_contract(ctx: Context) -> Contract:
             Column("purposes", pl.String),
             Column("channel", pl.String),
             Column("notice_version", pl.String),
-            Column("birth_year", pl.Int32, checks=(pa.Check.in_range(year - 40, year - 12),)),
-            Column("postal_code", pl.String, checks=(pa.Check.str_matches(r"^\d{5}$"),)),
+            Column(
+                "birth_year",
+                pl.Int32,
+                checks=(
+                    pa.Check.in_range(
+                        year - 40,
+                        year - 12,
+                        error=f"implausible birth year (allowed {year - 40}..{year - 12})",
+                    ),
+                ),
+            ),
+            Column(
+                "postal_code",
+                pl.String,
+                checks=(pa.Check.str_matches(r"^\d{5}$", error="not a five-digit postal code"),),
+                zero_pad=5,
+            ),
             Column("language", pl.String, checks=(pa.Check.isin(LANGUAGES),)),
-            Column("team", pl.String, checks=(pa.Check.str_length(min_value=1),)),
+            Column("team", pl.String, checks=(_text(),)),
             Column(
                 "gender", pl.String, required=False, nullable=True, checks=(pa.Check.isin(GENDERS),)
             ),
         ),
         rules=(
-            RowRule("expires_at before given_at", pl.col("expires_at") > pl.col("given_at")),
-            RowRule("withdrawn_at before given_at", pl.col("withdrawn_at") >= pl.col("given_at")),
+            RowRule("expires_at", "before given_at", pl.col("expires_at") > pl.col("given_at")),
             RowRule(
+                "withdrawn_at", "before given_at", pl.col("withdrawn_at") >= pl.col("given_at")
+            ),
+            RowRule(
+                "purposes",
                 f"unknown purpose (allowed: {', '.join(allowed)})",
                 pl.col("purposes")
                 .str.split(",")
@@ -163,24 +284,25 @@ def contacts_contract(ctx: Context) -> Contract:
     return Contract(
         "contacts",
         (
-            Column("person_id", pl.String, unique=True, checks=(pa.Check.str_matches(PSEUDONYM),)),
-            Column("name", pl.String, checks=(pa.Check.str_length(min_value=1),)),
+            Column("person_id", pl.String, unique=True, checks=(_pseudonym(),)),
+            Column("name", pl.String, checks=(_text(),)),
             Column(
                 "phone",
                 pl.String,
                 required=False,
                 nullable=True,
-                checks=(pa.Check.str_matches(r"^\+?[0-9 ()-]{6,24}$"),),
+                checks=(pa.Check.str_matches(r"^\+?[0-9 ()-]{6,24}$", error="not a phone number"),),
             ),
             Column(
                 "email",
                 pl.String,
                 required=False,
                 nullable=True,
-                checks=(pa.Check.str_matches(r"^[^@\s]+@[^@\s]+$"),),
+                checks=(pa.Check.str_matches(r"^[^@\s]+@[^@\s]+$", error="not an email address"),),
             ),
             Column("preferred_language", pl.String, checks=(pa.Check.isin(LANGUAGES),)),
         ),
+        vault=True,
     )
 
 
@@ -188,7 +310,7 @@ def events_contract(ctx: Context, source: str) -> Contract:
     return Contract(
         source,
         (
-            Column("person_id", pl.String, checks=(pa.Check.str_matches(PSEUDONYM),)),
+            Column("person_id", pl.String, checks=(_pseudonym(),)),
             Column("event_date", pl.Date, checks=(_date_range(ctx),)),
             Column("event_type", pl.String, checks=(pa.Check.isin(list(ctx.event_types)),)),
             Column(
@@ -207,7 +329,7 @@ def outcomes_contract(ctx: Context) -> Contract:
     return Contract(
         "outcomes",
         (
-            Column("person_id", pl.String, checks=(pa.Check.str_matches(PSEUDONYM),)),
+            Column("person_id", pl.String, checks=(_pseudonym(),)),
             Column("registered_at", pl.Date, checks=(_date_range(ctx),)),
         ),
         dedupe=True,
@@ -218,12 +340,12 @@ def services_contract(ctx: Context) -> Contract:
     return Contract(
         "services",
         (
-            Column("person_id", pl.String, checks=(pa.Check.str_matches(PSEUDONYM),)),
-            Column("service", pl.String, checks=(pa.Check.str_length(min_value=1),)),
+            Column("person_id", pl.String, checks=(_pseudonym(),)),
+            Column("service", pl.String, checks=(_text(),)),
             Column("start", pl.Date, checks=(_date_range(ctx),)),
             Column("end", pl.Date, required=False, nullable=True),
         ),
-        rules=(RowRule("end before start", pl.col("end") >= pl.col("start")),),
+        rules=(RowRule("end", "before start", pl.col("end") >= pl.col("start")),),
         dedupe=True,
     )
 
@@ -233,11 +355,11 @@ def reviews_contract(ctx: Context) -> Contract:
         "reviews",
         (
             Column("list_id", pl.String),
-            Column("person_id", pl.String, checks=(pa.Check.str_matches(PSEUDONYM),)),
+            Column("person_id", pl.String, checks=(_pseudonym(),)),
             Column("decision", pl.String, checks=(pa.Check.isin(DECISIONS),)),
             Column("reason", pl.String, required=False, nullable=True),
             Column("decided_at", pl.Date, checks=(_date_range(ctx),)),
-            Column("counsellor", pl.String, checks=(pa.Check.str_length(min_value=1),)),
+            Column("counsellor", pl.String, checks=(_text(),)),
         ),
     )
 
@@ -258,71 +380,103 @@ def validate(
     source: str,
     decimal: str = "auto",
     date_format: str = "auto",
+    header: Sequence[str] | None = None,
+    where: Callable[[int], str] = row_label,
 ) -> Validated:
     """Check ``frame`` against ``contract``; raise only when the source is unusable as a whole.
+
+    Parameters
+    ----------
+    header
+        Every column the file had, when the reader left some unread (identifier-like or
+        outside the contract); default ``frame.columns``.
+    where
+        Describes a 0-based row position for messages (``"row 12"``,
+        ``"part-002.parquet row 5"``).
 
     Raises
     ------
     SourceError
-        When required columns are missing.
+        When required columns are missing or a column holds nested values.
     """
-    warnings = _column_warnings(frame, contract)
+    header = list(frame.columns if header is None else header)
+    warnings = column_warnings(header, contract)
     missing = [c.name for c in contract.columns if c.required and c.name not in frame.columns]
     if missing:
+        present = [c for c in contract.names if c in frame.columns]
         raise SourceError(
             source,
-            f"missing required column(s) {', '.join(missing)}; the file has {frame.columns}.",
+            f"missing required column(s) {', '.join(missing)}; the file has "
+            f"{', '.join(header) or 'no columns'}.",
             column=missing[0],
-            examples=frame.head(2).rows(named=True),
+            examples=[]
+            if contract.vault
+            else [
+                describe_row(row, where(i))
+                for i, row in enumerate(frame.select(present).head(2).iter_rows(named=True))
+            ],
             hint="Column names must match the data contract in DESIGN.md.",
         )
+    _refuse_nested(frame, contract, source)
     raw = frame.select(
+        pl.col(c.name) if c.name in frame.columns else pl.lit(None).alias(c.name)
+        for c in contract.columns
+    )
+    typed, unreadable = _coerce(raw, contract, decimal, date_format)
+    # A value that could not be read is null now: its column's checks would only repeat that.
+    checked = _pandera_failures(typed, contract, source).join(
+        unreadable, on=["_row", "column"], how="anti"
+    )
+    failures = [f for f in (unreadable, checked, _rule_failures(typed, contract)) if f.height]
+    if failures:
+        by_row = (
+            pl.concat(failures, how="vertical")
+            .group_by("_row")
+            .agg(pl.col("reason").unique(maintain_order=True).str.join("; "))
+            .sort("_row")
+        )
+        positions = by_row["_row"]
+        keep = np.ones(raw.height, dtype=bool)
+        keep[positions.to_numpy()] = False
+        good = typed.filter(pl.Series(keep))
+    else:
+        positions = pl.Series("_row", [], dtype=pl.Int64)
+        by_row = pl.DataFrame(schema=_NO_REASONS)
+        good = typed
+    bad = pl.concat(
         [
-            pl.col(c.name) if c.name in frame.columns else pl.lit(None).alias(c.name)
-            for c in contract.columns
-        ]
-    ).with_row_index("_row")
-    typed, coerce_fail = _coerce(raw, contract, decimal, date_format)
-    failures = [coerce_fail, _pandera_failures(typed, contract), _rule_failures(typed, contract)]
-    reasons = (
-        pl.concat([f for f in failures if f.height], how="vertical")
-        if any(f.height for f in failures)
-        else pl.DataFrame(schema={"_row": pl.UInt32, "reason": pl.String})
+            (positions + 1).alias("row").to_frame(),
+            raw.select(pl.all().gather(positions).cast(pl.String)),
+            by_row.select("reason"),
+        ],
+        how="horizontal",
     )
-    by_row = reasons.group_by("_row").agg(
-        pl.col("reason").unique(maintain_order=True).str.join("; ")
-    )
-    bad = (
-        raw.join(by_row, on="_row", how="inner")
-        .sort("_row")
-        .with_columns(pl.exclude("_row", "reason").cast(pl.String))
-    )
-    good = typed.join(by_row, on="_row", how="anti").sort("_row").drop("_row")
     duplicates = 0
     if contract.dedupe:
-        before = good.height
-        good = good.unique(maintain_order=True)
-        duplicates = before - good.height
+        good, duplicates = drop_exact_duplicates(good)
         if duplicates:
             warnings.append(f"{duplicates} exact duplicate rows dropped")
     return Validated(
         source=source,
         good=good,
-        bad=bad.rename({"_row": "row"}),
+        bad=bad,
         rows_read=frame.height,
         duplicates_dropped=duplicates,
         warnings=warnings,
+        vault=contract.vault,
+        where=where,
     )
 
 
-def _column_warnings(frame: pl.DataFrame, contract: Contract) -> list[str]:
-    extra = [c for c in frame.columns if c not in contract.names]
+def column_warnings(columns: Sequence[str], contract: Contract) -> list[str]:
+    """Warnings for columns outside the contract; identifier-like ones are named as such."""
+    extra = [c for c in columns if c not in contract.names]
     warnings = []
-    identifiers = [c for c in extra if any(h in c.lower() for h in IDENTIFIER_HINTS)]
+    identifiers = [c for c in extra if is_identifier(c)]
     if identifiers:
         warnings.append(
             f"column(s) {', '.join(identifiers)} look like direct identifiers and were dropped "
-            "at the door; ask the partner to stop sending them"
+            "at the door, unread; ask the partner to stop sending them"
         )
     others = [c for c in extra if c not in identifiers]
     if others:
@@ -330,46 +484,97 @@ def _column_warnings(frame: pl.DataFrame, contract: Contract) -> list[str]:
     return warnings
 
 
+def drop_exact_duplicates(frame: pl.DataFrame) -> tuple[pl.DataFrame, int]:
+    """Keep the first of identical rows, in order; return the frame and how many went.
+
+    Rows are hashed and only rows whose hash repeats are compared exactly, which is far
+    cheaper than ``unique`` over tens of millions of rows with text columns.
+    """
+    if frame.height < 2:
+        return frame, 0
+    hashes = frame.select(pl.struct(pl.all()).hash(seed=20251).alias("h")).to_series()
+    ordered = hashes.sort()
+    repeated = ordered.filter(ordered == ordered.shift(1)).unique()
+    if repeated.is_empty():
+        return frame, 0
+    candidates = hashes.is_in(repeated.implode()).arg_true()
+    first = (
+        frame.select(pl.all().gather(candidates))
+        .select(pl.struct(pl.all()).is_first_distinct())
+        .to_series()
+    )
+    drop = candidates.filter(~first)
+    if drop.is_empty():
+        return frame, 0
+    keep = np.ones(frame.height, dtype=bool)
+    keep[drop.to_numpy()] = False
+    return frame.filter(pl.Series(keep)), drop.len()
+
+
+def _refuse_nested(frame: pl.DataFrame, contract: Contract, source: str) -> None:
+    for col in contract.columns:
+        dtype = frame.schema.get(col.name)
+        if dtype is not None and (dtype.is_nested() or dtype in (pl.Binary, pl.Object)):
+            raise SourceError(
+                source,
+                f"column {col.name} holds values of type {dtype}, which cannot be read as "
+                f"{_type_word(col.dtype)}.",
+                column=col.name,
+                hint="Export plain values (text, numbers, dates), one per cell.",
+            )
+
+
+def _target(dtype) -> pl.DataType:
+    return dtype if isinstance(dtype, pl.DataType) else dtype()
+
+
 def _coerce(
     raw: pl.DataFrame, contract: Contract, decimal: str, date_format: str
 ) -> tuple[pl.DataFrame, pl.DataFrame]:
-    """Cast to the contract's types; report present-but-unreadable values."""
-    exprs, failures = [], []
+    """Cast to the contract's types; report present-but-unreadable values by position."""
+    exprs, checked = [], []
     for col in contract.columns:
-        src = raw.schema[col.name]
-        expr = _cast(pl.col(col.name), src, col.dtype, decimal, date_format)
-        exprs.append(expr.alias(col.name))
-        present = pl.col(col.name).is_not_null()
-        if src == pl.String:
-            present = present & (pl.col(col.name).str.strip_chars() != "")
-        failures.append((col, present & expr.is_null()))
-    typed = raw.select("_row", *exprs)
-    fail_frames = []
-    flags = raw.select("_row", *[f.alias(c.name) for c, f in failures])
-    for col, _ in failures:
-        rows = flags.filter(pl.col(col.name)).select("_row")
-        if rows.height:
-            kind = _type_word(col.dtype)
-            fail_frames.append(
-                rows.join(
-                    raw.select("_row", pl.col(col.name).cast(pl.String).alias("v")), on="_row"
-                ).select(
-                    "_row",
-                    (
-                        pl.lit(f"{col.name}: cannot read ")
-                        + pl.col("v").str.slice(0, 40)
-                        + pl.lit(f" as {kind}")
-                    ).alias("reason"),
-                )
-            )
-    empty = pl.DataFrame(schema={"_row": pl.UInt32, "reason": pl.String})
-    return typed, pl.concat(fail_frames) if fail_frames else empty
+        src, target = raw.schema[col.name], _target(col.dtype)
+        exprs.append(
+            _cast(pl.col(col.name), src, target, decimal, date_format, col.zero_pad).alias(col.name)
+        )
+        if src != pl.Null and (src != target or target.is_float()):
+            checked.append(col)
+    typed = raw.select(exprs)
+    failures = []
+    for col in checked:
+        values = raw[col.name]
+        present = values.is_not_null()
+        if values.dtype == pl.String:
+            present = present & (values.str.strip_chars() != "")
+        positions = (present & typed[col.name].is_null()).arg_true()
+        if positions.len():
+            reason = f"cannot be read as {_type_word(col.dtype)}"
+            failures.append(_reasons_at(positions, col.name, reason))
+    return typed, pl.concat(failures) if failures else pl.DataFrame(schema=_NO_REASONS)
 
 
-def _cast(expr: pl.Expr, src: pl.DataType, dtype, decimal: str, date_format: str) -> pl.Expr:
-    target = dtype if isinstance(dtype, pl.DataType) else dtype()
-    if src == target:
-        return expr
+def _reasons_at(positions: pl.Series, column: str, what: str) -> pl.DataFrame:
+    return (
+        positions.cast(pl.Int64)
+        .alias("_row")
+        .to_frame()
+        .with_columns(column=pl.lit(column), reason=pl.lit(f"{column}: {what}"))
+    )
+
+
+def _finite(expr: pl.Expr) -> pl.Expr:
+    return pl.when(expr.is_finite()).then(expr).otherwise(None)
+
+
+def _cast(
+    expr: pl.Expr,
+    src: pl.DataType,
+    target: pl.DataType,
+    decimal: str,
+    date_format: str,
+    zero_pad: int | None,
+) -> pl.Expr:
     if src == pl.String:
         text = expr.str.strip_chars()
         text = pl.when(text == "").then(None).otherwise(text)
@@ -381,38 +586,44 @@ def _cast(expr: pl.Expr, src: pl.DataType, dtype, decimal: str, date_format: str
             number = text.str.replace_all(r"[\s\u00a0]", "")
             if decimal in (",", "auto"):
                 number = number.str.replace(",", ".", literal=True)
-            value = number.cast(pl.Float64, strict=False)
-            value = pl.when(value.is_finite()).then(value).otherwise(None)
+            value = _finite(number.cast(pl.Float64, strict=False))
             if target.is_integer():
-                return pl.when(value == value.round()).then(value).otherwise(None).cast(target)
-            return value.cast(target)
+                return pl.when(value == value.round()).then(value).cast(target, strict=False)
+            return value.cast(target, strict=False)
         return text.cast(target, strict=False)
-    if target == pl.Date and src in (pl.Datetime, pl.Datetime("us"), pl.Datetime("ns")):
-        return expr.cast(pl.Date)
-    if target == pl.String and src.is_integer():
-        return expr.cast(pl.String).str.zfill(5)
+    if src == target:
+        return _finite(expr) if target.is_float() else expr
     if target == pl.String:
-        return expr.cast(pl.String)
+        text = expr.cast(pl.String, strict=False)
+        return text.str.zfill(zero_pad) if zero_pad and src.is_integer() else text
     if target == pl.Date:
-        return expr.cast(pl.String).str.slice(0, 10).str.to_date("%Y-%m-%d", strict=False)
+        if isinstance(src, pl.Datetime):
+            return expr.cast(pl.Date)
+        return (
+            expr.cast(pl.String, strict=False)
+            .str.slice(0, 10)
+            .str.to_date("%Y-%m-%d", strict=False)
+        )
+    if target.is_integer() and src.is_float():
+        whole = _finite(expr)
+        return pl.when(whole == whole.round()).then(whole).cast(target, strict=False)
     casted = expr.cast(target, strict=False)
-    if target.is_float():
-        return pl.when(casted.is_finite()).then(casted).otherwise(None)
-    return casted
+    return _finite(casted) if target.is_float() else casted
 
 
 def _type_word(dtype) -> str:
-    target = dtype if isinstance(dtype, pl.DataType) else dtype()
+    target = _target(dtype)
     if target == pl.Date:
         return "a date (yyyy-mm-dd or dd.mm.yyyy)"
     if target.is_integer():
         return "a whole number"
     if target.is_numeric():
         return "a finite number"
-    return str(target)
+    return "text"
 
 
-def _pandera_failures(typed: pl.DataFrame, contract: Contract) -> pl.DataFrame:
+def _pandera_failures(typed: pl.DataFrame, contract: Contract, source: str) -> pl.DataFrame:
+    """Column checks by pandera on the typed frame, data included whatever the environment says."""
     schema = pa.DataFrameSchema(
         {
             c.name: pa.Column(
@@ -422,28 +633,34 @@ def _pandera_failures(typed: pl.DataFrame, contract: Contract) -> pl.DataFrame:
         },
         strict=False,
     )
-    data = typed.drop("_row")
     try:
-        schema.validate(data, lazy=True)
+        with config_context(
+            validation_enabled=True, validation_depth=ValidationDepth.SCHEMA_AND_DATA
+        ):
+            schema.validate(typed, lazy=True)
     except pa.errors.SchemaErrors as exc:
-        cases = pl.DataFrame(exc.failure_cases).filter(pl.col("index").is_not_null())
-        if cases.is_empty():
-            raise SourceError(contract.name, f"does not match its contract: {exc}") from None
-        positions = typed.select(pl.int_range(pl.len(), dtype=pl.Int64).alias("index"), "_row")
-        words = {c: _check_words(c) for c in cases["check"].unique().to_list()}
-        return (
-            cases.with_columns(pl.col("index").cast(pl.Int64))
-            .join(positions, on="index")
-            .select(
-                "_row",
-                (pl.col("column") + pl.lit(": ") + pl.col("check").replace(words)).alias("reason"),
+        cases = exc.failure_cases
+        unplaced = cases.filter(pl.col("index").is_null())
+        if unplaced.height:
+            checks = sorted(
+                {f"{c}: {_check_words(k)}" for c, k in unplaced.select("column", "check").rows()}
             )
+            raise SourceError(
+                source,
+                f"does not match its contract as a whole: {'; '.join(checks)}.",
+                column=unplaced["column"][0],
+            ) from None
+        words = {c: _check_words(c) for c in cases["check"].unique().to_list()}
+        return cases.select(
+            pl.col("index").cast(pl.Int64).alias("_row"),
+            pl.col("column").cast(pl.String),
+            (pl.col("column") + pl.lit(": ") + pl.col("check").replace(words)).alias("reason"),
         )
-    return pl.DataFrame(schema={"_row": pl.UInt32, "reason": pl.String})
+    return pl.DataFrame(schema=_NO_REASONS)
 
 
 def _check_words(check: str) -> str:
-    """Plain words for pandera's check names."""
+    """Plain words for pandera's check names (checks with an ``error`` text keep it)."""
     if check == "not_nullable":
         return "empty"
     if check == "field_uniqueness":
@@ -456,13 +673,9 @@ def _check_words(check: str) -> str:
 
 
 def _rule_failures(typed: pl.DataFrame, contract: Contract) -> pl.DataFrame:
-    frames = [
-        typed.filter(rule.ok.not_()).select("_row", pl.lit(rule.message).alias("reason"))
-        for rule in contract.rules
-    ]
-    frames = [f for f in frames if f.height]
-    return (
-        pl.concat(frames)
-        if frames
-        else pl.DataFrame(schema={"_row": pl.UInt32, "reason": pl.String})
-    )
+    frames = []
+    for rule in contract.rules:
+        positions = typed.select(pl.arg_where(rule.ok.not_().fill_null(False))).to_series()
+        if positions.len():
+            frames.append(_reasons_at(positions, rule.column, rule.message))
+    return pl.concat(frames) if frames else pl.DataFrame(schema=_NO_REASONS)

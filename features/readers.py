@@ -2,171 +2,407 @@
 
 A source named ``x`` is ``x.parquet``, ``x.csv`` or a folder ``x/`` of parts. CSV is read
 as text (every column a string) so that the contract, not the reader, decides types and
-can say which row and column is wrong; Parquet keeps its types. Every failure is a
-:class:`~features.errors.SourceError` naming the file.
+can say which row and column is wrong; Parquet keeps its types. Given a contract, only
+the contract's columns are read: anything else, above all a column that looks like a
+direct identifier (``hetu``, ``nimi``, ...), is dropped at the door unread and only its
+name is reported.
+
+Every failure is a :class:`~features.errors.SourceError` naming the file; messages never
+quote a pseudonym or an identifier (see :func:`features.contracts.describe_row`).
 """
 
 from __future__ import annotations
 
 import codecs
+import csv
 import io
+from dataclasses import dataclass, field
 from pathlib import Path
 
+import numpy as np
 import polars as pl
 
+from features.contracts import Contract, describe_row, row_label
 from features.errors import SourceError
 from features.spec import ReadSpec
 
 SEPARATORS = (";", ",", "\t", "|")
 BOM = codecs.BOM_UTF8
+UTF16_BOMS = (codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)
+PARQUET_MAGIC = b"PAR1"
+SUFFIXES = {"auto": (".parquet", ".csv"), "csv": (".csv",), "parquet": (".parquet",)}
+
+
+@dataclass(frozen=True)
+class Part:
+    """One file of a source: its name and rows; for CSV the file line of each row.
+
+    ``lines`` holds 1-based file line numbers (the header is line 1) when they are known,
+    ``first_line`` the line of the first row when rows follow lines one to one.
+    """
+
+    name: str
+    rows: int
+    first_line: int | None = None
+    lines: np.ndarray | None = None
+
+    def label(self, index: int) -> str:
+        """``"row 12"`` (data rows from 1) plus the file line for CSV: ``"row 12 (line 13)"``."""
+        text = row_label(index)
+        if self.lines is not None:
+            return f"{text} (line {int(self.lines[index])})"
+        if self.first_line is not None:
+            return f"{text} (line {self.first_line + index})"
+        return text
+
+
+@dataclass
+class Table:
+    """What was read: the frame, every column the file had, its parts and reading notes."""
+
+    path: Path
+    frame: pl.DataFrame
+    header: list[str]
+    parts: tuple[Part, ...]
+    notes: list[str] = field(default_factory=list)
+
+    def where(self, index: int) -> str:
+        """Where the 0-based row ``index`` of the frame is, in words a partner can find."""
+        offset = 0
+        for part in self.parts:
+            if index < offset + part.rows:
+                label = part.label(index - offset)
+                return f"{part.name} {label}" if len(self.parts) > 1 else label
+            offset += part.rows
+        return row_label(index)
 
 
 def locate(data_dir: Path, name: str, spec: ReadSpec) -> Path:
     """Find the file or folder of source ``name`` under ``data_dir``."""
+    if not data_dir.is_dir():
+        raise SourceError(
+            str(data_dir),
+            f"the data folder does not exist, so source `{name}` cannot be read.",
+            hint="Check data_dir in the configuration (or ENNAKKO_DATA_DIR).",
+        )
     base = data_dir / (spec.path or name)
     if spec.path and base.exists():
         return base
-    suffixes = {"auto": (".parquet", ".csv"), "csv": (".csv",), "parquet": (".parquet",)}
-    candidates = [base.with_name(base.name + s) for s in suffixes[spec.format]]
+    candidates = [base.with_name(base.name + s) for s in SUFFIXES[spec.format]]
     candidates.append(base)
     for candidate in candidates:
         if candidate.exists():
             return candidate
-    tried = ", ".join(str(c.relative_to(data_dir)) for c in candidates)
+    tried = ", ".join(_relative(c, data_dir) for c in candidates)
+    folder = "" if base.parent.is_dir() else f" The folder {base.parent} itself is missing."
     raise SourceError(
         str(base),
-        f"source `{name}` is missing: none of {tried} exists in {data_dir}.",
+        f"source `{name}` is missing: none of {tried} exists in {data_dir}.{folder}",
         hint="Check data_dir and the source's `path` in the configuration.",
     )
 
 
 def read_source(path: Path, spec: ReadSpec) -> pl.DataFrame:
     """Read a file or a folder of parts into one frame (CSV columns as strings)."""
-    if path.is_dir():
-        parts = sorted(p for p in path.iterdir() if p.suffix in (".parquet", ".csv"))
-        if not parts:
-            raise SourceError(str(path), "the folder holds no .parquet or .csv parts.")
-        frames = [read_file(p, spec) for p in parts]
-        columns = frames[0].columns
-        for part, frame in zip(parts[1:], frames[1:], strict=True):
-            if frame.columns != columns:
-                raise SourceError(
-                    str(part),
-                    f"this part's columns {frame.columns} differ from the first part's {columns}.",
+    return read_table(path, spec).frame
+
+
+def read_table(path: Path, spec: ReadSpec, contract: Contract | None = None) -> Table:
+    """Read a file or a folder of parts; with a contract, only the contract's columns.
+
+    Raises
+    ------
+    SourceError
+        For a missing, empty, unreadable or header-only file, a folder without parts or
+        with parts of different columns, an undecodable or ragged CSV.
+    """
+    wanted = None if contract is None else set(contract.names)
+    vault = contract is not None and contract.vault
+    if not path.is_dir():
+        table = read_file(path, spec, wanted, vault=vault)
+        _refuse_no_rows(table)
+        return table
+    suffixes = SUFFIXES[spec.format]
+    files = sorted(
+        p
+        for p in path.iterdir()
+        if p.is_file() and p.suffix.lower() in suffixes and not p.name.startswith((".", "_"))
+    )
+    if not files:
+        raise SourceError(
+            str(path),
+            f"the folder holds no {' or '.join(suffixes)} parts.",
+            hint="A source folder holds the parts of one extract, all with the same columns.",
+        )
+    tables = [read_file(p, spec, wanted, vault=vault, part=p.name) for p in files]
+    first = tables[0]
+    for table in tables[1:]:
+        if set(table.header) != set(first.header):
+            extra = [c for c in table.header if c not in first.header]
+            lacking = [c for c in first.header if c not in table.header]
+            diff = "; ".join(
+                text
+                for text in (
+                    f"it has {', '.join(extra)} too" if extra else "",
+                    f"it lacks {', '.join(lacking)}" if lacking else "",
                 )
-        return pl.concat(frames, how="vertical_relaxed")
-    return read_file(path, spec)
+                if text
+            )
+            raise SourceError(
+                str(table.path),
+                f"this part's columns differ from those of the first part {first.path.name}: "
+                f"{diff}.",
+                column=(extra or lacking)[0],
+                hint="Every part of a source must have the same columns; export them again.",
+            )
+    try:
+        frames = _align([t.frame for t in tables])
+        frame = pl.concat(frames, how="vertical_relaxed") if frames else pl.DataFrame()
+    except Exception as exc:  # types that no cast reconciles
+        raise SourceError(
+            str(path),
+            f"the parts' columns have types that do not fit together: {_first_line(exc)}.",
+            hint="Every part of a source must have the same columns and types.",
+        ) from None
+    combined = Table(
+        path=path,
+        frame=frame,
+        header=first.header,
+        parts=tuple(p for t in tables for p in t.parts),
+        notes=[n for t in tables for n in t.notes],
+    )
+    _refuse_no_rows(combined)
+    return combined
 
 
-def read_file(path: Path, spec: ReadSpec) -> pl.DataFrame:
-    """Read one Parquet or CSV file."""
+def read_file(
+    path: Path,
+    spec: ReadSpec,
+    wanted: set[str] | None = None,
+    *,
+    vault: bool = False,
+    part: str | None = None,
+) -> Table:
+    """Read one Parquet or CSV file (rows are not required here: a part may be empty)."""
     if not path.is_file():
         raise SourceError(str(path), "the file does not exist.")
     if path.stat().st_size == 0:
         raise SourceError(str(path), "the file is empty (0 bytes).", hint="Ask for a new extract.")
     fmt = spec.format
     if fmt == "auto":
-        fmt = "parquet" if path.suffix == ".parquet" else "csv"
+        with path.open("rb") as handle:
+            magic = handle.read(4)
+        fmt = "parquet" if path.suffix.lower() == ".parquet" or magic == PARQUET_MAGIC else "csv"
+    name = part or path.name
     if fmt == "parquet":
-        return _read_parquet(path)
-    return read_csv_text(path, spec)
+        return _read_parquet(path, wanted, name)
+    return read_csv_text(path, spec, wanted, vault=vault, part=name)
 
 
-def _read_parquet(path: Path) -> pl.DataFrame:
+def _read_parquet(path: Path, wanted: set[str] | None, name: str) -> Table:
     try:
-        return pl.read_parquet(path)
+        header = list(pl.read_parquet_schema(path))
+        stripped = _strip_names(header, path)
+        columns = [h for h, s in zip(header, stripped, strict=True) if _wanted(s, wanted)]
+        frame = pl.read_parquet(path, columns=columns) if columns else pl.DataFrame()
+    except SourceError:
+        raise
     except Exception as exc:  # polars raises several types for corrupt files
         raise SourceError(
             str(path),
             f"is not a readable Parquet file (truncated or corrupt): {_first_line(exc)}.",
             hint="Ask the partner to export the file again.",
         ) from None
+    frame = frame.rename({c: c.strip() for c in frame.columns})
+    return Table(path, frame, stripped, (Part(name, frame.height),))
 
 
-def decode(raw: bytes, path: Path, encoding: str) -> str:
-    """Decode bytes as configured; ``auto`` takes UTF-8 (BOM or not), else Windows-1252."""
+def decode(raw: bytes, path: Path, encoding: str, *, vault: bool = False) -> tuple[str, list[str]]:
+    """Decode bytes as configured; ``auto`` takes UTF-8 (BOM or not), else Windows-1252.
+
+    A UTF-8 byte-order mark means UTF-8 whatever is configured; a UTF-16 one (Excel's
+    "Unicode text") means UTF-16. Returns the text and notes for the report.
+    """
+    if raw.startswith(UTF16_BOMS):
+        return _decode_strict(raw, path, "utf-16", vault), ["read as UTF-16 (byte-order mark)"]
     if raw.startswith(BOM):
-        raw = raw[len(BOM) :]
-        if encoding in ("auto", "utf-8"):
-            encoding = "utf-8"
+        return _decode_strict(raw[len(BOM) :], path, "utf-8", vault), []
     if encoding == "auto":
         try:
-            return raw.decode("utf-8")
+            return raw.decode("utf-8"), []
         except UnicodeDecodeError:
-            return raw.decode("windows-1252", errors="replace")
+            return raw.decode("windows-1252", errors="replace"), [
+                "not UTF-8: read as Windows-1252 (set `encoding:` to be explicit)"
+            ]
+    return _decode_strict(raw, path, encoding, vault), []
+
+
+def _decode_strict(raw: bytes, path: Path, encoding: str, vault: bool) -> str:
     try:
         return raw.decode(encoding)
     except UnicodeDecodeError as exc:
         line = raw[: exc.start].count(b"\n") + 1
+        column, value = _field_at(raw, exc.start, encoding)
+        where = f"line {line}" + (" (the header)" if line == 1 else f" (row {line - 1})")
+        example = describe_row(
+            {column: value} if column else {},
+            where,
+            f"{column}: byte 0x{raw[exc.start]:02X} is not {encoding}" if column else None,
+            vault=vault,
+        )
         raise SourceError(
             str(path),
             f"is not {encoding}: byte 0x{raw[exc.start]:02X} on line {line} cannot be decoded.",
-            examples=[raw.splitlines()[line - 1][:120].decode(encoding, errors="replace")],
-            hint="Set `encoding: windows-1252` (or `auto`) for this source.",
+            column=column,
+            examples=[example],
+            hint="Set `encoding: windows-1252` (or `auto`) for this source if the partner "
+            "exports from Excel in Windows-1252 / Latin-1.",
         ) from None
 
 
-def sniff_separator(header: str, path: Path) -> str:
+def _field_at(raw: bytes, offset: int, encoding: str) -> tuple[str | None, str]:
+    """The header column and the text of the field holding byte ``offset`` (best effort)."""
+    header = raw.split(b"\n", 1)[0].decode(encoding, errors="replace").strip("\r")
+    sep = sniff_separator(header)
+    start = raw.rfind(b"\n", 0, offset) + 1
+    end = raw.find(b"\n", offset)
+    line = raw[start : end if end >= 0 else len(raw)]
+    index = raw[start:offset].count(sep.encode())
+    names = [n.strip() for n in next(csv.reader([header], delimiter=sep), [])]
+    fields = line.split(sep.encode())
+    value = fields[index].decode(encoding, errors="replace").strip() if index < len(fields) else ""
+    return (names[index] if index < len(names) else None), value
+
+
+def sniff_separator(header: str, path: Path | None = None) -> str:
     """Pick the separator that splits the header into the most fields."""
     counts = {sep: header.count(sep) for sep in SEPARATORS}
     best = max(counts, key=lambda s: counts[s])
-    if counts[best] == 0:
-        return ","
-    return best
+    return best if counts[best] else ","
 
 
-def read_csv_text(path: Path, spec: ReadSpec) -> pl.DataFrame:
-    """Read a CSV with every column as a string, after decoding and separator detection."""
-    text = decode(path.read_bytes(), path, spec.encoding)
+def read_csv_text(
+    path: Path,
+    spec: ReadSpec,
+    wanted: set[str] | None = None,
+    *,
+    vault: bool = False,
+    part: str | None = None,
+) -> Table:
+    """Read a CSV with every column as a string, after decoding and separator detection.
+
+    Blank lines (and lines of separators only, as spreadsheets export empty rows) are
+    skipped and counted in the notes; they are not rows.
+    """
+    text, notes = decode(path.read_bytes(), path, spec.encoding, vault=vault)
     text = text.replace("\r\n", "\n").replace("\r", "\n")
-    lines = text.split("\n", 1)
-    header = lines[0]
-    if not header.strip():
+    header_line = text.split("\n", 1)[0]
+    if not header_line.strip():
         raise SourceError(str(path), "the first line (the header) is empty.")
-    sep = sniff_separator(header, path) if spec.separator == "auto" else spec.separator
-    _check_field_counts(text, sep, path)
-    try:
-        frame = pl.read_csv(
-            io.BytesIO(text.encode("utf-8")),
-            separator=sep,
-            infer_schema=False,
-        )
-    except Exception as exc:
-        raise SourceError(str(path), f"cannot be read as CSV: {_first_line(exc)}.") from None
-    frame = frame.rename({c: c.strip() for c in frame.columns})
-    if frame.height == 0:
-        raise SourceError(
-            str(path),
-            "has a header but no rows.",
-            examples=[header[:160]],
-            hint="If the partner truly has nothing to send, leave the source out of the run.",
-        )
-    return frame
+    sep = sniff_separator(header_line) if spec.separator == "auto" else spec.separator
+    header = next(csv.reader([header_line], delimiter=sep), [])
+    names = _strip_names(header, path)
+    lines = pl.Series("line", text.split("\n")).to_frame().with_row_index("number", offset=1)
+    blank = pl.col("line").str.strip_chars(" \t" + sep) == ""
+    _check_field_counts(lines.filter(~blank), sep, len(header), path)
+    kept = lines.filter(~blank | (pl.col("number") == 1))
+    skipped = lines.height - kept.height - (1 if text.endswith("\n") else 0)
+    if skipped:
+        notes.append(f"{skipped} empty line(s) skipped")
+        text = "\n".join(kept["line"].to_list())
+    line_numbers = kept["number"].slice(1).to_numpy()
+    columns = [h for h, n in zip(header, names, strict=True) if _wanted(n, wanted)]
+    if not columns:
+        frame = pl.DataFrame()
+    else:
+        try:
+            frame = pl.read_csv(
+                io.BytesIO(text.encode("utf-8")),
+                separator=sep,
+                infer_schema=False,
+                columns=columns,
+            )
+        except Exception as exc:
+            raise SourceError(str(path), f"cannot be read as CSV: {_first_line(exc)}.") from None
+        frame = frame.rename({c: c.strip() for c in frame.columns})
+    name = part or path.name
+    if frame.height == len(line_numbers):
+        info = Part(name, frame.height, lines=None if not skipped else line_numbers, first_line=2)
+    else:  # quoted fields spanning lines: rows no longer follow lines
+        info = Part(name, frame.height)
+    return Table(path, frame, names, (info,), notes)
 
 
-def _check_field_counts(text: str, sep: str, path: Path) -> None:
+def _check_field_counts(lines: pl.DataFrame, sep: str, expected: int, path: Path) -> None:
     """Refuse rows with another number of fields than the header (mixed separators).
 
-    Lines holding quotes are left to the CSV parser, which knows quoted separators.
+    Lines holding quotes are left to the CSV parser, which knows quoted separators. Only
+    line numbers and counts are reported: a broken line cannot be split safely into values
+    that may be shown.
     """
-    lines = pl.Series("line", text.split("\n")).to_frame().with_row_index("number", offset=1)
     counts = lines.filter(
-        (pl.col("line") != "") & ~pl.col("line").str.contains('"', literal=True)
+        (pl.col("number") > 1) & ~pl.col("line").str.contains('"', literal=True)
     ).with_columns(fields=pl.col("line").str.count_matches(sep, literal=True) + 1)
-    if counts.is_empty():
-        return
-    expected = counts["fields"][0] if counts["number"][0] == 1 else None
-    if expected is None:
-        return
-    bad = counts.filter(pl.col("fields") != expected).head(3)
+    bad = counts.filter(pl.col("fields") != expected)
     if bad.height:
+        shown = bad.head(3).select("number", "fields").rows()
         raise SourceError(
             str(path),
-            f"rows have a different number of fields than the header ({expected}, "
-            f"separator {sep!r}): mixed separators or a broken export.",
-            examples=[f"line {n}: {line[:120]}" for n, line in bad.select("number", "line").rows()],
+            f"{bad.height} row(s) have another number of fields than the header's {expected} "
+            f"(separator {sep!r}): mixed separators or a broken export.",
+            examples=[f"line {n} (row {n - 1}): {f} fields" for n, f in shown],
             hint="Re-export the file with one separator, or set `separator:` for this source.",
         )
+
+
+def _strip_names(header: list[str], path: Path) -> list[str]:
+    names = [h.strip() for h in header]
+    seen: set[str] = set()
+    for n in names:
+        if n in seen:
+            raise SourceError(
+                str(path),
+                f"the header names column {n!r} twice.",
+                column=n,
+                hint="Every column needs its own name.",
+            )
+        seen.add(n)
+    return names
+
+
+def _wanted(name: str, wanted: set[str] | None) -> bool:
+    return wanted is None or name in wanted
+
+
+def _align(frames: list[pl.DataFrame]) -> list[pl.DataFrame]:
+    """Same column order in every part; a column typed differently across parts becomes text."""
+    frames = [f for f in frames if f.width]
+    if not frames:
+        return []
+    order = frames[0].columns
+    frames = [f.select(order) for f in frames]
+    mixed = [c for c in order if len({f.schema[c] for f in frames if f.height}) > 1]
+    if mixed:
+        frames = [f.with_columns(pl.col(mixed).cast(pl.String, strict=False)) for f in frames]
+    return frames
+
+
+def _refuse_no_rows(table: Table) -> None:
+    if table.frame.height == 0 and table.frame.width:
+        what = "has a header but no rows" if table.path.is_file() else "has parts but no rows"
+        raise SourceError(
+            str(table.path),
+            f"{what}.",
+            examples=[", ".join(table.header)[:160]],
+            hint="If the partner truly has nothing to send, leave the source out of the run.",
+        )
+
+
+def _relative(path: Path, base: Path) -> str:
+    try:
+        return str(path.relative_to(base))
+    except ValueError:
+        return str(path)
 
 
 def _first_line(exc: BaseException) -> str:

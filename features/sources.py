@@ -20,7 +20,7 @@ from features.contracts import (
     validate,
 )
 from features.errors import SourceError
-from features.readers import locate, read_source
+from features.readers import locate, read_table
 from features.spec import PartnerSpec, ReadSpec
 
 CORE = ("consents", "contacts", "outcomes", "services")
@@ -45,40 +45,56 @@ def load_source(
 ) -> tuple[Validated, Path]:
     """Read and validate one source; raise :class:`SourceError` when the policy says stop."""
     path = locate(data_dir, f"events/{name}" if partner else name, spec)
-    raw = read_source(path, spec)
     contract = events_contract(ctx, f"events/{name}") if partner else CONTRACTS[name](ctx)
+    table = read_table(path, spec, contract)
     result = validate(
-        raw, contract, source=str(path), decimal=spec.decimal, date_format=spec.date_format
+        table.frame,
+        contract,
+        source=str(path),
+        decimal=spec.decimal,
+        date_format=spec.date_format,
+        header=table.header,
+        where=table.where,
     )
+    result.warnings[:0] = table.notes
     enforce_policy(result, spec)
     return result, path
 
 
 def enforce_policy(result: Validated, spec: ReadSpec) -> None:
-    """Raise for refused rows under ``fail``, or above ``max_bad_share`` under ``quarantine``."""
+    """Raise for refused rows under ``fail``, or above ``max_bad_share`` under ``quarantine``.
+
+    The message counts refused rows by reason and shows a few of them, with pseudonyms and
+    identifiers masked (contact vault: only the offending value, never a name, phone or
+    email).
+    """
     if result.bad.is_empty():
         return
     reasons = result.reasons()
-    summary = ", ".join(f"{n} × {r}" for r, n in list(reasons.items())[:4])
-    column = next(iter(reasons)).split(":")[0] if reasons else None
-    examples = result.bad.drop("reason").head(3).rows(named=True)
+    summary = ", ".join(f"{n:,} × {r}" for r, n in list(reasons.items())[:4])
+    if len(reasons) > 4:
+        summary += f", and {len(reasons) - 4} other reason(s)"
+    column = next(iter(reasons)).split(":", 1)[0]
+    refused = f"{result.bad.height:,} of {result.rows_read:,} rows"
     if spec.on_error == "fail":
         raise SourceError(
             result.source,
-            f"{result.bad.height} of {result.rows_read} rows break the contract ({summary}); "
-            "the policy for this source is `fail`, so the run stops.",
+            f"{refused} break the contract ({summary}); the policy for this source is `fail`, "
+            "so the run stops.",
             column=column,
-            examples=examples,
-            hint="Fix the extract, or set `on_error: quarantine` if partial data is acceptable.",
+            examples=result.examples(),
+            hint="Rows are counted from 1 after the header. Fix the extract, or set "
+            "`on_error: quarantine` if partial data is acceptable.",
         )
     if result.bad_share > spec.max_bad_share:
         raise SourceError(
             result.source,
-            f"{result.bad.height} of {result.rows_read} rows ({result.bad_share:.1%}) break the "
-            f"contract ({summary}), above the quarantine limit of {spec.max_bad_share:.1%}.",
+            f"{refused} ({result.bad_share:.1%}) break the contract ({summary}), above the "
+            f"quarantine limit of {spec.max_bad_share:.1%}, so the run stops.",
             column=column,
-            examples=examples,
-            hint="Ask the partner for a corrected extract, or raise `max_bad_share`.",
+            examples=result.examples(),
+            hint="Rows are counted from 1 after the header. Ask the partner for a corrected "
+            "extract, or raise `max_bad_share`.",
         )
 
 

@@ -161,6 +161,7 @@ def demo(config: Config = Path("configs/demo.yaml"), seed: int = 1) -> None:
 @user_errors
 def validate(config: Config = DEFAULT_CONFIG) -> None:
     """Check every configured source against its contract; exit 1 if a run would stop."""
+    from rich.markup import escape
     from rich.table import Table
 
     from flows.context import now_in
@@ -169,24 +170,31 @@ def validate(config: Config = DEFAULT_CONFIG) -> None:
 
     settings = load_settings(config)
     reports = validate_all(settings, now_in(settings).date())
-    table = Table(title=f"Sources in {settings.data_dir}")
+    table = Table(title=escape(f"Sources in {settings.data_dir}"))
     for column in ("source", "rows", "refused", "duplicates", "policy", "verdict"):
         table.add_column(
             column, justify="right" if column in ("rows", "refused", "duplicates") else "left"
         )
     colours = {"ok": "green", "quarantine": "yellow", "fail": "bold red"}
     for r in reports:
-        table.add_row(r.source, f"{r.rows:,}", f"{r.refused:,}", f"{r.duplicates:,}", r.policy,
-                      f"[{colours[r.verdict]}]{r.verdict}[/]")  # fmt: skip
+        table.add_row(escape(r.source), f"{r.rows:,}", f"{r.refused:,}", f"{r.duplicates:,}",
+                      r.policy, f"[{colours[r.verdict]}]{r.verdict}[/]")  # fmt: skip
     out.print(table)
     for r in reports:
         for reason, n in r.reasons.items():
-            out.print(f"  {r.source}: {n:,} rows refused: {reason}", highlight=False)
+            out.print(f"  {r.source}: {n:,} rows refused: {reason}", markup=False, highlight=False)
         for warning in r.warnings:
-            out.print(f"  {r.source}: warning: {warning}", style="yellow", highlight=False)
+            out.print(f"  {r.source}: warning: {warning}", style="yellow", markup=False,
+                      highlight=False)  # fmt: skip
         if r.error:
-            console.print(f"[bold red]Error:[/] {r.error}", highlight=False, soft_wrap=True)
-    if any(r.verdict == "fail" for r in reports):
+            console.print(f"[bold red]Error:[/] {escape(r.error)}", highlight=False, soft_wrap=True)
+    failed = [r.source for r in reports if r.verdict == "fail"]
+    if failed:
+        console.print(
+            f"{len(failed)} source(s) would stop a run: {escape(', '.join(failed))}.",
+            highlight=False,
+            soft_wrap=True,
+        )
         raise typer.Exit(1)
 
 
@@ -371,6 +379,66 @@ def privacy_report(
     target = (out_path or ctx.ws.path("reports", "privacy-report.md")).resolve()
     ctx.ws.write_text(target, make_report(ctx, consents))
     out.print(f"Wrote {target}")
+
+
+@app.command()
+@user_errors
+def bench(
+    scale: Annotated[str, typer.Option(help="demo, helsinki or finland")] = "helsinki",
+    train: Annotated[
+        bool, typer.Option("--train", help="Also time training (all folds, challenger, report).")
+    ] = False,
+    json_out: Annotated[bool, typer.Option("--json", help="Print the result as JSON.")] = False,
+    seed: int = 1,
+    root: Annotated[Path, typer.Option(help="Where cities and workspaces are cached.")] = Path(
+        "var/bench"
+    ),
+) -> None:
+    """Wall time and peak memory of every nightly stage on a cached synthetic city."""
+    from rich.table import Table
+
+    from flows.bench import NIGHTLY, run_bench
+    from flows.logs import quiet_user_errors
+
+    if scale not in ("demo", "helsinki", "finland"):
+        raise typer.BadParameter("choose demo, helsinki or finland", param_hint="--scale")
+    quiet_user_errors()
+
+    def report(stage) -> None:
+        if not json_out:
+            console.print(
+                f"  {stage.name:<28} {stage.seconds:8.2f} s   peak {stage.peak_rss_mb:8,.0f} MB",
+                highlight=False,
+            )
+
+    result = run_bench(scale, seed=seed, root=root, train=train, report=report,
+                       say=(lambda m: None) if json_out else (lambda m: console.print(m, style="dim")))  # fmt: skip
+    if json_out:
+        out.print_json(data=result.as_dict())
+        return
+    table = Table(
+        title=f"ennakko bench --scale {scale}: {result.persons:,} persons, {result.events:,} events"
+    )
+    for column in ("stage", "wall (s)", "peak RSS (MB)", "rows"):
+        table.add_column(column, justify="left" if column == "stage" else "right")
+    for s in result.stages:
+        table.add_row(
+            s.name,
+            f"{s.seconds:.2f}",
+            f"{s.peak_rss_mb:,.0f}",
+            f"{s.rows:,}" if s.rows is not None else "",
+        )
+    table.add_row(
+        "[bold]nightly total[/]",
+        f"[bold]{result.total_seconds:.2f}[/]",
+        f"[bold]{result.peak_rss_mb:,.0f}[/]",
+        "",
+    )
+    out.print(table)
+    out.print(f"Stages in the nightly total: {', '.join(NIGHTLY)} (no Prefect or MLflow start-up).")
+    for k, v in result.notes.get("training", {}).items():
+        out.print(f"  {k}: {v}")
+    out.print(f"Saved to {root / scale / 'bench.json'}")
 
 
 def _report_run(summary: dict[str, Any], settings) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 import numbers
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -98,6 +99,11 @@ class ScorecardClassifier(ClassifierMixin, BaseEstimator):
         "isotonic" or "platt".
     calibration_brier_ : dict
         Cross-validated Brier score of each candidate map (when ``calibration="auto"``).
+    calibration_proba_ : ndarray of shape (n_scores,)
+        Probability of ``classes_[1]`` for the scores ``base_points_``,
+        ``base_points_ + 1``, ... up to the highest reachable score.
+    bin_count_, bin_event_rate_ : ndarray
+        Training rows and weighted event rate of every bin, in points-table order.
     n_iter_ : int
         Solver iterations of the final points model, summed over the monotone refits.
 
@@ -395,14 +401,22 @@ class ScorecardClassifier(ClassifierMixin, BaseEstimator):
             splitter = check_cv(self.cv, y01, classifier=True)
         return list(splitter.split(placeholder, y01))
 
-    def _store(self, design, points, raw_base, score_map, y01, weights) -> None:
+    def _store(
+        self,
+        design: Design,
+        points: np.ndarray,
+        raw_base: int,
+        score_map: Callable[[np.ndarray], np.ndarray],
+        y01: np.ndarray,
+        weights: np.ndarray,
+    ) -> None:
         """Keep the fitted tables; anchor the base points; tabulate the calibration."""
         self.bins_: list[FeatureBins] = design.bins
         self._offsets = design.offsets
         ends = [*design.offsets[1:], design.n_columns]
         self.points_ = [points[a:b] for a, b in zip(design.offsets, ends, strict=True)]
-        top = sum(int(p.max()) for p in self.points_)
-        raw_scores = np.arange(raw_base, raw_base + top + 1)
+        highest = sum(int(p.max()) for p in self.points_)
+        raw_scores = np.arange(raw_base, raw_base + highest + 1)
         proba = np.asarray(score_map(raw_scores), dtype=np.float64)
         above = proba > 0.5
         if above.all():

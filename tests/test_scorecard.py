@@ -10,6 +10,7 @@ import numpy as np
 import pandas as pd
 import polars as pl
 import pytest
+import skops.io as skops_io
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from numpy.testing import assert_array_equal
@@ -89,6 +90,8 @@ def test_tables_reproduce_predict_proba_exactly(seed: int, binning: str):
     frame, y = youth_frame(seed)
     model = ScorecardClassifier(binning=binning).fit(frame, y)
     fresh, _ = youth_frame(seed + 100, n=300)
+    unseen = pl.when(pl.int_range(pl.len()) % 37 == 0).then(pl.lit("never seen"))
+    fresh = fresh.with_columns(team=unseen.otherwise(pl.col("team")))
     score = scores_from_tables(model, fresh)
     assert_array_equal(score, model.score_points(fresh))
     calibration = model.calibration_table()
@@ -230,6 +233,19 @@ def test_integer_weights_equal_repeated_rows(seed: int):
     repeated = ScorecardClassifier(cv=folds(rows % 3)).fit(X[rows], y[rows])
     assert_array_equal(weighted.points_table()["points"], repeated.points_table()["points"])
     assert_array_equal(weighted.predict_proba(X), repeated.predict_proba(X))
+
+
+def test_skops_round_trip_trusts_only_its_own_types(tmp_path):
+    """A fitted scorecard saved with skops loads with just its two types trusted."""
+    frame, y = youth_frame(9, n=300)
+    model = ScorecardClassifier(monotonic={"absences": 1}).fit(frame, y)
+    path = tmp_path / "scorecard.skops"
+    skops_io.dump(model, path)
+    trusted = ["models._scorecard_binning.FeatureBins", "models.scorecard.ScorecardClassifier"]
+    assert sorted(skops_io.get_untrusted_types(file=path)) == trusted
+    loaded = skops_io.load(path, trusted=trusted)
+    assert_array_equal(loaded.predict_proba(frame), model.predict_proba(frame))
+    assert loaded.explain(frame).equals(model.explain(frame))
 
 
 def test_parameter_and_input_errors_are_clear():
