@@ -172,6 +172,8 @@ def _event_columns(
     weights = np.where(summed[ev.key], ev.value, 0.0) if sums is not None else None
     never = np.iinfo(np.int64).max
     last = np.full((n_rows, n_keys), never, dtype=np.int64)
+    taus = sorted({f.window_days for f in features if f.kind == "decay"})
+    decayed = {tau: np.zeros((n_rows, n_keys), dtype=np.float64) for tau in taus}
     person_code = frame["person_id"].cast(pl.Enum(persons)).to_physical().to_numpy()
     allowed = frame.select([pl.col(f"source_{p}") for p in sources]).to_numpy().astype(bool)
     as_of_days = frame["as_of"].cast(pl.Int32).to_numpy().astype(np.int64)
@@ -196,8 +198,14 @@ def _event_columns(
             sums[:, rows, :] = np.bincount(cell, weights=weights[idx], minlength=size).reshape(
                 shape
             )
+        cell_key = local * n_keys + key
+        for tau in taus:
+            weight = np.exp(-days / tau)
+            decayed[tau][rows] = np.bincount(cell_key, weights=weight, minlength=rows.size * n_keys).reshape(
+                rows.size, n_keys
+            )
         recent = np.full(rows.size * n_keys, never, dtype=np.int64)
-        np.minimum.at(recent, local * n_keys + key, days)
+        np.minimum.at(recent, cell_key, days)
         last[rows] = recent.reshape(rows.size, n_keys)
     np.cumsum(counts, axis=0, out=counts)
     if sums is not None:
@@ -216,6 +224,8 @@ def _event_columns(
             values, dtype = window(sums, k, f.window_days), pl.Float64
         elif f.kind == "recency":
             values, dtype = np.where(last[:, k] == never, NEVER, last[:, k]), pl.Int32
+        elif f.kind == "decay":
+            values, dtype = np.round(decayed[f.window_days][:, k], 6), pl.Float64
         elif f.kind == "trend":
             w = f.window_days
             values = 2 * window(counts, k, w) - window(counts, k, 2 * w)

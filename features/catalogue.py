@@ -139,7 +139,7 @@ class Feature:
     description: str
     source: str  # partner name, "person", "consent", or "indicators"
     window: str  # "30d", "all", "as of D", or "" where no window applies
-    kind: str  # count, sum, recency, trend, missing, attribute, indicator
+    kind: str  # count, sum, decay, recency, trend, missing, attribute, indicator
     impute: str  # how a missing value is filled: zero, constant:<v>, mean
     missing_flag: str | None
     reason_high: Mapping[str, str]
@@ -225,6 +225,17 @@ def event_features(spec: FeatureSpec, partners: Mapping[str, PartnerSpec]) -> li
                 {"fi": f"Tuore merkintä: {noun.fi_item}.",
                  "sv": f"En färsk uppgift: {noun.sv_item}.",
                  "en": f"A recent record of {noun.en_item}."}, key, None))  # fmt: skip
+            for tau in spec.decay_days:
+                out.append(Feature(
+                    f"{stem}_decay_{tau}d", f"Rows of {noun.en_item} ({partner.label.en}) before the "
+                    f"as-of date, each weighing exp(-age in days / {tau}): recent rows count most.",
+                    source, f"{tau}d", "decay", "zero", flag,
+                    {"fi": f"{noun.fi} on viime aikoina tavallista enemmän.",
+                     "sv": f"{noun.sv_more} än vanligt på senare tid.",
+                     "en": f"{noun.en_more} than usual recently."},
+                    {"fi": f"{noun.fi} on viime aikoina tavallista vähemmän.",
+                     "sv": f"{noun.sv_less} än vanligt på senare tid.",
+                     "en": f"{noun.en_less} than usual recently."}, key, tau))  # fmt: skip
             for days in spec.trend_windows_days:
                 out.append(Feature(
                     f"{stem}_trend_{days}d", f"Rows in the last {days} days minus rows in the "

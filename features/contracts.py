@@ -75,31 +75,37 @@ def describe_row(
 ) -> str:
     """One example row for a message, safe to print and log.
 
-    ``person_id`` becomes :data:`MASK` and identifier-like columns :data:`HIDDEN`, in every
-    source. For the contact vault (``vault=True``) only the offending column (named in
-    ``reason``) is shown at all, and only when it is not an identifier.
+    The offending columns (named in ``reason``) come first, then the reason, then the rest
+    of the row. ``person_id`` becomes :data:`MASK` and identifier-like columns
+    :data:`HIDDEN`, in every source. For the contact vault (``vault=True``) only the
+    offending columns are shown at all, and never a name, phone or e-mail.
 
-    >>> describe_row({"person_id": "EN1234", "value": "x"}, "row 3", "value: cannot be read")
-    "row 3: person_id=‹pseudonym›, value='x' (value: cannot be read)"
+    >>> print(describe_row({"person_id": "EN12", "value": "x"}, "row 3", "value: not a number"))
+    row 3: value='x' (value: not a number); person_id=‹pseudonym›
     """
     offending = reason_columns(reason)
-    shown = []
-    for column, value in row.items():
-        if vault and column not in offending:
-            continue
-        if column == "person_id":
-            text = MASK
-        elif is_identifier(column):
-            text = HIDDEN
-        elif value is None:
-            text = "(empty)"
-        else:
-            text = repr(
-                value if not isinstance(value, str) or len(value) <= 40 else value[:39] + "…"
-            )
-        shown.append(f"{column}={text}")
-    text = where + (": " + ", ".join(shown) if shown else "")
-    return f"{text} ({reason})" if reason else text
+    first = [_show(c, v) for c, v in row.items() if c in offending]
+    rest = [] if vault else [_show(c, v) for c, v in row.items() if c not in offending]
+    text = where + (": " + ", ".join(first) if first else "")
+    if reason:
+        text += f" ({reason})"
+    if rest:
+        text += ("; " if first or reason else ": ") + ", ".join(rest)
+    return text
+
+
+def _show(column: str, value: object) -> str:
+    if value is None:
+        text = "(empty)"
+    elif column == "person_id":
+        text = MASK
+    elif is_identifier(column):
+        text = HIDDEN
+    elif isinstance(value, str) and len(value) > 40:
+        text = repr(value[:39] + "…")
+    else:
+        text = repr(value)
+    return f"{column}={text}"
 
 
 def reason_columns(reason: str | None) -> set[str]:
@@ -184,15 +190,19 @@ class Validated:
         return self.bad.height / self.rows_read if self.rows_read else 0.0
 
     def reasons(self) -> dict[str, int]:
-        """Refused rows by reason (a row with several reasons counts under each)."""
+        """Refused rows by reason, most frequent first (ties: the reason met first).
+
+        A row with several reasons counts under each.
+        """
         if self.bad.is_empty():
             return {}
         counts = (
             self.bad.select(pl.col("reason").str.split("; ").alias("r"))
             .explode("r")
+            .with_row_index("order")
             .group_by("r")
-            .len()
-            .sort(["len", "r"], descending=[True, False])
+            .agg(pl.len(), pl.col("order").min())
+            .sort(["len", "order"], descending=[True, False])
         )
         return dict(zip(counts["r"].to_list(), counts["len"].to_list(), strict=True))
 
@@ -220,8 +230,12 @@ def _pseudonym() -> pa.Check:
     return pa.Check.str_matches(PSEUDONYM, error="not a pseudonym (4-64 letters, digits, _ or -)")
 
 
+def _one_of(values: Sequence[str]) -> pa.Check:
+    return pa.Check.isin(list(values), error=f"not one of {', '.join(values)}")
+
+
 def _text() -> pa.Check:
-    return pa.Check.str_length(min_value=1, error="empty text")
+    return pa.Check.str_matches(r"^\s*\S", error="empty text")
 
 
 def consents_contract(ctx: Context) -> Contract:
@@ -231,15 +245,15 @@ def consents_contract(ctx: Context) -> Contract:
         "consents",
         (
             Column("person_id", pl.String, checks=(_pseudonym(),)),
-            Column("consent_id", pl.String, unique=True),
+            Column("consent_id", pl.String, unique=True, checks=(_text(),)),
             Column("given_at", pl.Date, checks=(_date_range(ctx),)),
             Column("expires_at", pl.Date, required=False, nullable=True),
             Column(
                 "withdrawn_at", pl.Date, required=False, nullable=True, checks=(_date_range(ctx),)
             ),
             Column("purposes", pl.String),
-            Column("channel", pl.String),
-            Column("notice_version", pl.String),
+            Column("channel", pl.String, checks=(_text(),)),
+            Column("notice_version", pl.String, checks=(_text(),)),
             Column(
                 "birth_year",
                 pl.Int32,
@@ -257,11 +271,9 @@ def consents_contract(ctx: Context) -> Contract:
                 checks=(pa.Check.str_matches(r"^\d{5}$", error="not a five-digit postal code"),),
                 zero_pad=5,
             ),
-            Column("language", pl.String, checks=(pa.Check.isin(LANGUAGES),)),
+            Column("language", pl.String, checks=(_one_of(LANGUAGES),)),
             Column("team", pl.String, checks=(_text(),)),
-            Column(
-                "gender", pl.String, required=False, nullable=True, checks=(pa.Check.isin(GENDERS),)
-            ),
+            Column("gender", pl.String, required=False, nullable=True, checks=(_one_of(GENDERS),)),
         ),
         rules=(
             RowRule("expires_at", "before given_at", pl.col("expires_at") > pl.col("given_at")),
@@ -300,7 +312,7 @@ def contacts_contract(ctx: Context) -> Contract:
                 nullable=True,
                 checks=(pa.Check.str_matches(r"^[^@\s]+@[^@\s]+$", error="not an email address"),),
             ),
-            Column("preferred_language", pl.String, checks=(pa.Check.isin(LANGUAGES),)),
+            Column("preferred_language", pl.String, checks=(_one_of(LANGUAGES),)),
         ),
         vault=True,
     )
@@ -312,7 +324,7 @@ def events_contract(ctx: Context, source: str) -> Contract:
         (
             Column("person_id", pl.String, checks=(_pseudonym(),)),
             Column("event_date", pl.Date, checks=(_date_range(ctx),)),
-            Column("event_type", pl.String, checks=(pa.Check.isin(list(ctx.event_types)),)),
+            Column("event_type", pl.String, checks=(_one_of(ctx.event_types),)),
             Column(
                 "value",
                 pl.Float64,
@@ -356,7 +368,7 @@ def reviews_contract(ctx: Context) -> Contract:
         (
             Column("list_id", pl.String),
             Column("person_id", pl.String, checks=(_pseudonym(),)),
-            Column("decision", pl.String, checks=(pa.Check.isin(DECISIONS),)),
+            Column("decision", pl.String, checks=(_one_of(DECISIONS),)),
             Column("reason", pl.String, required=False, nullable=True),
             Column("decided_at", pl.Date, checks=(_date_range(ctx),)),
             Column("counsellor", pl.String, checks=(_text(),)),
@@ -455,7 +467,7 @@ def validate(
     if contract.dedupe:
         good, duplicates = drop_exact_duplicates(good)
         if duplicates:
-            warnings.append(f"{duplicates} exact duplicate rows dropped")
+            warnings.append(f"{duplicates:,} exact duplicate rows dropped")
     return Validated(
         source=source,
         good=good,
@@ -492,12 +504,12 @@ def drop_exact_duplicates(frame: pl.DataFrame) -> tuple[pl.DataFrame, int]:
     """
     if frame.height < 2:
         return frame, 0
-    hashes = frame.select(pl.struct(pl.all()).hash(seed=20251).alias("h")).to_series()
-    ordered = hashes.sort()
-    repeated = ordered.filter(ordered == ordered.shift(1)).unique()
-    if repeated.is_empty():
+    hashes = frame.hash_rows(seed=20251)
+    ordered = np.sort(hashes.to_numpy())
+    repeated = np.unique(ordered[1:][ordered[1:] == ordered[:-1]])
+    if not repeated.size:
         return frame, 0
-    candidates = hashes.is_in(repeated.implode()).arg_true()
+    candidates = hashes.is_in(pl.Series(repeated).implode()).arg_true()
     first = (
         frame.select(pl.all().gather(candidates))
         .select(pl.struct(pl.all()).is_first_distinct())
@@ -546,7 +558,7 @@ def _coerce(
         values = raw[col.name]
         present = values.is_not_null()
         if values.dtype == pl.String:
-            present = present & (values.str.strip_chars() != "")
+            present = present & (values != "")
         positions = (present & typed[col.name].is_null()).arg_true()
         if positions.len():
             reason = f"cannot be read as {_type_word(col.dtype)}"
@@ -576,8 +588,8 @@ def _cast(
     zero_pad: int | None,
 ) -> pl.Expr:
     if src == pl.String:
-        text = expr.str.strip_chars()
-        text = pl.when(text == "").then(None).otherwise(text)
+        # Readers trim CSV cells; a Parquet string is taken as it is, "" counting as empty.
+        text = pl.when(expr == "").then(None).otherwise(expr)
         if target == pl.Date:
             iso = text.str.slice(0, 10).str.to_date("%Y-%m-%d", strict=False)
             fi = text.str.to_date("%d.%m.%Y", strict=False)

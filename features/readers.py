@@ -324,7 +324,9 @@ def read_csv_text(
             )
         except Exception as exc:
             raise SourceError(str(path), f"cannot be read as CSV: {_first_line(exc)}.") from None
-        frame = frame.rename({c: c.strip() for c in frame.columns})
+        frame = frame.rename({c: c.strip() for c in frame.columns}).with_columns(
+            pl.all().str.strip_chars()
+        )
     name = part or path.name
     if frame.height == len(line_numbers):
         info = Part(name, frame.height, lines=None if not skipped else line_numbers, first_line=2)
@@ -389,7 +391,12 @@ def _align(frames: list[pl.DataFrame]) -> list[pl.DataFrame]:
 
 def _refuse_no_rows(table: Table) -> None:
     if table.frame.height == 0 and table.frame.width:
-        what = "has a header but no rows" if table.path.is_file() else "has parts but no rows"
+        if table.path.is_dir():
+            what = "has parts but no rows"
+        elif table.path.suffix.lower() == ".parquet":
+            what = "has columns but no rows"
+        else:
+            what = "has a header but no rows"
         raise SourceError(
             str(table.path),
             f"{what}.",

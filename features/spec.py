@@ -85,11 +85,14 @@ class FeatureSpec(Spec):
     windows_days: tuple[int, ...] = (30, 90, 365)
     all_history: bool = True
     trend_windows_days: tuple[int, ...] = (90,)
+    decay_days: tuple[int, ...] = Field(
+        (60,), description="Decayed counts: each row weighs exp(-age / days); recent rows count most."
+    )
     sensitive: tuple[str, ...] = ("gender", "language")
     include: tuple[str, ...] = ()
     exclude: tuple[str, ...] = ()
 
-    @field_validator("windows_days", "trend_windows_days")
+    @field_validator("windows_days", "trend_windows_days", "decay_days")
     @classmethod
     def _sorted_unique(cls, v: tuple[int, ...]) -> tuple[int, ...]:
         if any(w <= 0 for w in v):

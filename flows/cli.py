@@ -54,7 +54,9 @@ def user_errors(func: F) -> F:
         try:
             return func(*args, **kwargs)
         except SourceError as exc:
-            console.print(f"[bold red]Error:[/] {exc.describe()}", highlight=False, soft_wrap=True)
+            from rich.markup import escape
+
+            console.print(f"[bold red]Error:[/] {escape(exc.describe())}", highlight=False, soft_wrap=True)
             console.print("Nothing was published; the previous lists are unchanged.", style="dim")
             raise typer.Exit(2) from None
 
@@ -161,15 +163,19 @@ def demo(config: Config = Path("configs/demo.yaml"), seed: int = 1) -> None:
 @user_errors
 def validate(config: Config = DEFAULT_CONFIG) -> None:
     """Check every configured source against its contract; exit 1 if a run would stop."""
+    from datetime import datetime
+    from zoneinfo import ZoneInfo
+
     from rich.markup import escape
     from rich.table import Table
 
-    from flows.context import now_in
     from flows.settings import load_settings
     from flows.validation import validate_all
 
     settings = load_settings(config)
-    reports = validate_all(settings, now_in(settings).date())
+    # The clock as flows.context.now_in reads it, without importing the run machinery.
+    today = datetime.now(ZoneInfo(settings.timezone)).date()
+    reports = validate_all(settings, today)
     table = Table(title=escape(f"Sources in {settings.data_dir}"))
     for column in ("source", "rows", "refused", "duplicates", "policy", "verdict"):
         table.add_column(
@@ -182,7 +188,10 @@ def validate(config: Config = DEFAULT_CONFIG) -> None:
     out.print(table)
     for r in reports:
         for reason, n in r.reasons.items():
-            out.print(f"  {r.source}: {n:,} rows refused: {reason}", markup=False, highlight=False)
+            rows = "row" if n == 1 else "rows"
+            out.print(
+                f"  {r.source}: {n:,} {rows} refused: {reason}", markup=False, highlight=False
+            )
         for warning in r.warnings:
             out.print(f"  {r.source}: warning: {warning}", style="yellow", markup=False,
                       highlight=False)  # fmt: skip
@@ -439,6 +448,93 @@ def bench(
     for k, v in result.notes.get("training", {}).items():
         out.print(f"  {k}: {v}")
     out.print(f"Saved to {root / scale / 'bench.json'}")
+
+
+@reviews_app.command("import")
+@user_errors
+def reviews_import(
+    files: Annotated[list[Path], typer.Argument(help="Returned lists: the XLSX or CSV files as filled in.")],
+    config: Config = DEFAULT_CONFIG,
+    counsellor: Annotated[str | None, typer.Option(help="Counsellor for rows that name none.")] = None,
+) -> None:
+    """Import counsellors' decisions; they feed cool-downs and 'declined before' flags."""
+    from flows.context import start
+    from flows.reviews import import_files
+
+    settings = _prepare(config)
+    ctx = start(str(config), None, "reviews", settings=settings)
+    for path, result in import_files(ctx, files, counsellor):
+        overrides = int(result.decisions["override"].sum()) if result.decisions.height else 0
+        out.print(f"{path.name}: {result.decisions.height} decisions ({overrides} overrides), {result.undecided} rows still undecided")
+        for warning in result.warnings:
+            out.print(f"  warning: {warning}", style="yellow")
+
+
+@reviews_app.command("report")
+@user_errors
+def reviews_report(
+    config: Config = DEFAULT_CONFIG,
+    out_path: Annotated[Path | None, typer.Option("--out", help="Markdown file (default: <workspace>/reports/reviews.md).")] = None,
+) -> None:
+    """Decisions, overrides and outcomes per team and risk band; how often counsellors disagree."""
+    from features.contracts import Context
+    from features.sources import load_source
+    from flows.context import start
+    from flows.reviews import report_tables
+
+    settings = _prepare(config)
+    ctx = start(str(config), None, "reviews", settings=settings)
+    outcomes, _ = load_source(settings.data_dir, "outcomes", settings.sources.outcomes, Context(ctx.today, tuple(settings.partners)))
+    tables = report_tables(ctx, outcomes.good)
+    if not tables:
+        out.print("No decisions imported yet.")
+        return
+    lines = [f"# Decisions on the outreach lists ({settings.area_name}, {ctx.today})", ""]
+    for name, table in tables.items():
+        out.print(f"[bold]{name.replace('_', ' ')}[/]")
+        out.print(table)
+        lines += [f"## {name.replace('_', ' ')}", "", _markdown_table(table), ""]
+    lines.append(
+        "Disagreement: a row marked 'not appropriate', or a person a counsellor added. Registration "
+        "shares describe, they do not prove that outreach helps: see the runbook on the hold-out."
+    )
+    target = (out_path or ctx.ws.path("reports", "reviews.md")).resolve()
+    ctx.ws.write_text(target, "\n".join(lines) + "\n")
+    out.print(f"Wrote {target}")
+
+
+def _markdown_table(table) -> str:
+    head = "| " + " | ".join(table.columns) + " |"
+    rule = "| " + " | ".join("---" for _ in table.columns) + " |"
+    body = ["| " + " | ".join("" if v is None else (f"{v:.3f}" if isinstance(v, float) else str(v)) for v in row) + " |" for row in table.iter_rows()]
+    return "\n".join([head, rule, *body])
+
+
+@app.command()
+@user_errors
+def serve(config: Config = DEFAULT_CONFIG) -> None:
+    """Run the nightly, monthly-training and daily-retention schedules from this process.
+
+    Needs a Prefect server (PREFECT_API_URL, or `prefect.api_url` in the configuration):
+    schedules do nothing on Prefect's ephemeral API. See docs/runbook.md.
+    """
+    import os
+
+    from features.errors import SourceError
+
+    settings = _prepare(config)
+    if not os.environ.get("PREFECT_API_URL"):
+        raise SourceError(
+            str(settings.config_path),
+            "`ennakko serve` needs a Prefect server: schedules do nothing on the ephemeral API.",
+            column="prefect.api_url",
+            hint="Start one with `prefect server start` and set PREFECT_API_URL=http://127.0.0.1:4200/api.",
+        )
+    from prefect import serve as prefect_serve
+
+    from flows.deployments import deployments
+
+    prefect_serve(*deployments(str(settings.config_path)))
 
 
 def _report_run(summary: dict[str, Any], settings) -> None:

@@ -33,7 +33,7 @@ from flows.settings import Settings
 from flows.workspace import Workspace, sha256_path
 
 # Bump when the feature builder changes what it computes, so old caches are not reused.
-FEATURE_CODE_VERSION = 1
+FEATURE_CODE_VERSION = 2
 
 
 @dataclass
@@ -67,7 +67,7 @@ def validate_sources(ctx: RunContext) -> Inputs:
     for name, report in inputs.reports.items():
         if not report.bad.is_empty():
             target = ctx.ws.path(
-                "quarantine", ctx.as_of.isoformat(), name.replace("/", "__") + ".parquet"
+                "quarantine", ctx.as_of.isoformat(), *f"{name}.parquet".split("/")
             )
             ctx.ws.mkdir(target.parent)
             ctx.ws.write_parquet(target, report.bad)

@@ -3,7 +3,9 @@
 Each source is read and checked against its contract exactly as a run would, but instead
 of stopping at the first problem every source gets a verdict: ``ok``, ``quarantine``
 (refused rows under the limit: a run goes on and keeps them aside) or ``fail`` (a run
-would stop). Nothing is written.
+would stop), with its refused rows counted by reason and its warnings (columns dropped at
+the door, empty lines skipped, duplicates dropped). Reasons and messages never quote a
+pseudonym or a contact detail. Nothing is written.
 """
 
 from __future__ import annotations
@@ -34,7 +36,19 @@ class SourceReport:
 
 
 def validate_all(settings: Settings, today: date) -> list[SourceReport]:
-    """A report per configured source: core, partners, then indicator files."""
+    """A report per configured source: core, partners, then indicator files.
+
+    Raises
+    ------
+    SourceError
+        When the data folder itself is missing (one message rather than one per source).
+    """
+    if not settings.data_dir.is_dir():
+        raise SourceError(
+            str(settings.data_dir),
+            "the data folder does not exist, so no source can be read.",
+            hint="Check data_dir in the configuration (or ENNAKKO_DATA_DIR).",
+        )
     reports = []
     partners = tuple(settings.partners)
     specs: list[tuple[str, ReadSpec, bool]] = [

@@ -34,8 +34,8 @@ DENOMINATOR = {
 }
 
 
-def _precision(y_true: np.ndarray, y_pred: np.ndarray) -> float:
-    return float(precision_score(y_true, y_pred, zero_division=np.nan))
+def _precision(y_true: np.ndarray, y_pred: np.ndarray, sample_weight: np.ndarray | None = None) -> float:
+    return float(precision_score(y_true, y_pred, sample_weight=sample_weight, zero_division=np.nan))
 
 
 def audit(
@@ -52,12 +52,23 @@ def audit(
     missing attribute value is its own group, "not given".
     """
     out = []
-    y = rows["label"].to_numpy().astype(int)
-    pred = rows["selected"].to_numpy().astype(int)
     for attribute in attributes:
         if attribute not in rows.columns:
             continue
-        groups = rows[attribute].cast(pl.String).fill_null("not given").to_numpy()
+        # fairlearn sees one row per (group, outcome, selected) with its count as the
+        # sample weight: the same rates, without a Python call per person.
+        cells = (
+            rows.select(
+                pl.col(attribute).cast(pl.String).fill_null("not given").alias("group"),
+                pl.col("label").cast(pl.Int64).alias("y"),
+                pl.col("selected").cast(pl.Int64).alias("p"),
+            )
+            .group_by("group", "y", "p")
+            .len()
+            .sort("group", "y", "p")
+        )
+        weights = cells["len"].to_numpy().astype(float)
+        params = {name: {"sample_weight": weights} for name in RATES}
         frame = MetricFrame(
             metrics={
                 "selection_rate": selection_rate,
@@ -66,22 +77,19 @@ def audit(
                 "false_positive_rate": false_positive_rate,
                 "false_negative_rate": false_negative_rate,
             },
-            y_true=y,
-            y_pred=pred,
-            sensitive_features=groups,
+            y_true=cells["y"].to_numpy(),
+            y_pred=cells["p"].to_numpy(),
+            sensitive_features=cells["group"].to_numpy(),
+            sample_params=params,
         )
         by_group = pl.from_pandas(frame.by_group.reset_index()).rename(
             {frame.by_group.index.name or "sensitive_feature_0": "group"}
         )
-        counts = (
-            pl.DataFrame({"group": groups, "y": y, "p": pred})
-            .group_by("group")
-            .agg(
-                n=pl.len(),
-                selected=pl.col("p").sum(),
-                positives=pl.col("y").sum(),
-                negatives=(1 - pl.col("y")).sum(),
-            )
+        counts = cells.group_by("group").agg(
+            n=pl.col("len").sum(),
+            selected=(pl.col("len") * pl.col("p")).sum(),
+            positives=(pl.col("len") * pl.col("y")).sum(),
+            negatives=(pl.col("len") * (1 - pl.col("y"))).sum(),
         )
         table = counts.join(by_group, on="group").with_columns(attribute=pl.lit(attribute))
         out.append(_ratios(table, min_cell, ratio_low, ratio_high))

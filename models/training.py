@@ -37,6 +37,7 @@ def make_scorecard(spec: ScorecardSpec, seed: int) -> ScorecardClassifier:
         calibration=spec.calibration,
         cv=spec.cv,
         random_state=seed,
+        n_jobs=spec.n_jobs,
     )
 
 

@@ -64,7 +64,7 @@ def config_for(tmp_path: Path, city: Path):
             "truth_path": str(city / "truth" / "truth.parquet"),
             "as_of": "2025-12-01",
             "partners": {"school": {"format": "csv"}},
-            "model": {"challenger": {"max_iter": 60}},
+            "model": {"challenger": {"max_iter": 60}, "promotion": {"max_calibration_error": 0.1}},
             "outreach": {"capacity": {"default": 10}},
         }
         for key, value in overrides.items():
@@ -77,9 +77,13 @@ def config_for(tmp_path: Path, city: Path):
 @pytest.fixture(scope="session")
 def prefect_harness():
     """One temporary Prefect API for the whole test process."""
+    from prefect.logging.configuration import ensure_logging_setup
     from prefect.testing.utilities import prefect_test_harness
 
     with prefect_test_harness(server_startup_timeout=120):
+        # Configure Prefect's logging now, on the real stderr: configured lazily inside a
+        # CliRunner call, it would keep writing to that call's closed stream afterwards.
+        ensure_logging_setup()
         yield
 
 
@@ -102,7 +106,7 @@ def published(prefect_harness, city: Path, tmp_path_factory: pytest.TempPathFact
             "truth_path": str(city / "truth" / "truth.parquet"),
             "as_of": AS_OF,
             "partners": {"school": {"format": "csv"}},
-            "model": {"challenger": {"max_iter": 60}},
+            "model": {"challenger": {"max_iter": 60}, "promotion": {"max_calibration_error": 0.1}},
             "outreach": {"capacity": {"default": 10, "per_team": {"itainen": 15}}},
         },
     )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from datetime import date, timedelta
 from pathlib import Path
 
@@ -81,6 +82,8 @@ def test_counts_sums_recency_and_trend_on_a_tiny_history() -> None:
     assert value(m, "p2", "school_absence_n_all") == 0  # consented, nothing recorded: zero
     assert value(m, "p2", "school_absence_days_since") == NEVER
     assert value(m, "p1", "ohjaamo_visit_n_30d") == 1
+    decay = sum(math.exp(-d / 60) for d in (1, 30, 31, 200))
+    assert value(m, "p0", "school_absence_decay_60d") == pytest.approx(decay, abs=1e-6)
 
 
 @settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -113,6 +116,7 @@ def test_moving_a_row_across_a_window_edge_changes_exactly_that_window(window: i
         f"school_absence_n_{window}d",
         f"school_absence_sum_{window}d",
         "school_absence_days_since",
+        "school_absence_decay_60d",  # a decayed count moves with every day, by design
     }
     if window == 30:
         expected |= {"school_absence_trend_30d"}  # the trend's window moves with it

@@ -22,10 +22,13 @@ and evaluation must know the best achievable answer. The story, per person:
   makes the person a client of employment services for a few months (no new
   registration meanwhile); when it ends the employment-service history records it.
 
-**Truth**: for the first day D of every month with six observed months after it,
-``1 - prod(1 - h)`` over the months of (D, D + 180 days], with hazards computed as if
-the person were not a client. It uses the realised latent path, so it is an upper bound
-on what any model of the past can reach (the oracle).
+**Truth**: for the first day D of every month with six observed months after it, the
+probability of registering within (D, D + 180 days] given the person's whole situation
+on D (latent disengagement, NEET status, recent interruption, area, age, history):
+``1 - prod(1 - h)`` over the six months, with the situation frozen at D except work,
+whose later months take the process's own expectation. It knows what no data shows (the
+latent state, whether the person works) but nothing of the future, so it is the best
+any model of the past could reach: the oracle.
 """
 
 from __future__ import annotations
@@ -34,8 +37,9 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-RHO = 0.9
-SIGMA = 0.32
+RHO = 0.95
+SIGMA = 0.22
+WORK_RESAMPLE = 0.6  # monthly chance that work status is drawn anew
 HORIZON_MONTHS = 6
 
 SCHOOL_TYPES = ("enrolled", "absence", "credits", "interrupted", "graduated")
@@ -132,6 +136,7 @@ def simulate(
         + rng.normal(0.0, 0.8, size=n)
     )
     z = baseline + rng.normal(0.0, 0.6, size=n)
+    zbar = z.copy()  # sustained disengagement: what months of behaviour add up to
 
     years_of = month_days.astype("datetime64[D]").astype("datetime64[Y]").astype(int) + 1970
     age0 = years_of[0] - birth_year
@@ -148,7 +153,7 @@ def simulate(
     reg_person: list[np.ndarray] = []
     reg_day: list[np.ndarray] = []
     reg_end: list[np.ndarray] = []
-    hazard = np.empty((n, n_months), dtype=np.float32)
+    truth = np.full((n, n_months), np.nan, dtype=np.float32)
     everyone = np.arange(n, dtype=np.int32)
 
     def days(t: int, who: np.ndarray) -> np.ndarray:
@@ -156,8 +161,9 @@ def simulate(
 
     for t in range(n_months):
         age = years_of[t] - birth_year
-        shock = (rng.random(n) < 0.01) * rng.normal(1.5, 0.5, size=n)
+        shock = (rng.random(n) < 0.005) * rng.normal(1.2, 0.4, size=n)
         z = RHO * z + (1 - RHO) * baseline + SIGMA * rng.normal(size=n) + shock
+        zbar = 0.8 * zbar + 0.2 * z
         is_client = client_until >= t
         z = np.where(is_client, z - 0.05, z)
         month = int(np.datetime64(int(month_days[t]), "D").astype("datetime64[M]").astype(int) % 12)
@@ -166,10 +172,10 @@ def simulate(
         # School.
         idx = everyone[enrolled]
         zi = z[idx]
-        n_abs = np.minimum(rng.poisson(1.1 * np.exp(0.55 * zi)), 10)
+        n_abs = np.minimum(rng.poisson(0.65 * np.exp(0.85 * zi)), 10)
         who = np.repeat(idx, n_abs)
         school.add(who, days(t, who), 1, 1 + rng.poisson(2.0, size=who.size))
-        earns = rng.random(idx.size) < 0.7
+        earns = rng.random(idx.size) < 0.35
         points = np.maximum(0, np.round(rng.normal(6.0 - 2.0 * np.clip(zi, -2, 3), 2.0)))
         who = idx[earns]
         school.add(who, days(t, who), 2, points[earns])
@@ -190,38 +196,47 @@ def simulate(
         credits[joins] = 0.0
 
         # Work (unobserved) and NEET.
-        p_work = _sigmoid(1.2 - 0.9 * z - 0.25 * u + 0.6 * graduated - 0.8 * (age < 18))
-        resample = rng.random(n) < 0.15
+        p_work = _sigmoid(2.0 - 2.2 * zbar - 0.25 * u + 0.6 * graduated - 0.8 * (age < 18))
+        resample = rng.random(n) < WORK_RESAMPLE
         working = np.where(resample, rng.random(n) < p_work, working) & ~enrolled
         neet = ~enrolled & ~working
 
         # Outreach youth work and Ohjaamo.
-        n_contact = rng.poisson(np.exp(-4.0 + 0.8 * z + 1.3 * neet))
+        n_contact = rng.poisson(np.exp(-4.6 + 1.3 * z + 2.0 * neet))
         who = np.repeat(everyone, n_contact)
         outreach.add(who, days(t, who), 0, np.zeros(who.size))
         meets = who[rng.random(who.size) < 0.4]
         outreach.add(meets, days(t, meets), 1, np.zeros(meets.size))
         n_visit = rng.poisson(
-            np.exp(-3.3 + 0.35 * z + 0.7 * neet + 0.3 * ((age >= 18) & (age <= 24)))
+            np.exp(-3.2 + 1.1 * z + 1.0 * neet + 0.3 * ((age >= 18) & (age <= 24)))
         )
         who = np.repeat(everyone, n_visit)
         ohjaamo.add(who, days(t, who), 0, np.zeros(who.size))
         guided = who[rng.random(who.size) < 0.5]
         ohjaamo.add(guided, days(t, guided), 1, 15 * (1 + rng.poisson(2.0, size=guided.size)))
 
-        # Registration hazard, for everyone (truth), applied to non-clients (outcomes).
-        logit = (
+        # Registration hazard, applied to non-clients (outcomes); the truth freezes the
+        # situation of the month start and asks for the next six months.
+        base = (
             -6.4
-            + 1.2 * _softplus(z - 0.3)
-            + 1.3 * neet
+            + 1.5 * _softplus(zbar - 0.3)
             + 0.25 * u
-            + 0.35 * neet * u
-            + 0.9 * (t - last_interrupt <= 3)
             + np.where((age >= 18) & (age <= 21), 0.4, np.where(age < 17, -0.6, 0.0))
             + 0.5 * (n_registered > 0)
         )
-        h = _sigmoid(logit)
-        hazard[:, t] = h
+        neet_effect = 1.1 + 0.25 * u  # the NEET × area interaction
+        h = _sigmoid(base + neet_effect * neet + 0.9 * (t - last_interrupt <= 3))
+        # Oracle: everything known on the month start; work status in later months is
+        # what the process expects (drawn anew with WORK_RESAMPLE a month), the rest frozen.
+        survive = np.ones(n)
+        out_of_school = ~enrolled
+        for k in range(HORIZON_MONTHS):
+            keep = (1.0 - WORK_RESAMPLE) ** k
+            p_neet = out_of_school * (keep * neet + (1.0 - keep) * (1.0 - p_work))
+            recent = 0.9 * (t + k - last_interrupt <= 3)
+            h_k = p_neet * _sigmoid(base + neet_effect + recent) + (1 - p_neet) * _sigmoid(base + recent)
+            survive *= 1.0 - h_k
+        truth[:, t] = 1.0 - survive
         regs = everyone[(~is_client) & (rng.random(n) < h)]
         start = days(t, regs)
         length = 1 + rng.geometric(0.25, size=regs.size)
@@ -250,7 +265,7 @@ def simulate(
         employment.add(act[act_ok], act_end[act_ok], 2, np.zeros(int(act_ok.sum())))
 
     rehab = everyone[(z > 2.2) & (client_until < n_months - 1) & (rng.random(n) < 0.3)]
-    truth = _truth(hazard)
+    truth[:, max(n_months - HORIZON_MONTHS + 1, 0) :] = np.nan  # horizon not observed
     return Simulation(
         area=area,
         birth_year=birth_year,
@@ -274,16 +289,3 @@ def simulate(
         truth=truth,
         month_days=month_days,
     )
-
-
-def _truth(hazard: np.ndarray) -> np.ndarray:
-    """P(registration within the six months from each month start), NaN when unobserved."""
-    n, n_months = hazard.shape
-    log_survive = np.log1p(-hazard.astype(np.float64))
-    cum = np.concatenate([np.zeros((n, 1)), np.cumsum(log_survive, axis=1)], axis=1)
-    truth = np.full((n, n_months), np.nan, dtype=np.float32)
-    last = n_months - HORIZON_MONTHS
-    if last >= 0:
-        window = cum[:, HORIZON_MONTHS : last + HORIZON_MONTHS + 1] - cum[:, : last + 1]
-        truth[:, : last + 1] = (1.0 - np.exp(window)).astype(np.float32)
-    return truth

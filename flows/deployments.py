@@ -1,0 +1,48 @@
+"""The three schedules of a single-machine installation, for ``ennakko serve``.
+
+Nightly scoring at 02:00, monthly training on the 1st at 01:00 (before that night's
+scoring) and retention daily at 04:00, all in Europe/Helsinki. ``prefect.yaml`` defines
+the same deployments for a Prefect server with a process work pool.
+"""
+
+from __future__ import annotations
+
+from prefect.schedules import Cron
+
+from flows.nightly import nightly
+from flows.retention import retention
+from flows.training import train
+
+TIMEZONE = "Europe/Helsinki"
+SCHEDULES = {
+    "ennakko-nightly": "0 2 * * *",
+    "ennakko-train-monthly": "0 1 1 * *",
+    "ennakko-retention-daily": "0 4 * * *",
+}
+
+
+def deployments(config: str):
+    """The deployments, each with the absolute configuration path as its parameter."""
+    return [
+        nightly.to_deployment(
+            name="ennakko-nightly",
+            schedules=[Cron(SCHEDULES["ennakko-nightly"], timezone=TIMEZONE)],
+            parameters={"config": config},
+            description="Score everyone in scope and publish each team's list.",
+            tags=["ennakko", "nightly"],
+        ),
+        train.to_deployment(
+            name="ennakko-train-monthly",
+            schedules=[Cron(SCHEDULES["ennakko-train-monthly"], timezone=TIMEZONE)],
+            parameters={"config": config},
+            description="Train and evaluate a model; promote it if the gate allows.",
+            tags=["ennakko", "training"],
+        ),
+        retention.to_deployment(
+            name="ennakko-retention-daily",
+            schedules=[Cron(SCHEDULES["ennakko-retention-daily"], timezone=TIMEZONE)],
+            parameters={"config": config},
+            description="Delete what each store has kept long enough.",
+            tags=["ennakko", "privacy"],
+        ),
+    ]

@@ -1,0 +1,85 @@
+"""``ennakko reviews import`` and ``reviews report``: the workspace side of outreach.reviews."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import polars as pl
+
+from features.consent import consent_state
+from features.contracts import Context
+from features.sources import load_source
+from flows import audit
+from flows.pipeline import RunContext
+from flows.workspace import sha256_file
+from outreach.reviews import STORE_SCHEMA, ImportResult, check_returned, effectiveness, read_returned, summarise
+
+STORE = ("reviews", "decisions.parquet")
+
+
+def recorded(ctx: RunContext) -> pl.DataFrame:
+    path = ctx.ws.path(*STORE)
+    return pl.read_parquet(path) if path.exists() else pl.DataFrame(schema=STORE_SCHEMA)
+
+
+def published_lists(ctx: RunContext) -> dict[str, pl.DataFrame]:
+    """Every list still published: list id -> its rows (the current version of each date)."""
+    out = {}
+    root = ctx.ws.path("lists")
+    for link in sorted(root.iterdir()) if root.exists() else []:
+        if link.name.startswith(".") or not link.exists():
+            continue
+        for file in sorted(link.glob("*.parquet")):
+            frame = pl.read_parquet(file)
+            if frame.height:
+                out[frame["list_id"][0]] = frame
+            else:
+                out[file.stem] = frame
+    return out
+
+
+def contactable(ctx: RunContext) -> set[str]:
+    s = ctx.settings
+    result, _ = load_source(s.data_dir, "consents", s.sources.consents, Context(ctx.today, tuple(s.partners)))
+    state = consent_state(result.good, ctx.today, s.consent, s.partners)
+    return set(state.filter(pl.col("can_contact"))["person_id"].to_list())
+
+
+def import_files(ctx: RunContext, files: list[Path], counsellor: str | None) -> list[tuple[Path, ImportResult]]:
+    """Check every file first; store all their decisions only when every file passed."""
+    lists = published_lists(ctx)
+    allowed = contactable(ctx)
+    stored = recorded(ctx)
+    results = []
+    for path in files:
+        result = check_returned(
+            read_returned(path), source=str(path), published=lists, contactable=allowed,
+            recorded=stored, today=ctx.today, counsellor=counsellor,
+        )  # fmt: skip
+        stored = pl.concat([stored, result.decisions])
+        results.append((path, result))
+    ctx.ws.write_parquet(ctx.ws.path(*STORE), stored)
+    audit.append(
+        ctx.ws.path("audit", "audit.jsonl"),
+        {
+            "event": "reviews-import",
+            "run_id": ctx.run_id,
+            "at": ctx.notes.get("started_at"),
+            "files": {p.name: sha256_file(p) for p, _ in results},
+            "decisions": sum(r.decisions.height for _, r in results),
+            "overrides": sum(int(r.decisions["override"].sum()) for _, r in results),
+        },
+        ctx.ws.file_mode,
+    )
+    return results
+
+
+def report_tables(ctx: RunContext, outcomes: pl.DataFrame | None = None) -> dict[str, pl.DataFrame]:
+    """Summaries for `reviews report` and for the monthly training run's MLflow log."""
+    decisions = recorded(ctx)
+    tables = summarise(decisions, ctx.settings.privacy.min_cell_size)
+    if outcomes is not None and not decisions.is_empty():
+        tables["effectiveness"] = effectiveness(
+            decisions, outcomes, ctx.settings.labels.horizon_days, ctx.as_of, ctx.settings.privacy.min_cell_size
+        )
+    return tables

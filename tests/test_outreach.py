@@ -1,0 +1,226 @@
+"""Lists counsellors can trust: capacity, exclusions, ranking, flags, reasons, safe files."""
+
+from __future__ import annotations
+
+import json
+import os
+from datetime import date, timedelta
+from pathlib import Path
+
+import polars as pl
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from openpyxl import load_workbook
+
+from features.catalogue import build_catalogue, by_name
+from features.spec import FeatureSpec, Labels, PartnerSpec
+from outreach.assemble import FLAGS, assemble, risk_band
+from outreach.publish import current, publish
+from outreach.reasons import add_reasons, reason_text
+from outreach.spec import CapacitySpec, OutreachSpec
+from outreach.writers import list_frame, neutralise, write_csv, write_parquet, write_xlsx
+
+D = date(2025, 12, 1)
+SPEC = OutreachSpec(capacity=CapacitySpec(default=3, per_team={"b": 2}), cooldown_days=30, decline_days=180)
+
+
+def scored(n_a: int = 6, n_b: int = 4, **columns) -> pl.DataFrame:
+    rows = [
+        {"person_id": f"{team}{i}", "as_of": D, "team": team, "probability": round(0.9 - 0.1 * i, 2),
+         "points": 10 - i, "can_contact": True, "expiring_soon": False, "source_school": True}
+        for team, n in (("a", n_a), ("b", n_b)) for i in range(n)
+    ]  # fmt: skip
+    return pl.DataFrame(rows).with_columns(**{k: pl.lit(v) for k, v in columns.items()})
+
+
+def reviews(*rows: tuple[str, str, int]) -> pl.DataFrame:
+    return pl.DataFrame(
+        [{"person_id": p, "decision": d, "decided_at": D - timedelta(days=ago)} for p, d, ago in rows],
+        schema={"person_id": pl.String, "decision": pl.String, "decided_at": pl.Date},
+    )
+
+
+def listed_ids(frame: pl.DataFrame) -> list[str]:
+    return frame.sort("team", "rank")["person_id"].to_list()
+
+
+def test_each_team_gets_its_capacity_in_order_of_risk() -> None:
+    listed, _ = assemble(scored(), reviews(), None, {}, False, D, SPEC)
+    assert listed_ids(listed) == ["a0", "a1", "a2", "b0", "b1"]
+    assert listed["rank"].to_list() == [1, 2, 3, 1, 2]
+
+
+def test_weekly_capacity_is_shared_over_the_runs() -> None:
+    weekly = CapacitySpec(default=10, period="week", runs_per_week=5)
+    assert weekly.for_team("x") == 2
+    assert CapacitySpec(default=11, period="week", runs_per_week=5).for_team("x") == 3
+
+
+def test_exclusions_no_contact_consent_cooldown_and_recent_decline() -> None:
+    frame = scored().with_columns(can_contact=pl.col("person_id") != "a0")
+    history = reviews(("a1", "contacted", 10), ("a2", "declined", 100), ("a3", "contacted", 45))
+    listed, excluded = assemble(frame, history, None, {}, False, D, SPEC)
+    assert listed_ids(listed)[:3] == ["a3", "a4", "a5"]  # a0, a1, a2 are out
+    assert (excluded.no_contact_consent, excluded.cooldown, excluded.declined) == (1, 1, 1)
+
+
+def test_an_old_decline_is_listed_again_with_a_flag() -> None:
+    listed, _ = assemble(scored(), reviews(("a0", "declined", 400)), None, {}, False, D, SPEC)
+    row = listed.filter(pl.col("person_id") == "a0")
+    assert row["flag_declined_before"].item()
+
+
+@settings(max_examples=40, deadline=None)
+@given(seed=st.integers(0, 10_000))
+def test_ranking_is_deterministic_whatever_the_input_order(seed: int) -> None:
+    """Equal scores are ordered by a stable hash of (person, date), never by input order."""
+    frame = scored(8, 5).with_columns(probability=pl.lit(0.5))
+    first, _ = assemble(frame, reviews(), None, {}, False, D, SPEC)
+    again, _ = assemble(frame.sample(fraction=1.0, shuffle=True, seed=seed), reviews(), None, {}, False, D, SPEC)
+    assert listed_ids(first) == listed_ids(again)
+
+
+def test_every_flag_is_raised_where_it_belongs() -> None:
+    frame = scored().with_columns(
+        expiring_soon=pl.col("person_id") == "a1",
+        source_school=pl.col("person_id") != "a2",
+    )
+    previous = pl.DataFrame(
+        {"person_id": ["a0", "a1"], "team": ["a", "a"], "probability": [0.9, 0.5], "listed": [True, True]}
+    )
+    listed, _ = assemble(frame, reviews(("a2", "declined", 300)), previous, {"school": True}, True, D, SPEC)
+    row = {r["person_id"]: r for r in listed.iter_rows(named=True)}
+    assert not row["a0"]["flag_new"] and not row["a1"]["flag_new"] and row["a2"]["flag_new"]
+    assert row["a1"]["flag_score_change"] and not row["a0"]["flag_score_change"]  # 0.5 -> 0.8
+    assert row["a1"]["flag_consent_expiring"] and not row["a0"]["flag_consent_expiring"]
+    assert row["a0"]["flag_stale_data"] and not row["a2"]["flag_stale_data"]  # a2 has no school consent
+    assert all(r["flag_drift"] for r in row.values())
+    assert row["a2"]["flag_declined_before"]
+    near = {r["person_id"] for r in listed.iter_rows(named=True) if r["flag_near_cutoff"]}
+    assert near == {"a0", "a1", "a2", "b0", "b1"}  # capacities 3 and 2, near_cutoff 3
+    assert set(listed["flags"].str.split(",").explode().drop_nulls()) <= set(FLAGS)
+
+
+def test_risk_bands_follow_the_configured_thresholds() -> None:
+    frame = pl.DataFrame({"p": [0.6, 0.5, 0.3, 0.25, 0.1]})
+    bands = frame.select(risk_band(pl.col("p"), SPEC).alias("band"))["band"].to_list()
+    assert bands == ["high", "high", "medium", "medium", "low"]
+
+
+PARTNERS = {"school": PartnerSpec(label=Labels(fi="Ammattiopisto", sv="Yrkesinstitut", en="Vocational school"),
+                                  event_types=("absence", "credits"), value_meaning={"credits": "points"})}  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("lang", "high", "low"),
+    [
+        ("fi", "Poissaoloja on viimeisen 30 päivän aikana tavallista enemmän.",
+         "Poissaoloja on viimeisen 30 päivän aikana tavallista vähemmän."),
+        ("sv", "Mer frånvaro än vanligt under de senaste 30 dagarna.",
+         "Mindre frånvaro än vanligt under de senaste 30 dagarna."),
+        ("en", "More absences than usual in the last 30 days.",
+         "Fewer absences than usual in the last 30 days."),
+    ],
+)  # fmt: skip
+def test_reasons_in_three_languages_follow_the_persons_value(lang: str, high: str, low: str) -> None:
+    feature = by_name(build_catalogue(FeatureSpec(), PARTNERS, ()))["school_absence_n_30d"]
+    assert reason_text(feature, 5, 1, lang) == high
+    assert reason_text(feature, 0, 1, lang) == low
+
+
+def test_add_reasons_uses_each_persons_language_and_skips_zero_point_reasons() -> None:
+    catalogue = by_name(build_catalogue(FeatureSpec(), PARTNERS, ()))
+    listed = pl.DataFrame({"person_id": ["x", "y"], "language": ["sv", "en"]})
+    explained = pl.DataFrame({"reason_1": ["school_absence_n_30d", "school_credits_sum_90d"],
+                              "reason_2": ["school_unknown", None], "reason_3": [None, None]})  # fmt: skip
+    values = pl.DataFrame({"school_absence_n_30d": [4, 0], "school_credits_sum_90d": [0.0, 3.0],
+                           "school_unknown": [1, 0]})  # fmt: skip
+    out = add_reasons(listed, explained, values, catalogue, {"school_absence_n_30d": 1.0, "school_credits_sum_90d": 10.0})
+    assert out["reason_1"].to_list() == [
+        "Mer frånvaro än vanligt under de senaste 30 dagarna.",
+        "Fewer competence points earned than usual in the last 90 days.",
+    ]
+    assert out["reason_2"].to_list() == ["Uppgifter saknas: Yrkesinstitut.", None]
+    assert out["reason_3"].to_list() == [None, None]
+
+
+def _list_rows(**overrides) -> pl.DataFrame:
+    base = {
+        "list_id": "2025-12-01-a", "rank": 1, "person_id": "EN0000000001", "name": "=HYPERLINK(\"x\")",
+        "phone": "+358 40 1234567", "email": "@evil", "language": "fi", "risk_band": "high",
+        "probability": 0.81234, "reason_1": "-1+2", "reason_2": "\tTab", "reason_3": None,
+        "flags": "new", "consent_expires_at": date(2026, 1, 1),
+    }  # fmt: skip
+    return list_frame(pl.DataFrame([{**base, **overrides}]))
+
+
+def test_formulas_are_neutralised_in_csv_and_xlsx(tmp_path: Path) -> None:
+    frame = _list_rows()
+    write_csv(frame, tmp_path / "l.csv")
+    text = (tmp_path / "l.csv").read_text()
+    for value in ("'=HYPERLINK", "'+358 40", "'@evil", "'-1+2", "'\tTab"):
+        assert value in text
+    write_xlsx(frame, tmp_path / "l.xlsx", title="t", as_of=D, model_version="1", team="a")
+    sheet = load_workbook(tmp_path / "l.xlsx")["Lista"]
+    header = [c.value for c in sheet[4]]
+    row = {h: c for h, c in zip(header, sheet[5], strict=True)}
+    assert row["name"].value == '=HYPERLINK("x")' and row["name"].data_type == "s"
+    assert row["name"].quotePrefix
+    assert row["phone"].value == "+358 40 1234567" and row["phone"].quotePrefix
+    assert not row["list_id"].quotePrefix
+    assert neutralise("=1") == "'=1" and neutralise("ok") == "ok" and neutralise(None) is None
+
+
+def test_the_workbook_states_it_decides_nothing_and_offers_the_decisions(tmp_path: Path) -> None:
+    write_xlsx(_list_rows(name="Aino"), tmp_path / "l.xlsx", title="t", as_of=D, model_version="1", team="a")
+    book = load_workbook(tmp_path / "l.xlsx")
+    sheet = book["Lista"]
+    assert "se ei tee päätöksiä" in sheet["A1"].value and "decides nothing" in sheet["A1"].value
+    assert sheet.freeze_panes == "D5"
+    rules = sheet.data_validations.dataValidation
+    decision = next(r for r in rules if r.type == "list")
+    assert '"contacted,not reached,declined,not appropriate,already helped elsewhere"' == decision.formula1
+    legend = book["Ohje - Guide"]
+    assert any(c.value == "consent_expiring" for row in legend.iter_rows() for c in row)
+
+
+def test_csv_and_parquet_are_byte_identical_for_the_same_rows(tmp_path: Path) -> None:
+    frame = _list_rows(name="Aino")
+    for n in (1, 2):
+        write_csv(frame, tmp_path / f"{n}.csv")
+        write_parquet(frame, tmp_path / f"{n}.parquet")
+    assert (tmp_path / "1.csv").read_bytes() == (tmp_path / "2.csv").read_bytes()
+    assert (tmp_path / "1.parquet").read_bytes() == (tmp_path / "2.parquet").read_bytes()
+
+
+def _write_two(folder: Path) -> dict:
+    (folder / "a.csv").write_text("new a\n")
+    (folder / "b.csv").write_text("new b\n")
+    return {"files": ["a.csv", "b.csv"]}
+
+
+def test_a_crash_between_files_leaves_the_previous_lists_published(tmp_path: Path) -> None:
+    root = tmp_path / "lists"
+    first, _ = publish(root, "2025-12-01", "run1", _write_two)
+    before = {p.name: p.read_bytes() for p in (root / "2025-12-01").iterdir()}
+
+    def crash(folder: Path) -> dict:
+        (folder / "a.csv").write_text("half of a new list\n")
+        raise OSError("disk full between files")
+
+    with pytest.raises(OSError, match="disk full"):
+        publish(root, "2025-12-01", "run2", crash)
+    assert current(root, "2025-12-01") == first.resolve()
+    assert {p.name: p.read_bytes() for p in (root / "2025-12-01").iterdir()} == before
+    assert [p.name for p in (root / ".versions").iterdir()] == [first.name]
+
+
+def test_publishing_switches_the_link_in_one_step_and_keeps_the_previous(tmp_path: Path) -> None:
+    root = tmp_path / "lists"
+    first, _ = publish(root, "2025-12-01", "run1", _write_two)
+    second, manifest = publish(root, "2025-12-01", "run2", _write_two)
+    third, _ = publish(root, "2025-12-01", "run3", _write_two)
+    assert os.readlink(root / "2025-12-01") == f".versions/{third.name}"
+    assert sorted(p.name for p in (root / ".versions").iterdir()) == [second.name, third.name]
+    assert json.loads((third / "manifest.json").read_text()) == manifest
