@@ -201,9 +201,9 @@ def _event_columns(
         cell_key = local * n_keys + key
         for tau in taus:
             weight = np.exp(-days / tau)
-            decayed[tau][rows] = np.bincount(cell_key, weights=weight, minlength=rows.size * n_keys).reshape(
-                rows.size, n_keys
-            )
+            decayed[tau][rows] = np.bincount(
+                cell_key, weights=weight, minlength=rows.size * n_keys
+            ).reshape(rows.size, n_keys)
         recent = np.full(rows.size * n_keys, never, dtype=np.int64)
         np.minimum.at(recent, cell_key, days)
         last[rows] = recent.reshape(rows.size, n_keys)

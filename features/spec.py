@@ -86,7 +86,8 @@ class FeatureSpec(Spec):
     all_history: bool = True
     trend_windows_days: tuple[int, ...] = (90,)
     decay_days: tuple[int, ...] = Field(
-        (60,), description="Decayed counts: each row weighs exp(-age / days); recent rows count most."
+        (60,),
+        description="Decayed counts: each row weighs exp(-age / days); recent rows count most.",
     )
     sensitive: tuple[str, ...] = ("gender", "language")
     include: tuple[str, ...] = ()

@@ -56,8 +56,12 @@ def user_errors(func: F) -> F:
         except SourceError as exc:
             from rich.markup import escape
 
-            console.print(f"[bold red]Error:[/] {escape(exc.describe())}", highlight=False, soft_wrap=True)
-            console.print("Nothing was published; the previous lists are unchanged.", style="dim")
+            console.print(
+                f"[bold red]Error:[/] {escape(exc.describe())}", highlight=False, soft_wrap=True
+            )
+            console.print(
+                "Nothing was written: the published lists and stores are as they were.", style="dim"
+            )
             raise typer.Exit(2) from None
 
     return wrapper  # type: ignore[return-value]
@@ -453,9 +457,13 @@ def bench(
 @reviews_app.command("import")
 @user_errors
 def reviews_import(
-    files: Annotated[list[Path], typer.Argument(help="Returned lists: the XLSX or CSV files as filled in.")],
+    files: Annotated[
+        list[Path], typer.Argument(help="Returned lists: the XLSX or CSV files as filled in.")
+    ],
     config: Config = DEFAULT_CONFIG,
-    counsellor: Annotated[str | None, typer.Option(help="Counsellor for rows that name none.")] = None,
+    counsellor: Annotated[
+        str | None, typer.Option(help="Counsellor for rows that name none.")
+    ] = None,
 ) -> None:
     """Import counsellors' decisions; they feed cool-downs and 'declined before' flags."""
     from flows.context import start
@@ -465,7 +473,9 @@ def reviews_import(
     ctx = start(str(config), None, "reviews", settings=settings)
     for path, result in import_files(ctx, files, counsellor):
         overrides = int(result.decisions["override"].sum()) if result.decisions.height else 0
-        out.print(f"{path.name}: {result.decisions.height} decisions ({overrides} overrides), {result.undecided} rows still undecided")
+        out.print(
+            f"{path.name}: {result.decisions.height} decisions ({overrides} overrides), {result.undecided} rows still undecided"
+        )
         for warning in result.warnings:
             out.print(f"  warning: {warning}", style="yellow")
 
@@ -474,9 +484,14 @@ def reviews_import(
 @user_errors
 def reviews_report(
     config: Config = DEFAULT_CONFIG,
-    out_path: Annotated[Path | None, typer.Option("--out", help="Markdown file (default: <workspace>/reports/reviews.md).")] = None,
+    out_path: Annotated[
+        Path | None,
+        typer.Option("--out", help="Markdown file (default: <workspace>/reports/reviews.md)."),
+    ] = None,
 ) -> None:
     """Decisions, overrides and outcomes per team and risk band; how often counsellors disagree."""
+    import polars as pl
+
     from features.contracts import Context
     from features.sources import load_source
     from flows.context import start
@@ -484,15 +499,31 @@ def reviews_report(
 
     settings = _prepare(config)
     ctx = start(str(config), None, "reviews", settings=settings)
-    outcomes, _ = load_source(settings.data_dir, "outcomes", settings.sources.outcomes, Context(ctx.today, tuple(settings.partners)))
+    outcomes, _ = load_source(
+        settings.data_dir,
+        "outcomes",
+        settings.sources.outcomes,
+        Context(ctx.today, tuple(settings.partners)),
+    )
     tables = report_tables(ctx, outcomes.good)
     if not tables:
         out.print("No decisions imported yet.")
         return
     lines = [f"# Decisions on the outreach lists ({settings.area_name}, {ctx.today})", ""]
+    from rich.table import Table
+
     for name, table in tables.items():
-        out.print(f"[bold]{name.replace('_', ' ')}[/]")
-        out.print(table)
+        shown = Table(title=name.replace("_", " "))
+        for column in table.columns:
+            shown.add_column(
+                column.replace("_", " "),
+                justify="left" if table.schema[column] == pl.String else "right",
+            )
+        for row in table.iter_rows():
+            shown.add_row(
+                *("" if v is None else f"{v:.3f}" if isinstance(v, float) else str(v) for v in row)
+            )
+        out.print(shown)
         lines += [f"## {name.replace('_', ' ')}", "", _markdown_table(table), ""]
     lines.append(
         "Disagreement: a row marked 'not appropriate', or a person a counsellor added. Registration "
@@ -506,7 +537,14 @@ def reviews_report(
 def _markdown_table(table) -> str:
     head = "| " + " | ".join(table.columns) + " |"
     rule = "| " + " | ".join("---" for _ in table.columns) + " |"
-    body = ["| " + " | ".join("" if v is None else (f"{v:.3f}" if isinstance(v, float) else str(v)) for v in row) + " |" for row in table.iter_rows()]
+    body = [
+        "| "
+        + " | ".join(
+            "" if v is None else (f"{v:.3f}" if isinstance(v, float) else str(v)) for v in row
+        )
+        + " |"
+        for row in table.iter_rows()
+    ]
     return "\n".join([head, rule, *body])
 
 

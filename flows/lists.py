@@ -14,7 +14,6 @@ import polars as pl
 
 from features.build import FeatureMatrix
 from features.catalogue import by_name
-from features.pseudonym import keyed_hashes
 from features.sources import Inputs
 from flows.pipeline import RunContext, stale_sources
 from flows.workspace import sha256_file

@@ -66,9 +66,7 @@ def validate_sources(ctx: RunContext) -> Inputs:
     inputs = load_inputs(s.data_dir, dict(s.sources), s.partners, ctx.today)
     for name, report in inputs.reports.items():
         if not report.bad.is_empty():
-            target = ctx.ws.path(
-                "quarantine", ctx.as_of.isoformat(), *f"{name}.parquet".split("/")
-            )
+            target = ctx.ws.path("quarantine", ctx.as_of.isoformat(), *f"{name}.parquet".split("/"))
             ctx.ws.mkdir(target.parent)
             ctx.ws.write_parquet(target, report.bad)
     ctx.notes["inputs"] = {name: sha256_path(path) for name, path in sorted(inputs.paths.items())}

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import date
 from pathlib import Path
 
 import polars as pl
@@ -12,7 +13,14 @@ from features.sources import load_source
 from flows import audit
 from flows.pipeline import RunContext
 from flows.workspace import sha256_file
-from outreach.reviews import STORE_SCHEMA, ImportResult, check_returned, effectiveness, read_returned, summarise
+from outreach.reviews import (
+    STORE_SCHEMA,
+    ImportResult,
+    check_returned,
+    effectiveness,
+    read_returned,
+    summarise,
+)
 
 STORE = ("reviews", "decisions.parquet")
 
@@ -30,25 +38,35 @@ def published_lists(ctx: RunContext) -> dict[str, pl.DataFrame]:
         if link.name.startswith(".") or not link.exists():
             continue
         for file in sorted(link.glob("*.parquet")):
-            frame = pl.read_parquet(file)
-            if frame.height:
-                out[frame["list_id"][0]] = frame
-            else:
-                out[file.stem] = frame
+            team = file.stem[len(link.name) + 1 :]  # <date>-<team>.parquet
+            out[file.stem] = pl.read_parquet(file).with_columns(team=pl.lit(team))
     return out
 
 
-def contactable(ctx: RunContext) -> set[str]:
+def contactable(ctx: RunContext, lists: dict[str, pl.DataFrame]) -> dict[str, set[str]]:
+    """For each published list, who could have been contacted on its date."""
     s = ctx.settings
-    result, _ = load_source(s.data_dir, "consents", s.sources.consents, Context(ctx.today, tuple(s.partners)))
-    state = consent_state(result.good, ctx.today, s.consent, s.partners)
-    return set(state.filter(pl.col("can_contact"))["person_id"].to_list())
+    result, _ = load_source(
+        s.data_dir, "consents", s.sources.consents, Context(ctx.today, tuple(s.partners))
+    )
+    dates = {lid: date.fromisoformat(lid[:10]) for lid in lists}
+    state = consent_state(result.good, sorted(set(dates.values())), s.consent, s.partners)
+    ok = state.filter(pl.col("can_contact"))
+    by_date = {
+        d: set(ids)
+        for (d,), ids in (
+            (k, v["person_id"].to_list()) for k, v in ok.partition_by("as_of", as_dict=True).items()
+        )
+    }
+    return {lid: by_date.get(d, set()) for lid, d in dates.items()}
 
 
-def import_files(ctx: RunContext, files: list[Path], counsellor: str | None) -> list[tuple[Path, ImportResult]]:
+def import_files(
+    ctx: RunContext, files: list[Path], counsellor: str | None
+) -> list[tuple[Path, ImportResult]]:
     """Check every file first; store all their decisions only when every file passed."""
     lists = published_lists(ctx)
-    allowed = contactable(ctx)
+    allowed = contactable(ctx, lists)
     stored = recorded(ctx)
     results = []
     for path in files:
@@ -80,6 +98,10 @@ def report_tables(ctx: RunContext, outcomes: pl.DataFrame | None = None) -> dict
     tables = summarise(decisions, ctx.settings.privacy.min_cell_size)
     if outcomes is not None and not decisions.is_empty():
         tables["effectiveness"] = effectiveness(
-            decisions, outcomes, ctx.settings.labels.horizon_days, ctx.as_of, ctx.settings.privacy.min_cell_size
+            decisions,
+            outcomes,
+            ctx.settings.labels.horizon_days,
+            ctx.as_of,
+            ctx.settings.privacy.min_cell_size,
         )
     return tables

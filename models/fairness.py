@@ -34,7 +34,9 @@ DENOMINATOR = {
 }
 
 
-def _precision(y_true: np.ndarray, y_pred: np.ndarray, sample_weight: np.ndarray | None = None) -> float:
+def _precision(
+    y_true: np.ndarray, y_pred: np.ndarray, sample_weight: np.ndarray | None = None
+) -> float:
     return float(precision_score(y_true, y_pred, sample_weight=sample_weight, zero_division=np.nan))
 
 

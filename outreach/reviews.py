@@ -49,7 +49,9 @@ def read_returned(path: Path) -> pl.DataFrame:
             raise SourceError(str(path), f"cannot be read as CSV: {exc}") from None
         frame = frame.with_columns(pl.all().str.strip_prefix("'"))  # undo formula neutralising
         return frame.with_row_index("row", offset=2).with_columns(pl.col("row").cast(pl.Int64))
-    raise SourceError(str(path), "is neither .xlsx nor .csv.", hint="Return the list as it was sent.")
+    raise SourceError(
+        str(path), "is neither .xlsx nor .csv.", hint="Return the list as it was sent."
+    )
 
 
 def _read_xlsx(path: Path) -> pl.DataFrame:
@@ -64,7 +66,9 @@ def _read_xlsx(path: Path) -> pl.DataFrame:
     workbook.close()
     header_at = next((i for i, r in enumerate(rows) if r and "person_id" in r), None)
     if header_at is None:
-        raise SourceError(str(path), "has no header row with a `person_id` column.", column="person_id")
+        raise SourceError(
+            str(path), "has no header row with a `person_id` column.", column="person_id"
+        )
     header = [str(c) if c is not None else f"column_{i}" for i, c in enumerate(rows[header_at])]
     records = []
     for number, row in enumerate(rows[header_at + 1 :], start=header_at + 2):
@@ -73,7 +77,11 @@ def _read_xlsx(path: Path) -> pl.DataFrame:
         values = [_cell(v) for v in row] + [None] * (len(header) - len(row))
         records.append({"row": number, **dict(zip(header, values, strict=False))})
     schema = {"row": pl.Int64, **{h: pl.String for h in header}}
-    return pl.DataFrame(records, schema=schema, orient="row") if records else pl.DataFrame(schema=schema)
+    return (
+        pl.DataFrame(records, schema=schema, orient="row")
+        if records
+        else pl.DataFrame(schema=schema)
+    )
 
 
 def _cell(value: object) -> str | None:
@@ -100,7 +108,7 @@ def check_returned(
     *,
     source: str,
     published: Mapping[str, pl.DataFrame],
-    contactable: set[str],
+    contactable: Mapping[str, set[str]],
     recorded: pl.DataFrame,
     today: date,
     counsellor: str | None,
@@ -108,18 +116,23 @@ def check_returned(
     """Validate one returned list against what was published and what is already stored.
 
     ``published`` maps list ids to the published rows (person_id, team, rank, risk_band);
-    ``contactable`` holds the persons who may be contacted today (for overrides).
+    ``contactable`` maps list ids to the persons who could be contacted on the list's date
+    (a counsellor may add them: an override).
     """
     needed = ("list_id", "person_id", "decision")
     missing = [c for c in needed if c not in returned.columns]
     if missing:
         raise SourceError(source, f"missing column(s) {', '.join(missing)}.", column=missing[0])
-    rows = returned.filter(pl.col("decision").is_not_null() & (pl.col("decision").str.strip_chars() != ""))
+    rows = returned.filter(
+        pl.col("decision").is_not_null() & (pl.col("decision").str.strip_chars() != "")
+    )
     undecided = returned.height - rows.height
     if rows.is_empty():
         return ImportResult(pl.DataFrame(schema=STORE_SCHEMA), undecided)
 
-    def refuse(mask: pl.Series | pl.Expr, column: str, message: str, hint: str | None = None) -> None:
+    def refuse(
+        mask: pl.Series | pl.Expr, column: str, message: str, hint: str | None = None
+    ) -> None:
         bad = rows.filter(mask)
         if bad.height:
             raise SourceError(
@@ -146,9 +159,18 @@ def check_returned(
         listed, on=["list_id", "person_id"], how="left"
     )
     on_list = pl.col("rank").is_not_null()
+    pairs = [(lid, p) for lid, persons in contactable.items() for p in persons]
+    allowed = pl.DataFrame(
+        pairs, schema={"list_id": pl.String, "person_id": pl.String}, orient="row"
+    )
+    rows = rows.with_columns(
+        _contactable=pl.struct("list_id", "person_id").is_in(
+            allowed.select(pl.struct("list_id", "person_id")).to_series().implode()
+        )
+    )
     refuse(
-        ~on_list & ~pl.col("person_id").is_in(list(contactable)), "person_id",
-        "the person is not on this list and has no valid consent to be contacted.",
+        ~on_list & ~pl.col("_contactable"), "person_id",
+        "the person is not on this list and had no valid consent to be contacted on its date.",
     )  # fmt: skip
     comment = pl.col("comment") if "comment" in rows.columns else pl.lit(None, pl.String)
     refuse(
@@ -160,7 +182,9 @@ def check_returned(
         "the same person has more than one decision on the same list in this file.",
     )  # fmt: skip
     if not recorded.is_empty():
-        again = rows.join(recorded.select("list_id", "person_id"), on=["list_id", "person_id"], how="semi")
+        again = rows.join(
+            recorded.select("list_id", "person_id"), on=["list_id", "person_id"], how="semi"
+        )
         if again.height:
             raise SourceError(
                 source, f"{again.height} decision(s) were already imported from an earlier return.",
@@ -170,12 +194,16 @@ def check_returned(
     warnings = []
     decided_at = _dates(rows, source, today)
     if decided_at.null_count():
-        warnings.append(f"{decided_at.null_count()} decision(s) without a date got the import date {today}")
+        warnings.append(
+            f"{decided_at.null_count()} decision(s) without a date got the import date {today}"
+        )
     who = pl.col("counsellor") if "counsellor" in rows.columns else pl.lit(None, pl.String)
     if counsellor is None and rows.select(who.is_null().any()).item():
         refuse(who.is_null(), "counsellor", "the counsellor's name or code is missing.",
                hint="Fill in the counsellor column, or pass --counsellor.")  # fmt: skip
-    team_of_list = {lid: frame["team"][0] if frame.height else None for lid, frame in published.items()}
+    team_of_list = {
+        lid: frame["team"][0] if frame.height else None for lid, frame in published.items()
+    }
     decisions = rows.select(
         "list_id",
         "person_id",
@@ -183,7 +211,9 @@ def check_returned(
         comment.alias("reason"),
         pl.Series(decided_at).fill_null(today).alias("decided_at"),
         pl.coalesce(who, pl.lit(counsellor)).alias("counsellor"),
-        pl.coalesce(pl.col("team"), pl.col("list_id").replace_strict(team_of_list, default=None)).alias("team"),
+        pl.coalesce(
+            pl.col("team"), pl.col("list_id").replace_strict(team_of_list, default=None)
+        ).alias("team"),
         pl.col("rank").cast(pl.Int64),
         "risk_band",
         (~on_list).alias("override"),
@@ -230,21 +260,27 @@ def summarise(decisions: pl.DataFrame, min_cell: int) -> dict[str, pl.DataFrame]
     )  # fmt: skip
 
     def table(by: Sequence[str]) -> pl.DataFrame:
-        wide = counted.group_by(*by).agg(
-            decisions=pl.len(),
-            contacted=(pl.col("decision") == "contacted").sum(),
-            not_reached=(pl.col("decision") == "not_reached").sum(),
-            declined=(pl.col("decision") == "declined").sum(),
-            not_appropriate=(pl.col("decision") == "not_appropriate").sum(),
-            helped_elsewhere=(pl.col("decision") == "helped_elsewhere").sum(),
-            overrides=pl.col("override").sum(),
-            disagreement_rate=pl.col("disagree").mean(),
-        ).sort(*by)
+        wide = (
+            counted.group_by(*by)
+            .agg(
+                decisions=pl.len(),
+                contacted=(pl.col("decision") == "contacted").sum(),
+                not_reached=(pl.col("decision") == "not_reached").sum(),
+                declined=(pl.col("decision") == "declined").sum(),
+                not_appropriate=(pl.col("decision") == "not_appropriate").sum(),
+                helped_elsewhere=(pl.col("decision") == "helped_elsewhere").sum(),
+                overrides=pl.col("override").sum(),
+                disagreement_rate=pl.col("disagree").mean(),
+            )
+            .sort(*by)
+        )
         counts = [c for c in wide.columns if c not in (*by, "disagreement_rate")]
         return wide.with_columns(
             [pl.when(pl.col(c) >= min_cell).then(pl.col(c)) for c in counts]
         ).with_columns(
-            disagreement_rate=pl.when(pl.col("decisions").is_not_null()).then(pl.col("disagreement_rate"))
+            disagreement_rate=pl.when(pl.col("decisions").is_not_null()).then(
+                pl.col("disagreement_rate")
+            )
         )
 
     return {
@@ -255,7 +291,11 @@ def summarise(decisions: pl.DataFrame, min_cell: int) -> dict[str, pl.DataFrame]
 
 
 def effectiveness(
-    decisions: pl.DataFrame, outcomes: pl.DataFrame, horizon_days: int, observed_until: date, min_cell: int
+    decisions: pl.DataFrame,
+    outcomes: pl.DataFrame,
+    horizon_days: int,
+    observed_until: date,
+    min_cell: int,
 ) -> pl.DataFrame:
     """Later registration as unemployed, by decision, where the whole horizon is observed.
 
@@ -266,16 +306,28 @@ def effectiveness(
         pl.col("decided_at") + pl.duration(days=horizon_days) < pl.lit(observed_until)
     ).select("person_id", "decision", "decided_at")
     if rows.is_empty():
-        return pl.DataFrame(schema={"decision": pl.String, "persons": pl.UInt32, "registered_share": pl.Float64})
-    hits = rows.join(outcomes, on="person_id", how="inner").filter(
-        (pl.col("registered_at") > pl.col("decided_at"))
-        & (pl.col("registered_at") <= pl.col("decided_at") + pl.duration(days=horizon_days))
-    ).select("person_id", "decided_at").unique().with_columns(registered=pl.lit(True))
-    joined = rows.join(hits, on=["person_id", "decided_at"], how="left").with_columns(pl.col("registered").fill_null(False))
+        return pl.DataFrame(
+            schema={"decision": pl.String, "persons": pl.UInt32, "registered_share": pl.Float64}
+        )
+    hits = (
+        rows.join(outcomes, on="person_id", how="inner")
+        .filter(
+            (pl.col("registered_at") > pl.col("decided_at"))
+            & (pl.col("registered_at") <= pl.col("decided_at") + pl.duration(days=horizon_days))
+        )
+        .select("person_id", "decided_at")
+        .unique()
+        .with_columns(registered=pl.lit(True))
+    )
+    joined = rows.join(hits, on=["person_id", "decided_at"], how="left").with_columns(
+        pl.col("registered").fill_null(False)
+    )
     return (
         joined.group_by("decision")
         .agg(persons=pl.len(), registered_share=pl.col("registered").mean())
-        .with_columns(registered_share=pl.when(pl.col("persons") >= min_cell).then(pl.col("registered_share")))
+        .with_columns(
+            registered_share=pl.when(pl.col("persons") >= min_cell).then(pl.col("registered_share"))
+        )
         .with_columns(persons=pl.when(pl.col("persons") >= min_cell).then(pl.col("persons")))
         .sort("decision")
     )

@@ -6,6 +6,9 @@ from __future__ import annotations
 import os
 
 os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+# Lets scikit-learn run its array-API check (dispatch on with NumPy input) instead of
+# skipping it; it must be set before SciPy is first imported.
+os.environ.setdefault("SCIPY_ARRAY_API", "1")
 os.environ.setdefault("MLFLOW_DISABLE_TELEMETRY", "true")
 os.environ.setdefault("DO_NOT_TRACK", "true")
 os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")

@@ -629,7 +629,7 @@ def test_run_stops_and_keeps_the_published_lists(
     assert result.exit_code == 2, terminal
     assert "Traceback" not in terminal, terminal
     error_paragraph(result.output, case)
-    assert "Nothing was published" in result.output
+    assert "Nothing was written" in result.output
     private(terminal, copy)
     log = workspace / "logs" / "ennakko.log"
     if log.exists():

@@ -33,7 +33,11 @@ def rows(scores: list[float], labels: list[int], teams: list[str] | None = None)
 def test_precision_and_recall_at_each_teams_capacity() -> None:
     frame = rows([0.9, 0.8, 0.7, 0.6, 0.9, 0.1], [1, 0, 1, 0, 1, 1], ["a", "a", "a", "a", "b", "b"])
     selected = select_at_capacity(frame, "score", {"a": 2, "b": 1}.__getitem__)
-    assert selected.filter(pl.col("selected"))["person_id"].sort().to_list() == ["p000", "p001", "p004"]
+    assert selected.filter(pl.col("selected"))["person_id"].sort().to_list() == [
+        "p000",
+        "p001",
+        "p004",
+    ]
     result = at_capacity(selected)
     assert result["precision_at_capacity"] == pytest.approx(2 / 3)
     assert result["recall_at_capacity"] == pytest.approx(2 / 4)
@@ -94,11 +98,31 @@ def test_population_stability_index() -> None:
 
 def test_promotion_gate_refuses_a_worse_model() -> None:
     spec = PromotionSpec(precision_tolerance=0.02, max_calibration_error=0.05)
-    champion = {"pooled_precision_at_capacity": 0.60, "pooled_calibration_error": 0.01, "fairness_flags": 2}
-    good = {"pooled_precision_at_capacity": 0.59, "pooled_calibration_error": 0.02, "fairness_flags": 2}
-    worse = {"pooled_precision_at_capacity": 0.50, "pooled_calibration_error": 0.02, "fairness_flags": 2}
-    unfair = {"pooled_precision_at_capacity": 0.65, "pooled_calibration_error": 0.02, "fairness_flags": 3}
-    miscalibrated = {"pooled_precision_at_capacity": 0.65, "pooled_calibration_error": 0.09, "fairness_flags": 0}
+    champion = {
+        "pooled_precision_at_capacity": 0.60,
+        "pooled_calibration_error": 0.01,
+        "fairness_flags": 2,
+    }
+    good = {
+        "pooled_precision_at_capacity": 0.59,
+        "pooled_calibration_error": 0.02,
+        "fairness_flags": 2,
+    }
+    worse = {
+        "pooled_precision_at_capacity": 0.50,
+        "pooled_calibration_error": 0.02,
+        "fairness_flags": 2,
+    }
+    unfair = {
+        "pooled_precision_at_capacity": 0.65,
+        "pooled_calibration_error": 0.02,
+        "fairness_flags": 3,
+    }
+    miscalibrated = {
+        "pooled_precision_at_capacity": 0.65,
+        "pooled_calibration_error": 0.09,
+        "fairness_flags": 0,
+    }
     assert decide(good, champion, spec).promote
     assert not decide(worse, champion, spec).promote
     assert "worse than the champion" in decide(worse, champion, spec).text()
@@ -109,19 +133,28 @@ def test_promotion_gate_refuses_a_worse_model() -> None:
 
 @pytest.mark.e2e
 @pytest.mark.xdist_group("prefect")
-def test_the_registered_champion_is_reproducible_from_its_mlflow_artifacts(published, tmp_path: Path) -> None:
+def test_the_registered_champion_is_reproducible_from_its_mlflow_artifacts(
+    published, tmp_path: Path
+) -> None:
     """An analyst can rebuild every probability from the logged points and calibration tables."""
     from models.registry import Registry
 
     _, settings, _, _ = published
-    registry = Registry(settings.mlflow_uri, settings.mlflow.experiment, settings.model.registered_name)
+    registry = Registry(
+        settings.mlflow_uri, settings.mlflow.experiment, settings.model.registered_name
+    )
     model = registry.load("champion")
     version = registry.version_with_alias("champion")
     folder = Path(mlflow.artifacts.download_artifacts(run_id=version.run_id, artifact_path="report",
                                                        tracking_uri=settings.mlflow_uri, dst_path=str(tmp_path)))  # fmt: skip
     points = pl.read_csv(folder / "points_table.csv")
     calibration = pl.read_csv(folder / "calibration_table.csv")
-    matrix = pl.concat([pl.read_parquet(p) for p in (settings.workspace / "features").glob("*[0-9a-f].parquet")])
+    caches = [
+        p
+        for p in (settings.workspace / "features").glob("*.parquet")
+        if not p.name.endswith(".aside.parquet")
+    ]
+    matrix = pl.concat([pl.read_parquet(p) for p in caches])
     X = matrix.select(model.features).head(500)
     explained = model.estimator.explain(X, top=3)
     base = int(explained["base_points"][0])
@@ -139,7 +172,9 @@ def test_the_registered_champion_is_reproducible_from_its_mlflow_artifacts(publi
 
 @pytest.mark.e2e
 @pytest.mark.xdist_group("prefect")
-def test_a_worse_model_is_kept_as_challenger_and_the_report_says_why(published, tmp_path: Path, monkeypatch) -> None:
+def test_a_worse_model_is_kept_as_challenger_and_the_report_says_why(
+    published, tmp_path: Path, monkeypatch
+) -> None:
     from tests.test_privacy import copy_workspace
 
     _, _, _, _ = published

@@ -22,7 +22,9 @@ from outreach.spec import CapacitySpec, OutreachSpec
 from outreach.writers import list_frame, neutralise, write_csv, write_parquet, write_xlsx
 
 D = date(2025, 12, 1)
-SPEC = OutreachSpec(capacity=CapacitySpec(default=3, per_team={"b": 2}), cooldown_days=30, decline_days=180)
+SPEC = OutreachSpec(
+    capacity=CapacitySpec(default=3, per_team={"b": 2}), cooldown_days=30, decline_days=180
+)
 
 
 def scored(n_a: int = 6, n_b: int = 4, **columns) -> pl.DataFrame:
@@ -36,7 +38,10 @@ def scored(n_a: int = 6, n_b: int = 4, **columns) -> pl.DataFrame:
 
 def reviews(*rows: tuple[str, str, int]) -> pl.DataFrame:
     return pl.DataFrame(
-        [{"person_id": p, "decision": d, "decided_at": D - timedelta(days=ago)} for p, d, ago in rows],
+        [
+            {"person_id": p, "decision": d, "decided_at": D - timedelta(days=ago)}
+            for p, d, ago in rows
+        ],
         schema={"person_id": pl.String, "decision": pl.String, "decided_at": pl.Date},
     )
 
@@ -77,7 +82,9 @@ def test_ranking_is_deterministic_whatever_the_input_order(seed: int) -> None:
     """Equal scores are ordered by a stable hash of (person, date), never by input order."""
     frame = scored(8, 5).with_columns(probability=pl.lit(0.5))
     first, _ = assemble(frame, reviews(), None, {}, False, D, SPEC)
-    again, _ = assemble(frame.sample(fraction=1.0, shuffle=True, seed=seed), reviews(), None, {}, False, D, SPEC)
+    again, _ = assemble(
+        frame.sample(fraction=1.0, shuffle=True, seed=seed), reviews(), None, {}, False, D, SPEC
+    )
     assert listed_ids(first) == listed_ids(again)
 
 
@@ -87,14 +94,23 @@ def test_every_flag_is_raised_where_it_belongs() -> None:
         source_school=pl.col("person_id") != "a2",
     )
     previous = pl.DataFrame(
-        {"person_id": ["a0", "a1"], "team": ["a", "a"], "probability": [0.9, 0.5], "listed": [True, True]}
+        {
+            "person_id": ["a0", "a1"],
+            "team": ["a", "a"],
+            "probability": [0.9, 0.5],
+            "listed": [True, True],
+        }
     )
-    listed, _ = assemble(frame, reviews(("a2", "declined", 300)), previous, {"school": True}, True, D, SPEC)
+    listed, _ = assemble(
+        frame, reviews(("a2", "declined", 300)), previous, {"school": True}, True, D, SPEC
+    )
     row = {r["person_id"]: r for r in listed.iter_rows(named=True)}
     assert not row["a0"]["flag_new"] and not row["a1"]["flag_new"] and row["a2"]["flag_new"]
     assert row["a1"]["flag_score_change"] and not row["a0"]["flag_score_change"]  # 0.5 -> 0.8
     assert row["a1"]["flag_consent_expiring"] and not row["a0"]["flag_consent_expiring"]
-    assert row["a0"]["flag_stale_data"] and not row["a2"]["flag_stale_data"]  # a2 has no school consent
+    assert (
+        row["a0"]["flag_stale_data"] and not row["a2"]["flag_stale_data"]
+    )  # a2 has no school consent
     assert all(r["flag_drift"] for r in row.values())
     assert row["a2"]["flag_declined_before"]
     near = {r["person_id"] for r in listed.iter_rows(named=True) if r["flag_near_cutoff"]}
@@ -123,7 +139,9 @@ PARTNERS = {"school": PartnerSpec(label=Labels(fi="Ammattiopisto", sv="Yrkesinst
          "Fewer absences than usual in the last 30 days."),
     ],
 )  # fmt: skip
-def test_reasons_in_three_languages_follow_the_persons_value(lang: str, high: str, low: str) -> None:
+def test_reasons_in_three_languages_follow_the_persons_value(
+    lang: str, high: str, low: str
+) -> None:
     feature = by_name(build_catalogue(FeatureSpec(), PARTNERS, ()))["school_absence_n_30d"]
     assert reason_text(feature, 5, 1, lang) == high
     assert reason_text(feature, 0, 1, lang) == low
@@ -136,7 +154,13 @@ def test_add_reasons_uses_each_persons_language_and_skips_zero_point_reasons() -
                               "reason_2": ["school_unknown", None], "reason_3": [None, None]})  # fmt: skip
     values = pl.DataFrame({"school_absence_n_30d": [4, 0], "school_credits_sum_90d": [0.0, 3.0],
                            "school_unknown": [1, 0]})  # fmt: skip
-    out = add_reasons(listed, explained, values, catalogue, {"school_absence_n_30d": 1.0, "school_credits_sum_90d": 10.0})
+    out = add_reasons(
+        listed,
+        explained,
+        values,
+        catalogue,
+        {"school_absence_n_30d": 1.0, "school_credits_sum_90d": 10.0},
+    )
     assert out["reason_1"].to_list() == [
         "Mer frånvaro än vanligt under de senaste 30 dagarna.",
         "Fewer competence points earned than usual in the last 90 days.",
@@ -173,14 +197,24 @@ def test_formulas_are_neutralised_in_csv_and_xlsx(tmp_path: Path) -> None:
 
 
 def test_the_workbook_states_it_decides_nothing_and_offers_the_decisions(tmp_path: Path) -> None:
-    write_xlsx(_list_rows(name="Aino"), tmp_path / "l.xlsx", title="t", as_of=D, model_version="1", team="a")
+    write_xlsx(
+        _list_rows(name="Aino"),
+        tmp_path / "l.xlsx",
+        title="t",
+        as_of=D,
+        model_version="1",
+        team="a",
+    )
     book = load_workbook(tmp_path / "l.xlsx")
     sheet = book["Lista"]
     assert "se ei tee päätöksiä" in sheet["A1"].value and "decides nothing" in sheet["A1"].value
     assert sheet.freeze_panes == "D5"
     rules = sheet.data_validations.dataValidation
     decision = next(r for r in rules if r.type == "list")
-    assert '"contacted,not reached,declined,not appropriate,already helped elsewhere"' == decision.formula1
+    assert (
+        decision.formula1
+        == '"contacted,not reached,declined,not appropriate,already helped elsewhere"'
+    )
     legend = book["Ohje - Guide"]
     assert any(c.value == "consent_expiring" for row in legend.iter_rows() for c in row)
 
@@ -218,7 +252,7 @@ def test_a_crash_between_files_leaves_the_previous_lists_published(tmp_path: Pat
 
 def test_publishing_switches_the_link_in_one_step_and_keeps_the_previous(tmp_path: Path) -> None:
     root = tmp_path / "lists"
-    first, _ = publish(root, "2025-12-01", "run1", _write_two)
+    publish(root, "2025-12-01", "run1", _write_two)
     second, manifest = publish(root, "2025-12-01", "run2", _write_two)
     third, _ = publish(root, "2025-12-01", "run3", _write_two)
     assert os.readlink(root / "2025-12-01") == f".versions/{third.name}"

@@ -18,7 +18,9 @@ CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 SOFFICE = shutil.which("soffice") or shutil.which("libreoffice") or "/usr/bin/soffice"
 
 
-def test_the_html_report_renders_in_headless_chromium_without_errors(published, tmp_path: Path) -> None:
+def test_the_html_report_renders_in_headless_chromium_without_errors(
+    published, tmp_path: Path
+) -> None:
     from playwright.sync_api import sync_playwright
 
     assert Path(CHROMIUM).exists(), "install Debian's chromium (see .ci/run)"

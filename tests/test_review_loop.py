@@ -25,7 +25,9 @@ def _workbook(workspace: Path) -> Path:
     return sorted((workspace / "lists" / AS_OF).glob("*.xlsx"))[0]
 
 
-def _fill(path: Path, decisions: dict[int, tuple[str, str | None]], extra: list[list] | None = None) -> list[str]:
+def _fill(
+    path: Path, decisions: dict[int, tuple[str, str | None]], extra: list[list] | None = None
+) -> list[str]:
     """Fill decisions into data rows (1-based) the way a counsellor would; return their ids."""
     book = load_workbook(path)
     sheet = book["Lista"]
@@ -46,15 +48,26 @@ def _fill(path: Path, decisions: dict[int, tuple[str, str | None]], extra: list[
 
 
 def _listed(workspace: Path, as_of: str) -> set[str]:
-    return set(pl.concat([pl.read_parquet(p) for p in (workspace / "lists" / as_of).glob("*.parquet")])["person_id"])
+    return set(
+        pl.concat([pl.read_parquet(p) for p in (workspace / "lists" / as_of).glob("*.parquet")])[
+            "person_id"
+        ]
+    )
 
 
 def _override_candidate(published, workspace: Path) -> str:
     """A person who may be contacted but is on no list: a counsellor adds them."""
     _, settings, city, _ = published
-    state = consent_state(pl.read_parquet(city / "consents.parquet"), date(2025, 12, 1), settings.consent, settings.partners)
+    state = consent_state(
+        pl.read_parquet(city / "consents.parquet"),
+        date(2025, 12, 1),
+        settings.consent,
+        settings.partners,
+    )
     listed = _listed(workspace, AS_OF)
-    return next(p for p in state.filter(pl.col("can_contact"))["person_id"].sort() if p not in listed)
+    return next(
+        p for p in state.filter(pl.col("can_contact"))["person_id"].sort() if p not in listed
+    )
 
 
 def test_round_trip_decisions_feed_tomorrows_list(published, tmp_path: Path, monkeypatch) -> None:
@@ -76,7 +89,10 @@ def test_round_trip_decisions_feed_tomorrows_list(published, tmp_path: Path, mon
     assert "4 decisions (1 overrides)" in result.output
     stored = pl.read_parquet(workspace / "reviews" / "decisions.parquet")
     assert dict(zip(stored["person_id"], stored["decision"], strict=True)) == {
-        contacted: "contacted", declined: "declined", wrong: "not_appropriate", added: "contacted"
+        contacted: "contacted",
+        declined: "declined",
+        wrong: "not_appropriate",
+        added: "contacted",
     }
     assert stored.filter(pl.col("person_id") == added)["override"].item()
 
@@ -93,7 +109,10 @@ def test_round_trip_decisions_feed_tomorrows_list(published, tmp_path: Path, mon
 
     report = runner.invoke(app, ["reviews", "report", "--config", str(config)])
     assert report.exit_code == 0, report.output
-    assert "by team" in report.output and "disagreement" in report.output
+    assert "by team" in report.output
+    markdown = (workspace / "reports" / "reviews.md").read_text()
+    assert "## by risk band" in markdown and "## by rank" in markdown
+    assert "disagreement_rate" in markdown and "overrides" in markdown
 
 
 @pytest.mark.parametrize(
@@ -104,7 +123,9 @@ def test_round_trip_decisions_feed_tomorrows_list(published, tmp_path: Path, mon
         ("contacted", "EN0000000000", None, "no valid consent"),
     ],
 )
-def test_bad_returns_are_refused_clearly(published, tmp_path: Path, decision, person, list_id, message) -> None:
+def test_bad_returns_are_refused_clearly(
+    published, tmp_path: Path, decision, person, list_id, message
+) -> None:
     workspace, config = copy_workspace(published, tmp_path)
     book = _workbook(workspace)
     sheet_book = load_workbook(book)
@@ -139,7 +160,9 @@ def test_a_duplicate_decision_in_one_file_is_refused(published, tmp_path: Path) 
     assert "more than one decision" in result.output
 
 
-def test_re_running_a_date_gives_byte_identical_csv_and_parquet(published, tmp_path: Path, monkeypatch) -> None:
+def test_re_running_a_date_gives_byte_identical_csv_and_parquet(
+    published, tmp_path: Path, monkeypatch
+) -> None:
     from flows.nightly import nightly
 
     workspace, config = copy_workspace(published, tmp_path)

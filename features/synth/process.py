@@ -234,7 +234,9 @@ def simulate(
             keep = (1.0 - WORK_RESAMPLE) ** k
             p_neet = out_of_school * (keep * neet + (1.0 - keep) * (1.0 - p_work))
             recent = 0.9 * (t + k - last_interrupt <= 3)
-            h_k = p_neet * _sigmoid(base + neet_effect + recent) + (1 - p_neet) * _sigmoid(base + recent)
+            h_k = p_neet * _sigmoid(base + neet_effect + recent) + (1 - p_neet) * _sigmoid(
+                base + recent
+            )
             survive *= 1.0 - h_k
         truth[:, t] = 1.0 - survive
         regs = everyone[(~is_client) & (rng.random(n) < h)]
