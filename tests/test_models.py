@@ -177,8 +177,7 @@ def test_a_worse_model_is_kept_as_challenger_and_the_report_says_why(
 ) -> None:
     from tests.test_privacy import copy_workspace
 
-    _, _, _, _ = published
-    workspace, config = copy_workspace(
+    _, config = copy_workspace(
         published, tmp_path, features={"include": ["age"]},
         model={"challenger": {"enabled": False}, "promotion": {"max_calibration_error": 0.1}},
     )  # fmt: skip
