@@ -278,6 +278,9 @@ def _join_indicators(
     for i, use in enumerate(uses):
         name = use.name or f"area_{use.indicator}"
         values = indicator_values(indicators, use, dates).rename({"value": name})
+        # An area without the figure gets the mean over all areas on that date: a property
+        # of the published table, so the same whatever persons are built together.
+        area_mean = values.group_by("as_of").agg(pl.col(name).mean().alias("_area_mean"))
         if use.area_level == "postal_code":
             values = values.rename({"area_code": "postal_code"})
             frame = frame.join(values, on=["postal_code", "as_of"], how="left")
@@ -289,8 +292,11 @@ def _join_indicators(
                 "postal_code and country join directly"
             )
         missing.append(f"_missing_{i}")
-        frame = frame.with_columns(pl.col(name).is_null().alias(missing[-1])).with_columns(
-            pl.col(name).fill_null(pl.col(name).mean().over("as_of")).cast(pl.Float64)
+        frame = (
+            frame.join(area_mean, on="as_of", how="left")
+            .with_columns(pl.col(name).is_null().alias(missing[-1]))
+            .with_columns(pl.col(name).fill_null(pl.col("_area_mean")).cast(pl.Float64))
+            .drop("_area_mean")
         )
     return frame.with_columns(area_unknown=pl.any_horizontal(missing).cast(pl.Int8)).drop(missing)
 

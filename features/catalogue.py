@@ -298,7 +298,7 @@ def indicator_features(uses: Sequence[IndicatorUse]) -> list[Feature]:
     if uses:
         out.append(Feature(
             "area_unknown", "1 when an area indicator was missing for the person's area and was "
-            "filled with the mean of all areas.", "indicators", "as of D", "missing", "zero", None,
+            "filled with the mean over all areas of the published table.", "indicators", "as of D", "missing", "zero", None,
             {"fi": "Asuinalueen tilastotietoja ei ole.", "sv": "Statistik för bostadsområdet saknas.",
              "en": "No statistics for the home area."}, {"fi": "", "sv": "", "en": ""}))  # fmt: skip
     return out

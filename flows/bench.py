@@ -190,8 +190,7 @@ def run_bench(
 
     with measure(result, "score", report) as stage:
         scored = score(model, matrix)
-        keep = [c for c in gate.cohort.columns if c != "as_of"]
-        scored = scored.join(gate.cohort.select(keep), on="person_id", how="left")
+        scored = scored.join(gate.cohort.drop("as_of"), on="person_id", how="left")
         stage.rows = scored.height
     with measure(result, "lists", report) as stage:
         table = drift.drift_table(matrix.frame, model.profile)

@@ -118,14 +118,50 @@ def synth(
 
 @app.command()
 @user_errors
-def run(config: Config = DEFAULT_CONFIG, as_of: AsOf = None) -> None:
+def run(
+    config: Config = DEFAULT_CONFIG,
+    as_of: AsOf = None,
+    executor: Annotated[
+        str | None, typer.Option(help="local, or dask: area partitions on Dask workers.")
+    ] = None,
+    address: Annotated[
+        str | None, typer.Option(help="Dask scheduler (tcp://host:8786); default: a local cluster.")
+    ] = None,
+) -> None:
     """Run the nightly job once: validate, gate, features, score, publish lists."""
     settings = _prepare(config)
     from flows.nightly import nightly
 
     _date(as_of)
-    summary = nightly(config=str(settings.config_path), as_of=as_of)
+    kind = executor or settings.executor.kind
+    if kind not in ("local", "dask"):
+        raise typer.BadParameter("choose local or dask", param_hint="--executor")
+    flow = nightly
+    if kind == "dask":
+        flow = nightly.with_options(task_runner=dask_runner(settings, address))
+    summary = flow(config=str(settings.config_path), as_of=as_of, executor=kind)
     _report_run(summary, settings)
+
+
+def dask_runner(settings, address: str | None):
+    """A DaskTaskRunner on an existing scheduler, or on a local cluster of n_workers."""
+    import os
+    import tempfile
+
+    from prefect_dask import DaskTaskRunner
+
+    os.environ.setdefault("DASK_TEMPORARY_DIRECTORY", tempfile.gettempdir())
+    address = address or settings.executor.address
+    if address:
+        return DaskTaskRunner(address=address)
+    return DaskTaskRunner(
+        cluster_kwargs={
+            "n_workers": settings.executor.n_workers,
+            "processes": settings.executor.processes,
+            "threads_per_worker": 1,
+            "dashboard_address": None,
+        }
+    )
 
 
 @app.command()

@@ -20,6 +20,7 @@ from features.sources import Inputs
 from flows import pipeline
 from flows.context import start
 from flows.lists import Lists, build_lists, publish_lists, save_scores
+from flows.partitions import assign, combine, features_and_scores
 from flows.pipeline import Gate, RunContext
 from flows.tracking import log_nightly, registry_for
 from flows.training import indicators_task, training_steps, validate_task
@@ -42,15 +43,51 @@ def features_task(
     return pipeline.cached_features(ctx, inputs, indicators, g.cohort)
 
 
+@task(name="features and scores of an area partition", **TASK)
+def partition_task(cohort, events, indicators, spec, partners, uses, model):
+    return features_and_scores(cohort, events, indicators, spec, partners, uses, model)
+
+
+def partitioned_scores(
+    ctx: RunContext, inputs: Inputs, g: Gate, indicators: pl.DataFrame, model: RiskModel
+) -> tuple[FeatureMatrix, pl.DataFrame]:
+    """Build and score area partitions as separate tasks (on Dask when the flow runs with a
+    DaskTaskRunner); the combined result equals the one-pass result."""
+    s = ctx.settings
+    parts = assign(g.cohort, s.executor.partitions)
+    part_of = pl.concat(
+        [p.select("person_id").with_columns(part=pl.lit(i, pl.Int32)) for i, p in enumerate(parts)]
+    )
+    tagged = inputs.events.join(part_of, on="person_id", how="inner")
+    events = tagged.partition_by("part", as_dict=True, include_key=False)
+    empty = inputs.events.clear()
+    futures = [
+        partition_task.submit(
+            part,
+            events.get((i,), empty),
+            indicators,
+            s.features,
+            dict(s.partners),
+            s.indicators.use,
+            model,
+        )
+        for i, part in enumerate(parts)
+    ]
+    return combine([f.result() for f in futures])
+
+
 @task(name="champion model", **TASK)
 def champion_task(ctx: RunContext) -> RiskModel | None:
     return registry_for(ctx).load(CHAMPION)
 
 
 @task(name="score", **TASK)
-def score_task(model: RiskModel, matrix: FeatureMatrix, g: Gate) -> pl.DataFrame:
-    scored = score(model, matrix)
-    keep = [c for c in g.cohort.columns if c not in ("as_of",)]
+def score_task(model: RiskModel, matrix: FeatureMatrix) -> pl.DataFrame:
+    return score(model, matrix)
+
+
+def with_cohort(scored: pl.DataFrame, g: Gate) -> pl.DataFrame:
+    keep = [c for c in g.cohort.columns if c != "as_of"]
     return scored.join(g.cohort.select(keep), on="person_id", how="left")
 
 
@@ -81,8 +118,12 @@ def _suppress(counts: dict[str, int], min_cell: int) -> dict[str, int]:
 
 
 @flow(name="ennakko-nightly", log_prints=False)
-def nightly(config: str, as_of: str | None = None) -> dict[str, Any]:
-    """Score everyone in scope on the as-of date and publish each team's list."""
+def nightly(config: str, as_of: str | None = None, executor: str | None = None) -> dict[str, Any]:
+    """Score everyone in scope on the as-of date and publish each team's list.
+
+    ``executor="dask"`` builds and scores area partitions as separate tasks; run the flow
+    with a DaskTaskRunner (``ennakko run --executor dask``) to spread them over workers.
+    """
     ctx = start(config, as_of, "nightly")
     logger = get_run_logger()
     s = ctx.settings
@@ -90,7 +131,6 @@ def nightly(config: str, as_of: str | None = None) -> dict[str, Any]:
     indicators = indicators_task(ctx)
     g = gate_task(ctx, inputs)
     logger.info(f"consent gate on {ctx.as_of}: {g.counts}")
-    matrix = features_task(ctx, inputs, g, indicators)
     model = champion_task(ctx)
     trained = None
     if model is None:
@@ -103,7 +143,12 @@ def nightly(config: str, as_of: str | None = None) -> dict[str, Any]:
                 f"no champion: the first model was not promoted ({trained.decision})",
                 hint="Read the training report in MLflow; adjust the model or the gate.",
             )
-    scored = score_task(model, matrix, g)
+    if (executor or s.executor.kind) == "dask":
+        matrix, scored = partitioned_scores(ctx, inputs, g, indicators, model)
+    else:
+        matrix = features_task(ctx, inputs, g, indicators)
+        scored = score_task(model, matrix)
+    scored = with_cohort(scored, g)
     feature_drift, score_psi, alert = drift_task(ctx, model, matrix, scored)
     lists = lists_task(ctx, scored, model, matrix, inputs, alert)
     folder, manifest = publish_task(ctx, lists, model)

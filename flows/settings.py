@@ -85,6 +85,8 @@ class ExecutorSpec(Spec):
     kind: Literal["local", "dask"] = "local"
     address: str | None = None
     n_workers: int = Field(2, ge=1)
+    partitions: int = Field(8, ge=1, description="Area partitions of the nightly run on Dask.")
+    processes: bool = Field(True, description="Local cluster: worker processes (else threads).")
 
 
 class Settings(Spec):
