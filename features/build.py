@@ -25,6 +25,7 @@ from features.catalogue import NEVER, Feature, build_catalogue
 from features.spec import FeatureSpec, IndicatorUse, PartnerSpec
 
 KEY_COLUMNS = ("person_id", "as_of")
+CHUNK = 4_000_000  # events per step of the dense aggregation
 ASIDE_COLUMNS = ("gender", "language", "area_group", "age_band", "team", "postal_code")
 AGE_BANDS = ((0, 17, "16-17"), (18, 20, "18-20"), (21, 24, "21-24"), (25, 200, "25-29"))
 
@@ -53,6 +54,7 @@ def build_features(
     spec: FeatureSpec,
     partners: Mapping[str, PartnerSpec],
     uses: Sequence[IndicatorUse],
+    register: pl.Series | None = None,
 ) -> FeatureMatrix:
     """Build the feature matrix of every (person_id, as_of) row of ``cohort``.
 
@@ -62,13 +64,15 @@ def build_features(
         From :func:`features.consent.in_scope`: person_id, as_of, ``source_<name>``
         consent flags, given_at, birth_year, postal_code, language, team, gender.
     events
-        Long partner rows: person_id, source, event_type, event_date, value.
+        Long partner rows: source, event_type, event_date, value, and the person either as
+        ``person_id`` or as ``person``, a code: the position of the pseudonym in
+        ``register`` (as :func:`features.sources.load_inputs` gives them).
     indicators
         Long area indicators: area_code, area_level, period, indicator, value.
     """
     catalogue = build_catalogue(spec, partners, uses)
     frame = cohort.sort(list(KEY_COLUMNS))
-    frame = frame.with_columns(_event_columns(frame, events, catalogue, spec, partners))
+    frame = frame.with_columns(_event_columns(frame, events, catalogue, spec, partners, register))
     frame = frame.with_columns(
         [(~pl.col(f"source_{p}")).cast(pl.Int8).alias(f"{p}_unknown") for p in partners]
     ).with_columns(
@@ -99,32 +103,79 @@ class _Events:
     value: np.ndarray  # float64
 
 
+def _key_codes(frame: pl.DataFrame, keys: list[str]) -> pl.Expr:
+    """Index of ``source.event_type`` in ``keys`` (null when not a feature key).
+
+    With enum-typed source and event type (as loaded) the index comes from their codes
+    through a table of a few dozen cells; no string is built per row.
+    """
+    schema = frame.schema
+    if isinstance(schema["source"], pl.Enum) and isinstance(schema["event_type"], pl.Enum):
+        sources = schema["source"].categories.to_list()
+        types = schema["event_type"].categories.to_list()
+        table = [
+            keys.index(f"{s}.{t}") if f"{s}.{t}" in keys else None for s in sources for t in types
+        ]
+        lookup = pl.Series("lookup", table, dtype=pl.Int32)
+        cell = pl.col("source").to_physical().cast(pl.Int64) * len(types) + pl.col(
+            "event_type"
+        ).to_physical().cast(pl.Int64)
+        return cell.map_batches(lookup.gather, return_dtype=pl.Int32)
+    key = pl.col("source").cast(pl.String) + "." + pl.col("event_type").cast(pl.String)
+    return key.cast(pl.Enum(keys), strict=False).to_physical().cast(pl.Int32)
+
+
 def _compact_events(
-    events: pl.DataFrame | pl.LazyFrame, persons: pl.Series, keys: list[str]
+    events: pl.DataFrame | pl.LazyFrame,
+    persons: pl.Series,
+    keys: list[str],
+    register: pl.Series | None,
 ) -> _Events:
     """Code persons and event keys as integers; drop rows of persons outside the cohort.
 
-    Casting to an Enum is one vectorised hash lookup per row, much cheaper than joining
-    tens of millions of string keys.
+    Coded events map to cohort positions through one lookup table over the register.
+    Pseudonyms in clear are cast to an Enum of the cohort: one vectorised hash lookup per
+    row, still much cheaper than joining tens of millions of string keys.
     """
-    compact = (
-        events.lazy()
-        .select(
-            pl.col("person_id")
-            .cast(pl.String)
-            .cast(pl.Enum(persons), strict=False)
-            .to_physical()
-            .alias("p"),
-            (pl.col("source") + "." + pl.col("event_type"))
-            .cast(pl.Enum(keys), strict=False)
-            .to_physical()
-            .alias("k"),
-            pl.col("event_date").cast(pl.Int32).alias("d"),
-            pl.col("value").cast(pl.Float64).fill_null(0.0).alias("v"),
+    frame = events.lazy().collect() if isinstance(events, pl.LazyFrame) else events
+    columns = [
+        _key_codes(frame, keys).alias("k"),
+        pl.col("event_date").cast(pl.Int32).alias("d"),
+        pl.col("value").cast(pl.Float32).fill_null(0.0).alias("v"),
+    ]
+    if "person" in frame.columns:
+        if register is None:
+            raise ValueError("coded events need the register of pseudonyms they index")
+        position = (
+            register.to_frame("person_id")
+            .with_row_index("code")
+            .join(persons.to_frame("person_id").with_row_index("p"), on="person_id", how="left")
+            .sort("code")
+            .select(pl.col("p").cast(pl.Int32).fill_null(-1))
+            .to_series()
         )
-        .drop_nulls(["p", "k"])
-        .collect()
-    )
+        lookup = position.to_numpy()
+        parts: list[tuple[np.ndarray, ...]] = []
+        for start in range(0, frame.height, CHUNK):  # slices bound the temporary arrays
+            piece = frame.slice(start, CHUNK).select(pl.col("person").alias("c"), *columns)
+            person = lookup[piece["c"].to_numpy()]
+            keep = (person >= 0) & piece["k"].is_not_null().to_numpy()
+            parts.append((
+                person[keep], piece["k"].fill_null(0).to_numpy()[keep],
+                piece["d"].to_numpy()[keep], piece["v"].to_numpy()[keep],
+            ))  # fmt: skip
+        if not parts:
+            empty = np.empty(0, dtype=np.int32)
+            return _Events(empty, empty, empty, np.empty(0, dtype=np.float32))
+        return _Events(*(np.concatenate(column) for column in zip(*parts, strict=True)))
+    compact = frame.select(
+        pl.col("person_id")
+        .cast(pl.String)
+        .cast(pl.Enum(persons), strict=False)
+        .to_physical()
+        .alias("p"),
+        *columns,
+    ).drop_nulls(["p", "k"])
     return _Events(
         person=compact["p"].to_numpy(),
         key=compact["k"].to_numpy(),
@@ -139,6 +190,7 @@ def _event_columns(
     catalogue: Sequence[Feature],
     spec: FeatureSpec,
     partners: Mapping[str, PartnerSpec],
+    register: pl.Series | None = None,
 ) -> list[pl.Series]:
     """Counts, sums, recency and trend of every (row, event key), as dense arrays.
 
@@ -155,7 +207,7 @@ def _event_columns(
     key_source = np.array([sources.index(k.split(".", 1)[0]) for k in keys], dtype=np.int64)
     summed = np.array([any(f.kind == "sum" and f.event_key == k for f in features) for k in keys])
     persons = frame["person_id"].unique().sort()
-    ev = _compact_events(events, persons, keys)
+    ev = _compact_events(events, persons, keys, register)
     edges = np.array(
         sorted(
             {
@@ -169,7 +221,6 @@ def _event_columns(
     n_rows, n_keys, n_buckets = frame.height, len(keys), edges.size + 1
     counts = np.zeros((n_buckets, n_rows, n_keys), dtype=np.int32)
     sums = np.zeros((n_buckets, n_rows, n_keys), dtype=np.float64) if summed.any() else None
-    weights = np.where(summed[ev.key], ev.value, 0.0) if sums is not None else None
     never = np.iinfo(np.int64).max
     last = np.full((n_rows, n_keys), never, dtype=np.int64)
     taus = sorted({f.window_days for f in features if f.kind == "decay"})
@@ -181,31 +232,40 @@ def _event_columns(
     bucket_of = np.searchsorted(edges, np.arange(max(horizon, 1)), side="left").astype(np.int64)
     for day in np.unique(as_of_days):
         rows = np.flatnonzero(as_of_days == day)
-        row_of_person = np.full(persons.len(), -1, dtype=np.int64)
-        row_of_person[person_code[rows]] = np.arange(rows.size)
-        local = row_of_person[ev.person]
-        idx = np.flatnonzero((local >= 0) & (ev.day < day))
-        local, key = local[idx], ev.key[idx].astype(np.int64)
-        ok = allowed[rows[local], key_source[key]]
-        idx, local, key = idx[ok], local[ok], key[ok]
-        days = day - ev.day[idx].astype(np.int64)
-        bucket = bucket_of[days]
-        cell = (bucket * rows.size + local) * n_keys + key
+        row_of_person = np.full(persons.len(), -1, dtype=np.int32)
+        row_of_person[person_code[rows]] = np.arange(rows.size, dtype=np.int32)
         size = n_buckets * rows.size * n_keys
-        shape = (n_buckets, rows.size, n_keys)
-        counts[:, rows, :] = np.bincount(cell, minlength=size).reshape(shape)
-        if sums is not None:
-            sums[:, rows, :] = np.bincount(cell, weights=weights[idx], minlength=size).reshape(
-                shape
-            )
-        cell_key = local * n_keys + key
-        for tau in taus:
-            weight = np.exp(-days / tau)
-            decayed[tau][rows] = np.bincount(
-                cell_key, weights=weight, minlength=rows.size * n_keys
-            ).reshape(rows.size, n_keys)
+        day_counts = np.zeros(size, dtype=np.int64)
+        day_sums = np.zeros(size, dtype=np.float64) if sums is not None else None
+        day_decay = {tau: np.zeros(rows.size * n_keys, dtype=np.float64) for tau in taus}
         recent = np.full(rows.size * n_keys, never, dtype=np.int64)
-        np.minimum.at(recent, cell_key, days)
+        # Chunks bound the temporary arrays: tens of millions of rows at a time would
+        # need gigabytes of indices for nothing.
+        for start in range(0, ev.person.size, CHUNK):
+            chunk = slice(start, start + CHUNK)
+            local = row_of_person[ev.person[chunk]]
+            idx = np.flatnonzero((local >= 0) & (ev.day[chunk] < day))
+            local, key = local[idx].astype(np.int64), ev.key[chunk][idx].astype(np.int64)
+            ok = allowed[rows[local], key_source[key]]
+            idx, local, key = idx[ok], local[ok], key[ok]
+            days = day - ev.day[chunk][idx].astype(np.int64)
+            cell_key = local * n_keys + key
+            cell = bucket_of[days] * (rows.size * n_keys) + cell_key
+            day_counts += np.bincount(cell, minlength=size)
+            if day_sums is not None:
+                weights = np.where(summed[key], ev.value[chunk][idx], 0.0)
+                day_sums += np.bincount(cell, weights=weights, minlength=size)
+            for tau in taus:
+                day_decay[tau] += np.bincount(
+                    cell_key, weights=np.exp(-days / tau), minlength=rows.size * n_keys
+                )
+            np.minimum.at(recent, cell_key, days)
+        shape = (n_buckets, rows.size, n_keys)
+        counts[:, rows, :] = day_counts.reshape(shape)
+        if sums is not None:
+            sums[:, rows, :] = day_sums.reshape(shape)
+        for tau in taus:
+            decayed[tau][rows] = day_decay[tau].reshape(rows.size, n_keys)
         last[rows] = recent.reshape(rows.size, n_keys)
     np.cumsum(counts, axis=0, out=counts)
     if sums is not None:

@@ -110,32 +110,6 @@ def counts_by_status(state: pl.DataFrame) -> dict[str, int]:
     return counts
 
 
-def gate_events(events: pl.DataFrame | pl.LazyFrame, state: pl.DataFrame, partners: Sequence[str]):
-    """Keep only partner rows the person's consent covers on each as-of date.
-
-    ``events`` is long (person_id, source, event_type, event_date, value); the result has
-    one copy of an event per as-of date on which it may be used, with an ``as_of`` column.
-    Rows of persons who may not be scored are dropped too.
-    """
-    allowed = (
-        state.lazy()
-        .filter(pl.col("can_score"))
-        .unpivot(
-            index=["person_id", "as_of"],
-            on=[f"source_{p}" for p in partners],
-            variable_name="source",
-            value_name="ok",
-        )
-        .filter(pl.col("ok"))
-        .select(
-            "person_id",
-            "as_of",
-            pl.col("source").str.strip_prefix("source_"),
-        )
-    )
-    return events.lazy().join(allowed, on=["person_id", "source"], how="inner")
-
-
 def in_scope(state: pl.DataFrame, services: pl.DataFrame) -> pl.DataFrame:
     """The cohort: may be scored on the date and not already a client of a service."""
     clients = active_clients(services, state.select("as_of").unique())

@@ -68,6 +68,18 @@ class Table:
 
     def where(self, index: int) -> str:
         """Where the 0-based row ``index`` of the frame is, in words a partner can find."""
+        return Locator(self.parts).where(index)
+
+    def locator(self) -> Locator:
+        """The row locator alone, without the frame (reports keep it after reading)."""
+        return Locator(self.parts)
+
+
+@dataclass(frozen=True)
+class Locator:
+    parts: tuple[Part, ...]
+
+    def where(self, index: int) -> str:
         offset = 0
         for part in self.parts:
             if index < offset + part.rows:

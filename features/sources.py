@@ -28,7 +28,11 @@ CORE = ("consents", "contacts", "outcomes", "services")
 
 @dataclass
 class Inputs:
-    """Every validated source of one run. ``events`` is long: one frame for all partners."""
+    """Every validated source of one run.
+
+    ``events`` is long, one frame for all partners: person (a code, the position of the
+    person's pseudonym in ``register``), source, event_type, event_date, value.
+    """
 
     consents: pl.DataFrame
     contacts: pl.DataFrame
@@ -38,6 +42,11 @@ class Inputs:
     reports: dict[str, Validated] = field(default_factory=dict)
     paths: dict[str, Path] = field(default_factory=dict)
     newest_event: dict[str, object] = field(default_factory=dict)
+    register: pl.Series = field(default_factory=lambda: pl.Series("person_id", [], dtype=pl.String))
+
+    def codes(self, person_ids: pl.Series) -> pl.Series:
+        """The event codes of some pseudonyms (null for persons the register does not know)."""
+        return person_ids.cast(pl.String).cast(pl.Enum(self.register), strict=False).to_physical()
 
 
 def load_source(
@@ -54,7 +63,7 @@ def load_source(
         decimal=spec.decimal,
         date_format=spec.date_format,
         header=table.header,
-        where=table.where,
+        where=table.locator().where,
     )
     result.warnings[:0] = table.notes
     enforce_policy(result, spec)
@@ -112,6 +121,15 @@ def load_inputs(
     for name in CORE:
         result, path = load_source(data_dir, name, sources[name], base)
         reports[name], paths[name], frames[name] = result, path, result.good
+    # Partner rows are many: keep them compact. A person is a code, the position of the
+    # pseudonym in ``register`` (rows about persons the consent register does not know can
+    # never be used, and are dropped and counted here); sources and event types are small
+    # enums, values 32-bit floats. Plain integer codes also keep pseudonyms out of the
+    # frame's type, so no error message about it can ever print them.
+    register = frames["consents"]["person_id"].unique().sort()
+    person_enum = pl.Enum(register)
+    sources_enum = pl.Enum(list(partners))
+    types_enum = pl.Enum(sorted({t for spec in partners.values() for t in spec.event_types}))
     events, newest = [], {}
     for name, spec in partners.items():
         ctx = Context(
@@ -121,12 +139,19 @@ def load_inputs(
         key = f"events/{name}"
         reports[key], paths[key] = result, path
         frame = result.good.select(
-            "person_id",
-            pl.lit(name).alias("source"),
-            "event_type",
+            pl.col("person_id").cast(person_enum, strict=False).to_physical().alias("person"),
+            pl.lit(name, dtype=sources_enum).alias("source"),
+            pl.col("event_type").cast(types_enum),
             "event_date",
-            pl.col("value").fill_null(0.0),
+            pl.col("value").fill_null(0.0).cast(pl.Float32),
         )
+        result.good = result.good.clear()  # the report keeps its counts, not a second copy
+        unknown = frame["person"].null_count()
+        if unknown:
+            result.warnings.append(
+                f"{unknown} rows about persons the consent register does not know were dropped"
+            )
+            frame = frame.drop_nulls("person")
         newest[name] = frame["event_date"].max()
         events.append(frame)
     return Inputs(
@@ -138,13 +163,14 @@ def load_inputs(
         reports=reports,
         paths=paths,
         newest_event=newest,
+        register=register,
     )
 
 
 def _empty_events() -> pl.DataFrame:
     return pl.DataFrame(
         schema={
-            "person_id": pl.String,
+            "person": pl.UInt32,
             "source": pl.String,
             "event_type": pl.String,
             "event_date": pl.Date,

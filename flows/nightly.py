@@ -44,8 +44,8 @@ def features_task(
 
 
 @task(name="features and scores of an area partition", **TASK)
-def partition_task(cohort, events, indicators, spec, partners, uses, model):
-    return features_and_scores(cohort, events, indicators, spec, partners, uses, model)
+def partition_task(cohort, events, indicators, spec, partners, uses, model, register):
+    return features_and_scores(cohort, events, indicators, spec, partners, uses, model, register)
 
 
 def partitioned_scores(
@@ -58,7 +58,8 @@ def partitioned_scores(
     part_of = pl.concat(
         [p.select("person_id").with_columns(part=pl.lit(i, pl.Int32)) for i, p in enumerate(parts)]
     )
-    tagged = inputs.events.join(part_of, on="person_id", how="inner")
+    part_of = part_of.select(person=inputs.codes(part_of["person_id"]), part="part").drop_nulls()
+    tagged = inputs.events.join(part_of, on="person", how="inner")
     events = tagged.partition_by("part", as_dict=True, include_key=False)
     empty = inputs.events.clear()
     futures = [
@@ -70,6 +71,7 @@ def partitioned_scores(
             dict(s.partners),
             s.indicators.use,
             model,
+            inputs.register,
         )
         for i, part in enumerate(parts)
     ]

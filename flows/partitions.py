@@ -39,9 +39,10 @@ def features_and_scores(
     partners: dict[str, PartnerSpec],
     uses: tuple[IndicatorUse, ...],
     model: RiskModel,
+    register: pl.Series | None = None,
 ) -> tuple[FeatureMatrix, pl.DataFrame]:
     """Features and risk of one partition (only its persons' events are passed in)."""
-    matrix = build_features(cohort, events, indicators, spec, partners, uses)
+    matrix = build_features(cohort, events, indicators, spec, partners, uses, register)
     return matrix, score(model, matrix)
 
 

@@ -78,8 +78,10 @@ def validate_sources(ctx: RunContext) -> Inputs:
 def second_pseudonym_layer(inputs: Inputs, key: bytes) -> Inputs:
     """Replace pseudonyms by keyed hashes everywhere but the contact vault.
 
-    ``consents`` keeps the original in ``list_id_person`` so a published list can carry
-    the pseudonym counsellors return with their decisions.
+    Events are coded by position in the register, so hashing the register (in the same
+    order) re-keys them. ``consents`` and ``contacts`` keep the original in
+    ``list_person_id`` so a published list can carry the pseudonym counsellors return with
+    their decisions.
     """
     ids = inputs.consents["person_id"].unique(maintain_order=True)
     mapping = pl.DataFrame({"person_id": ids, "hashed": keyed_hashes(ids, key, "H")})
@@ -102,10 +104,11 @@ def second_pseudonym_layer(inputs: Inputs, key: bytes) -> Inputs:
         contacts=contacts,
         outcomes=swap(inputs.outcomes),
         services=swap(inputs.services),
-        events=swap(inputs.events),
+        events=inputs.events,
         reports=inputs.reports,
         paths=inputs.paths,
         newest_event=inputs.newest_event,
+        register=keyed_hashes(inputs.register, key, "H"),
     )
 
 
@@ -143,7 +146,7 @@ def features(
 ) -> FeatureMatrix:
     s = ctx.settings
     return build_features(
-        cohort, inputs.events, indicators, s.features, s.partners, s.indicators.use
+        cohort, inputs.events, indicators, s.features, s.partners, s.indicators.use, inputs.register
     )
 
 

@@ -41,11 +41,18 @@ def test_dask_run_publishes_byte_identical_lists(published, tmp_path: Path, monk
 
     from flows.nightly import nightly
 
-    workspace, config = copy_workspace(published, tmp_path, executor={"kind": "dask", "partitions": 4})
+    workspace, config = copy_workspace(
+        published, tmp_path, executor={"kind": "dask", "partitions": 4}
+    )
     single = _digests(workspace)
     scores_before = pl.read_parquet(workspace / "scores" / f"{AS_OF}.parquet")
     runner = DaskTaskRunner(
-        cluster_kwargs={"n_workers": 2, "processes": False, "threads_per_worker": 1, "dashboard_address": None}
+        cluster_kwargs={
+            "n_workers": 2,
+            "processes": False,
+            "threads_per_worker": 1,
+            "dashboard_address": None,
+        }
     )
     monkeypatch.chdir(tmp_path)
     summary = nightly.with_options(task_runner=runner)(config=str(config), executor="dask")

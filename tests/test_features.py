@@ -134,10 +134,12 @@ def test_many_dates_in_one_pass_equal_one_date_at_a_time(city: Path) -> None:
     state = consent_state(inputs.consents, dates, s.consent, s.partners)
     c = in_scope(state, inputs.services)
     ind = shipped_indicators()
-    many = build_features(c, inputs.events, ind, s.features, s.partners, s.indicators.use)
+    many = build_features(
+        c, inputs.events, ind, s.features, s.partners, s.indicators.use, inputs.register
+    )
     for d in dates:
         one = build_features(c.filter(pl.col("as_of") == d), inputs.events, ind, s.features,
-                             s.partners, s.indicators.use)  # fmt: skip
+                             s.partners, s.indicators.use, inputs.register)  # fmt: skip
         assert_frame_equal(one.frame, many.frame.filter(pl.col("as_of") == d))
 
 
