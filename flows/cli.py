@@ -138,30 +138,11 @@ def run(
         raise typer.BadParameter("choose local or dask", param_hint="--executor")
     flow = nightly
     if kind == "dask":
-        flow = nightly.with_options(task_runner=dask_runner(settings, address))
+        from flows.executors import dask_runner
+
+        flow = nightly.with_options(task_runner=dask_runner(settings.executor, address))
     summary = flow(config=str(settings.config_path), as_of=as_of, executor=kind)
     _report_run(summary, settings)
-
-
-def dask_runner(settings, address: str | None):
-    """A DaskTaskRunner on an existing scheduler, or on a local cluster of n_workers."""
-    import os
-    import tempfile
-
-    from prefect_dask import DaskTaskRunner
-
-    os.environ.setdefault("DASK_TEMPORARY_DIRECTORY", tempfile.gettempdir())
-    address = address or settings.executor.address
-    if address:
-        return DaskTaskRunner(address=address)
-    return DaskTaskRunner(
-        cluster_kwargs={
-            "n_workers": settings.executor.n_workers,
-            "processes": settings.executor.processes,
-            "threads_per_worker": 1,
-            "dashboard_address": None,
-        }
-    )
 
 
 @app.command()
@@ -608,7 +589,7 @@ def serve(config: Config = DEFAULT_CONFIG) -> None:
 
     from flows.deployments import deployments
 
-    prefect_serve(*deployments(str(settings.config_path)))
+    prefect_serve(*deployments(str(settings.config_path), settings.executor))
 
 
 def _report_run(summary: dict[str, Any], settings) -> None:

@@ -11,6 +11,7 @@ from prefect.schedules import Cron
 
 from flows.nightly import nightly
 from flows.retention import retention
+from flows.settings import ExecutorSpec
 from flows.training import train
 
 TIMEZONE = "Europe/Helsinki"
@@ -21,10 +22,16 @@ SCHEDULES = {
 }
 
 
-def deployments(config: str):
-    """The deployments, each with the absolute configuration path as its parameter."""
+def deployments(config: str, executor: ExecutorSpec | None = None):
+    """The deployments, each with the absolute configuration path as its parameter. With
+    ``executor.kind == "dask"`` the nightly flow runs its area partitions on Dask."""
+    scoring = nightly
+    if executor is not None and executor.kind == "dask":
+        from flows.executors import dask_runner
+
+        scoring = nightly.with_options(task_runner=dask_runner(executor))
     return [
-        nightly.to_deployment(
+        scoring.to_deployment(
             name="ennakko-nightly",
             schedules=[Cron(SCHEDULES["ennakko-nightly"], timezone=TIMEZONE)],
             parameters={"config": config},

@@ -12,9 +12,9 @@ from features.spec import Spec
 class ScorecardSpec(Spec):
     """The transparent model (see models.scorecard.ScorecardClassifier)."""
 
-    n_bins: int = Field(12, ge=2, le=50)
+    n_bins: int = Field(20, ge=2, le=50)
     binning: Literal["quantile", "tree"] = "quantile"
-    C: float = Field(1.0, gt=0)
+    C: float = Field(0.1, gt=0)
     pdo: float = Field(20.0, gt=0, description="Points that double the odds.")
     min_bin_share: float = Field(0.02, ge=0, lt=0.5)
     cv: int = Field(2, ge=2, description="Internal folds for out-of-fold calibration.")
@@ -22,7 +22,7 @@ class ScorecardSpec(Spec):
     calibration: Literal["auto", "isotonic", "platt"] = "auto"
     monotonic: dict[str, Literal[-1, 1]] = Field(default_factory=dict)
     max_train_rows: int = Field(
-        250_000, ge=1000, description="Stratified subsample above this many training rows."
+        400_000, ge=1000, description="Stratified subsample above this many training rows."
     )
 
 

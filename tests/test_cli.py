@@ -90,6 +90,31 @@ def test_deployments_carry_the_documented_schedules(tmp_path: Path) -> None:
         assert name in prefect_yaml and f'cron: "{cron}"' in prefect_yaml
 
 
+def test_the_dask_deployment_runs_partitions_on_the_scheduler_the_worker_names(
+    monkeypatch,
+) -> None:
+    import importlib
+
+    import yaml
+    from prefect_dask import DaskTaskRunner
+
+    monkeypatch.setenv("ENNAKKO_DASK_ADDRESS", "tcp://10.0.0.5:8786")
+    import flows.nightly_dask as module
+
+    flow = importlib.reload(module).nightly_dask
+    assert isinstance(flow.task_runner, DaskTaskRunner)
+    assert flow.task_runner.address == "tcp://10.0.0.5:8786"
+    assert flow.name == "ennakko-nightly"
+    spec = {
+        d["name"]: d for d in yaml.safe_load((ROOT / "prefect.yaml").read_text())["deployments"]
+    }
+    dask = spec["ennakko-nightly-dask"]
+    assert dask["entrypoint"] == "flows/nightly_dask.py:nightly_dask"
+    assert dask["parameters"]["executor"] == "dask"
+    # Never two nightly runs: the Dask variant's schedule starts inactive.
+    assert dask["schedules"][0]["active"] is False
+
+
 def test_a_bad_date_is_one_clear_line(config_for) -> None:
     result = runner.invoke(app, ["run", "--config", str(config_for()), "--as-of", "31.12.2025"])
     assert result.exit_code == 2

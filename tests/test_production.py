@@ -167,7 +167,12 @@ def test_training_and_nightly_run_through_deployments_on_postgres(
     prefect("work-pool", "create", "ennakko", "--type", "process")
     prefect("deploy", "--all")
     deployed = {d["name"] for d in json.loads(prefect("deployment", "ls", "--output", "json"))}
-    assert {"ennakko-nightly", "ennakko-train-monthly", "ennakko-retention-daily"} <= deployed
+    assert deployed == {
+        "ennakko-nightly",
+        "ennakko-train-monthly",
+        "ennakko-retention-daily",
+        "ennakko-nightly-dask",
+    }
     worker = subprocess.Popen(
         [BIN / "prefect", "worker", "start", "--pool", "ennakko", "--type", "process"], cwd=ROOT, env=env,
         stdout=(tmp_path / "worker.log").open("w"), stderr=subprocess.STDOUT, start_new_session=True,
