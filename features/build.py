@@ -95,12 +95,23 @@ def build_features(
 
 @dataclass
 class _Events:
-    """Partner rows as flat arrays: person code, event key, day number, value."""
+    """Partner rows as flat arrays in chunks: person code, event key, day number, value.
 
-    person: np.ndarray  # index into the cohort's sorted persons
-    key: np.ndarray  # index into the sorted event keys
-    day: np.ndarray  # days since 1970-01-01
-    value: np.ndarray  # float64
+    Kept as chunks of at most ``CHUNK`` rows and never concatenated: at finland scale one
+    concatenation would hold every column twice for a moment (over a gigabyte).
+    """
+
+    # Each part: person (index into the cohort's sorted persons, int32), key (index into
+    # the sorted event keys, int16), day (days since 1970-01-01, int32), value (float32).
+    parts: list[tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]]
+
+    @property
+    def size(self) -> int:
+        return sum(part[0].size for part in self.parts)
+
+    def first_day(self) -> int | None:
+        days = [int(part[2].min()) for part in self.parts if part[2].size]
+        return min(days) if days else None
 
 
 def _key_codes(frame: pl.DataFrame, keys: list[str]) -> pl.Expr:
@@ -155,19 +166,16 @@ def _compact_events(
             .to_series()
         )
         lookup = position.to_numpy()
-        parts: list[tuple[np.ndarray, ...]] = []
+        parts = []
         for start in range(0, frame.height, CHUNK):  # slices bound the temporary arrays
             piece = frame.slice(start, CHUNK).select(pl.col("person").alias("c"), *columns)
             person = lookup[piece["c"].to_numpy()]
             keep = (person >= 0) & piece["k"].is_not_null().to_numpy()
             parts.append((
-                person[keep], piece["k"].fill_null(0).to_numpy()[keep],
+                person[keep], piece["k"].fill_null(0).to_numpy()[keep].astype(np.int16),
                 piece["d"].to_numpy()[keep], piece["v"].to_numpy()[keep],
             ))  # fmt: skip
-        if not parts:
-            empty = np.empty(0, dtype=np.int32)
-            return _Events(empty, empty, empty, np.empty(0, dtype=np.float32))
-        return _Events(*(np.concatenate(column) for column in zip(*parts, strict=True)))
+        return _Events(parts)
     compact = frame.select(
         pl.col("person_id")
         .cast(pl.String)
@@ -177,10 +185,15 @@ def _compact_events(
         *columns,
     ).drop_nulls(["p", "k"])
     return _Events(
-        person=compact["p"].to_numpy(),
-        key=compact["k"].to_numpy(),
-        day=compact["d"].to_numpy(),
-        value=compact["v"].to_numpy(),
+        [
+            (
+                piece["p"].to_numpy(),
+                piece["k"].to_numpy().astype(np.int16),
+                piece["d"].to_numpy(),
+                piece["v"].to_numpy(),
+            )
+            for piece in compact.iter_slices(CHUNK)
+        ]
     )
 
 
@@ -195,8 +208,9 @@ def _event_columns(
     """Counts, sums, recency and trend of every (row, event key), as dense arrays.
 
     For each as-of date, every event before it falls in a (bucket, row, key) cell, the
-    buckets cut at the window edges (30, 90, 180, 365 days…); one ``bincount`` gives the
-    counts, another the value sums, and cumulative sums over the buckets give each window.
+    buckets cut at the window edges (30, 90, 180, 365 days…); ``numpy.add.at`` adds the
+    counts and the value sums into the cells in place, and cumulative sums over the
+    buckets give each window.
     Rows whose consent does not cover the event's partner never receive it.
     """
     features = [f for f in catalogue if f.event_key]
@@ -228,45 +242,51 @@ def _event_columns(
     person_code = frame["person_id"].cast(pl.Enum(persons)).to_physical().to_numpy()
     allowed = frame.select([pl.col(f"source_{p}") for p in sources]).to_numpy().astype(bool)
     as_of_days = frame["as_of"].cast(pl.Int32).to_numpy().astype(np.int64)
-    horizon = int(as_of_days.max() - ev.day.min()) + 1 if ev.day.size else 1
+    first = ev.first_day()
+    horizon = int(as_of_days.max() - first) + 1 if first is not None else 1
     bucket_of = np.searchsorted(edges, np.arange(max(horizon, 1)), side="left").astype(np.int64)
     for day in np.unique(as_of_days):
         rows = np.flatnonzero(as_of_days == day)
         row_of_person = np.full(persons.len(), -1, dtype=np.int32)
         row_of_person[person_code[rows]] = np.arange(rows.size, dtype=np.int32)
-        size = n_buckets * rows.size * n_keys
-        day_counts = np.zeros(size, dtype=np.int64)
-        day_sums = np.zeros(size, dtype=np.float64) if sums is not None else None
-        day_decay = {tau: np.zeros(rows.size * n_keys, dtype=np.float64) for tau in taus}
-        recent = np.full(rows.size * n_keys, never, dtype=np.int64)
-        # Chunks bound the temporary arrays: tens of millions of rows at a time would
-        # need gigabytes of indices for nothing.
-        for start in range(0, ev.person.size, CHUNK):
-            chunk = slice(start, start + CHUNK)
-            local = row_of_person[ev.person[chunk]]
-            idx = np.flatnonzero((local >= 0) & (ev.day[chunk] < day))
-            local, key = local[idx].astype(np.int64), ev.key[chunk][idx].astype(np.int64)
+        # One as-of date (the nightly run): accumulate straight into the result cubes.
+        # Several: into per-date cubes, copied into place below.
+        whole = rows.size == n_rows
+        shape = (n_buckets, rows.size, n_keys)
+        day_counts = counts if whole else np.zeros(shape, dtype=np.int32)
+        day_sums = sums if whole or sums is None else np.zeros(shape, dtype=np.float64)
+        day_decay = {
+            tau: decayed[tau] if whole else np.zeros((rows.size, n_keys), dtype=np.float64)
+            for tau in taus
+        }
+        recent = last if whole else np.full((rows.size, n_keys), never, dtype=np.int64)
+        flat_counts, flat_recent = day_counts.reshape(-1), recent.reshape(-1)
+        flat_sums = None if day_sums is None else day_sums.reshape(-1)
+        for ev_person, ev_key, ev_day, ev_value in ev.parts:
+            local = row_of_person[ev_person]
+            idx = np.flatnonzero((local >= 0) & (ev_day < day))
+            local, key = local[idx].astype(np.int64), ev_key[idx].astype(np.int64)
             ok = allowed[rows[local], key_source[key]]
             idx, local, key = idx[ok], local[ok], key[ok]
-            days = day - ev.day[chunk][idx].astype(np.int64)
+            days = day - ev_day[idx].astype(np.int64)
             cell_key = local * n_keys + key
             cell = bucket_of[days] * (rows.size * n_keys) + cell_key
-            day_counts += np.bincount(cell, minlength=size)
-            if day_sums is not None:
-                weights = np.where(summed[key], ev.value[chunk][idx], 0.0)
-                day_sums += np.bincount(cell, weights=weights, minlength=size)
+            # ufunc.at adds in place, in row order: no cube-sized temporary per chunk
+            # (bincount would allocate one), and the same sums however rows are chunked.
+            np.add.at(flat_counts, cell, np.ones(cell.size, dtype=np.int32))
+            if flat_sums is not None:
+                with_value = summed[key]
+                np.add.at(flat_sums, cell[with_value], ev_value[idx][with_value].astype(np.float64))
             for tau in taus:
-                day_decay[tau] += np.bincount(
-                    cell_key, weights=np.exp(-days / tau), minlength=rows.size * n_keys
-                )
-            np.minimum.at(recent, cell_key, days)
-        shape = (n_buckets, rows.size, n_keys)
-        counts[:, rows, :] = day_counts.reshape(shape)
-        if sums is not None:
-            sums[:, rows, :] = day_sums.reshape(shape)
-        for tau in taus:
-            decayed[tau][rows] = day_decay[tau].reshape(rows.size, n_keys)
-        last[rows] = recent.reshape(rows.size, n_keys)
+                np.add.at(day_decay[tau].reshape(-1), cell_key, np.exp(-days / tau))
+            np.minimum.at(flat_recent, cell_key, days)
+        if not whole:
+            counts[:, rows, :] = day_counts
+            if sums is not None:
+                sums[:, rows, :] = day_sums
+            for tau in taus:
+                decayed[tau][rows] = day_decay[tau]
+            last[rows] = recent
     np.cumsum(counts, axis=0, out=counts)
     if sums is not None:
         np.cumsum(sums, axis=0, out=sums)
