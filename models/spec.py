@@ -15,6 +15,7 @@ class ScorecardSpec(Spec):
     n_bins: int = Field(20, ge=2, le=50)
     binning: Literal["quantile", "tree"] = "quantile"
     C: float = Field(0.1, gt=0)
+    tol: float = Field(1e-4, gt=0, description="Stopping tolerance of the logistic solver.")
     pdo: float = Field(20.0, gt=0, description="Points that double the odds.")
     min_bin_share: float = Field(0.02, ge=0, lt=0.5)
     cv: int = Field(2, ge=2, description="Internal folds for out-of-fold calibration.")
@@ -22,7 +23,7 @@ class ScorecardSpec(Spec):
     calibration: Literal["auto", "isotonic", "platt"] = "auto"
     monotonic: dict[str, Literal[-1, 1]] = Field(default_factory=dict)
     max_train_rows: int = Field(
-        400_000, ge=1000, description="Stratified subsample above this many training rows."
+        600_000, ge=1000, description="Stratified subsample above this many training rows."
     )
 
 

@@ -33,6 +33,7 @@ def make_scorecard(spec: ScorecardSpec, seed: int) -> ScorecardClassifier:
         min_bin_share=spec.min_bin_share,
         monotonic=dict(spec.monotonic) or None,
         C=spec.C,
+        tol=spec.tol,
         pdo=spec.pdo,
         calibration=spec.calibration,
         cv=spec.cv,
