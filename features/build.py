@@ -22,6 +22,7 @@ import numpy as np
 import polars as pl
 
 from features.catalogue import NEVER, Feature, build_catalogue
+from features.safe_repr import sizes_repr
 from features.spec import FeatureSpec, IndicatorUse, PartnerSpec
 
 KEY_COLUMNS = ("person_id", "as_of")
@@ -37,6 +38,8 @@ class FeatureMatrix:
     ``frame`` holds the keys and every catalogue feature; ``aside`` holds the sensitive
     and audit attributes (never model inputs) under the same keys, in the same order.
     """
+
+    __repr__ = sizes_repr
 
     frame: pl.DataFrame
     names: list[str]
@@ -104,10 +107,6 @@ class _Events:
     # Each part: person (index into the cohort's sorted persons, int32), key (index into
     # the sorted event keys, int16), day (days since 1970-01-01, int32), value (float32).
     parts: list[tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]]
-
-    @property
-    def size(self) -> int:
-        return sum(part[0].size for part in self.parts)
 
     def first_day(self) -> int | None:
         days = [int(part[2].min()) for part in self.parts if part[2].size]

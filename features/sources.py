@@ -21,6 +21,7 @@ from features.contracts import (
 )
 from features.errors import SourceError
 from features.readers import locate, read_table
+from features.safe_repr import sizes_repr
 from features.spec import PartnerSpec, ReadSpec
 
 CORE = ("consents", "contacts", "outcomes", "services")
@@ -33,6 +34,8 @@ class Inputs:
     ``events`` is long, one frame for all partners: person (a code, the position of the
     person's pseudonym in ``register``), source, event_type, event_date, value.
     """
+
+    __repr__ = sizes_repr
 
     consents: pl.DataFrame
     contacts: pl.DataFrame

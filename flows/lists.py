@@ -14,6 +14,7 @@ import polars as pl
 
 from features.build import FeatureMatrix
 from features.catalogue import by_name
+from features.safe_repr import sizes_repr
 from features.sources import Inputs
 from flows.pipeline import RunContext, stale_sources
 from flows.workspace import sha256_file
@@ -28,6 +29,10 @@ REVIEWS = ("reviews", "decisions.parquet")
 
 @dataclass
 class Lists:
+    """The night's listed rows before publishing (with contact details: never printed)."""
+
+    __repr__ = sizes_repr
+
     rows: pl.DataFrame  # every listed row, all teams, with contact details
     exclusions: Exclusions
     drift_alert: bool

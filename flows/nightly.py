@@ -20,7 +20,7 @@ from features.sources import Inputs
 from flows import pipeline
 from flows.context import start
 from flows.lists import Lists, build_lists, publish_lists, save_scores
-from flows.partitions import assign, combine, features_and_scores
+from flows.partitions import Partition, assign, combine, features_and_scores
 from flows.pipeline import Gate, RunContext
 from flows.tracking import log_nightly, registry_for
 from flows.training import indicators_task, training_steps, validate_task
@@ -44,8 +44,8 @@ def features_task(
 
 
 @task(name="features and scores of an area partition", **TASK)
-def partition_task(cohort, events, indicators, spec, partners, uses, model, register):
-    return features_and_scores(cohort, events, indicators, spec, partners, uses, model, register)
+def partition_task(part: Partition, indicators, spec, partners, uses, model):
+    return features_and_scores(part, indicators, spec, partners, uses, model)
 
 
 def partitioned_scores(
@@ -64,14 +64,12 @@ def partitioned_scores(
     empty = inputs.events.clear()
     futures = [
         partition_task.submit(
-            part,
-            events.get((i,), empty),
+            Partition(part, events.get((i,), empty), inputs.register),
             indicators,
             s.features,
             dict(s.partners),
             s.indicators.use,
             model,
-            inputs.register,
         )
         for i, part in enumerate(parts)
     ]

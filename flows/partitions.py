@@ -8,9 +8,12 @@ one pass over everyone.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import polars as pl
 
 from features.build import FeatureMatrix, build_features
+from features.safe_repr import sizes_repr
 from features.spec import FeatureSpec, IndicatorUse, PartnerSpec
 from models.bundle import RiskModel, score
 
@@ -31,18 +34,30 @@ def assign(cohort: pl.DataFrame, n: int) -> list[pl.DataFrame]:
     ]
 
 
+@dataclass
+class Partition:
+    """One partition's persons, their coded partner rows, and the register of pseudonyms
+    the codes index. Sent to a worker as one value, printed only as sizes."""
+
+    __repr__ = sizes_repr
+
+    cohort: pl.DataFrame
+    events: pl.DataFrame
+    register: pl.Series | None = None
+
+
 def features_and_scores(
-    cohort: pl.DataFrame,
-    events: pl.DataFrame,
+    part: Partition,
     indicators: pl.DataFrame,
     spec: FeatureSpec,
     partners: dict[str, PartnerSpec],
     uses: tuple[IndicatorUse, ...],
     model: RiskModel,
-    register: pl.Series | None = None,
 ) -> tuple[FeatureMatrix, pl.DataFrame]:
     """Features and risk of one partition (only its persons' events are passed in)."""
-    matrix = build_features(cohort, events, indicators, spec, partners, uses, register)
+    matrix = build_features(
+        part.cohort, part.events, indicators, spec, partners, uses, part.register
+    )
     return matrix, score(model, matrix)
 
 

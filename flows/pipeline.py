@@ -25,6 +25,7 @@ from features.folds import labelled_dates
 from features.indicators import read_indicators
 from features.labels import attach_labels
 from features.pseudonym import keyed_hash, keyed_hashes
+from features.safe_repr import sizes_repr
 from features.sources import Inputs, load_inputs
 from flows import audit
 from flows.privacy import erased_ids
@@ -53,6 +54,8 @@ class RunContext:
 @dataclass
 class Gate:
     """The consent gate's result on one or more dates."""
+
+    __repr__ = sizes_repr
 
     state: pl.DataFrame  # every consented person's state per date
     cohort: pl.DataFrame  # in scope and not a client, per date
@@ -211,6 +214,8 @@ def feature_names(ctx: RunContext, matrix: FeatureMatrix) -> list[str]:
 @dataclass
 class TrainingSet:
     """Labelled rows of every as-of date the training run needs."""
+
+    __repr__ = sizes_repr
 
     data: pl.DataFrame
     dates: list[date]

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import os
 import secrets
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from flows.settings import Settings
@@ -20,8 +20,8 @@ from flows.workspace import Workspace
 class Keys:
     """Secrets of one run; never logged, never written beside what they protect."""
 
-    pseudonym: bytes | None
-    audit: bytes
+    pseudonym: bytes | None = field(repr=False)
+    audit: bytes = field(repr=False)
 
 
 def configure(settings: Settings) -> Workspace:

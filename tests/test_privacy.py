@@ -224,3 +224,43 @@ def test_privacy_report_documents_sources_retention_and_counts(published, tmp_pa
     for needle in ("TSVA-2025-01", "| lists | 90 |", "withdrawn:", "Last retention run", "scoring"):
         assert needle in text
     assert personal_data_in([out], vault(published[2])) == {}
+
+
+def test_run_objects_print_sizes_never_persons_or_keys(config_for, city: Path) -> None:
+    """Prefect and Dask print task arguments in some errors; ours must not carry personal
+    data or secrets there."""
+    from features.build import FeatureMatrix
+    from features.sources import load_inputs
+    from flows.lists import Lists
+    from flows.partitions import Partition
+    from flows.pipeline import Gate, TrainingSet
+    from flows.runtime import Keys
+    from flows.settings import load_settings
+    from outreach.assemble import Exclusions
+
+    s = load_settings(config_for())
+    inputs = load_inputs(s.data_dir, dict(s.sources), s.partners, s.as_of)
+    contacts = inputs.contacts
+    keys = Keys(pseudonym=b"pseudonym-key-0123456789", audit=b"audit-key-0123456789")
+    shown = "\n".join(
+        repr(obj)
+        for obj in (
+            inputs,
+            Partition(inputs.consents, inputs.events, inputs.register),
+            Gate(state=inputs.consents, cohort=inputs.consents, counts={"cohort": 1}, erased=0),
+            FeatureMatrix(inputs.consents, [], contacts, []),
+            TrainingSet(inputs.consents, [], FeatureMatrix(contacts, [], contacts, []), []),
+            Lists(contacts, Exclusions(0, 0, 0), False),
+            keys,
+        )
+    )
+    assert f"<{inputs.consents.height} rows × {inputs.consents.width} columns>" in shown
+    assert "pseudonym-key" not in shown and "audit-key" not in shown
+    persons = set(contacts["person_id"]) | set(inputs.register)
+    leaked = [p for p in persons if p in shown]
+    leaked += [
+        v
+        for v in contacts["name"].to_list() + contacts["phone"].drop_nulls().to_list()
+        if v in shown
+    ]
+    assert not leaked, leaked[:3]
