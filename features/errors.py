@@ -27,6 +27,8 @@ class SourceError(Exception):
         A few offending rows (dicts or strings), shown as they were read.
     hint
         What the user can do about it.
+    label
+        What ``column`` is called: "Column" in a data file, "Key" in a configuration.
     """
 
     source: str
@@ -34,6 +36,7 @@ class SourceError(Exception):
     column: str | None = None
     examples: Sequence[Any] = field(default_factory=tuple)
     hint: str | None = None
+    label: str = "Column"
 
     def __post_init__(self) -> None:
         super().__init__(self.describe())
@@ -42,7 +45,7 @@ class SourceError(Exception):
         """Return the one-paragraph description shown to the user."""
         parts = [f"{self.source}: {self.message}"]
         if self.column:
-            parts.append(f"Column: {self.column}.")
+            parts.append(f"{self.label}: {self.column}.")
         if self.examples:
             shown = "; ".join(_short(e) for e in list(self.examples)[:5])
             parts.append(f"Example rows: {shown}.")

@@ -37,11 +37,22 @@ console = Console(stderr=True)
 out = Console()
 F = TypeVar("F", bound=Callable[..., Any])
 
-Config = Annotated[Path, typer.Option("--config", "-c", help="YAML configuration file.")]
+Config = Annotated[
+    Path,
+    typer.Option(
+        "--config",
+        "-c",
+        envvar="ENNAKKO_CONFIG",
+        show_default="$ENNAKKO_CONFIG, else the demo's configs/demo.yaml",
+        help="YAML configuration file.",
+    ),
+]
 AsOf = Annotated[
     str | None, typer.Option("--as-of", help="As-of date YYYY-MM-DD (default: config, then today).")
 ]
-DEFAULT_CONFIG = Path("configs/default.yaml")
+# Without --config or ENNAKKO_CONFIG every command works on the demo (make demo), from
+# any folder: the embedded default. Production passes its own file.
+DEFAULT_CONFIG = Path(__file__).resolve().parents[1] / "configs" / "demo.yaml"
 
 
 def user_errors(func: F) -> F:
@@ -75,7 +86,9 @@ def _date(value: str | None) -> date | None:
     except ValueError:
         from features.errors import SourceError
 
-        raise SourceError("--as-of", f"{value!r} is not a date in the form YYYY-MM-DD.") from None
+        raise SourceError(
+            "--as-of", f"{value!r} is not a valid date: write it as YYYY-MM-DD, e.g. 2025-12-01."
+        ) from None
 
 
 def _prepare(config: Path):
@@ -170,7 +183,12 @@ def train(config: Config = DEFAULT_CONFIG, as_of: AsOf = None) -> None:
 
 @app.command()
 @user_errors
-def demo(config: Config = Path("configs/demo.yaml"), seed: int = 1) -> None:
+def demo(
+    config: Annotated[
+        Path, typer.Option("--config", "-c", help="The demo's configuration (not $ENNAKKO_CONFIG).")
+    ] = DEFAULT_CONFIG,
+    seed: int = 1,
+) -> None:
     """Synthesise the demo city if it is missing, then run the whole nightly job on it."""
     from flows.settings import load_settings
 
@@ -322,6 +340,11 @@ def erase(
     ctx = start(str(config), None, "erase", settings=settings)
     report = run_erasure(ctx, person_id, reason)
     out.print(f"Erased: {report.rows_removed} rows in {len(report.files_rewritten)} files.")
+    if not report.rows_removed and not report.model_versions_marked:
+        console.print(
+            "[yellow]No derived store held this pseudonym: check it for a typo. The request is "
+            "recorded all the same, and later runs will keep the person out.[/]"
+        )
     for name in report.files_rewritten:
         out.print(f"  rewrote {name}", highlight=False)
     if report.model_versions_marked:
@@ -359,7 +382,7 @@ def retention(config: Config = DEFAULT_CONFIG) -> None:
         for item in items:
             out.print(f"    {item}", highlight=False, style="dim")
     out.print(
-        f"reviews     {report.review_rows_deleted:>5} decision rows deleted (kept {settings.retention.reviews} days)"
+        f"reviews     {report.review_rows_deleted:>5} decision and hold-out rows deleted (kept {settings.retention.reviews} days)"
     )
 
 
@@ -535,6 +558,7 @@ def reviews_report(
             shown.add_column(
                 column.replace("_", " "),
                 justify="left" if table.schema[column] == pl.String else "right",
+                overflow="fold",
             )
         for row in table.iter_rows():
             shown.add_row(
@@ -542,10 +566,16 @@ def reviews_report(
             )
         out.print(shown)
         lines += [f"## {name.replace('_', ' ')}", "", _markdown_table(table), ""]
-    lines.append(
-        "Disagreement: a row marked 'not appropriate', or a person a counsellor added. Registration "
-        "shares describe, they do not prove that outreach helps: see the runbook on the hold-out."
+    notes = (
+        f"Blank cells: fewer than {settings.privacy.min_cell_size} persons, suppressed "
+        "(privacy.min_cell_size). Disagreement: a row marked 'not appropriate', or a person a "
+        "counsellor added. Registration shares by decision describe, they do not prove that "
+        "outreach helps (counsellors choose whom to contact); the hold-out table, when "
+        "outreach.holdout_share is on, compares randomly held-out persons of the capacity "
+        "margin with the offered ones: see 'The hold-out' in docs/runbook.md."
     )
+    out.print(notes, highlight=False)
+    lines.append(notes)
     target = (out_path or ctx.ws.path("reports", "reviews.md")).resolve()
     ctx.ws.write_text(target, "\n".join(lines) + "\n")
     out.print(f"Wrote {target}")
@@ -583,6 +613,7 @@ def serve(config: Config = DEFAULT_CONFIG) -> None:
             str(settings.config_path),
             "`ennakko serve` needs a Prefect server: schedules do nothing on the ephemeral API.",
             column="prefect.api_url",
+            label="Key",
             hint="Start one with `prefect server start` and set PREFECT_API_URL=http://127.0.0.1:4200/api.",
         )
     from prefect import serve as prefect_serve
@@ -593,19 +624,24 @@ def serve(config: Config = DEFAULT_CONFIG) -> None:
 
 
 def _report_run(summary: dict[str, Any], settings) -> None:
+    """What a run published, with paths printed whole (copy-pasteable, never wrapped)."""
+
+    def say(text: str) -> None:
+        out.print(text, soft_wrap=True, highlight=False)
+
     out.print()
-    out.print(f"[bold green]Lists for {summary['as_of']}[/] → {summary['lists']}")
+    say(f"[bold green]Lists for {summary['as_of']}[/] → {summary['lists']}")
     for team, rows in summary["teams"].items():
-        out.print(f"  {team:<12} {rows:>4} rows")
-    out.print(f"Manifest: {summary['manifest']}")
+        say(f"  {team:<12} {rows:>4} rows")
+    say(f"Manifest: {Path(summary['lists']) / 'manifest.json'}")
     if summary.get("trained"):
         t = summary["trained"]
-        out.print(f"Trained model version {t['version']}: {t['decision']}")
-        out.print(f"Training report (MLflow artifact): {t['report_uri']}")
-    out.print(f"MLflow store: {settings.mlflow_uri}")
-    out.print("Open the MLflow UI: make mlflow-ui  (then http://127.0.0.1:5000)")
+        say(f"Trained model version {t['version']}: {t['decision']}")
+        say(f"Training report (MLflow artifact): {t['report_uri']}")
+    say(f"MLflow store: {settings.mlflow_uri}")
+    say("Open the MLflow UI: make mlflow-ui  (then http://127.0.0.1:5000)")
     if summary.get("drift_alert"):
-        out.print("[yellow]Drift alert: every row is flagged; see the nightly run in MLflow.[/]")
+        say("[yellow]Drift alert: every row is flagged; see the nightly run in MLflow.[/]")
 
 
 def main() -> None:

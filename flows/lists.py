@@ -25,6 +25,9 @@ from outreach.reasons import add_reasons
 from outreach.writers import STATEMENT, list_frame, write_team_files
 
 REVIEWS = ("reviews", "decisions.parquet")
+# Hold-out draws (outreach.holdout_share): beside the decisions, under the same retention
+# and erasure, since both hold pseudonyms and feed the same comparison.
+HOLDOUT = ("reviews", "holdout.parquet")
 
 
 @dataclass
@@ -36,6 +39,7 @@ class Lists:
     rows: pl.DataFrame  # every listed row, all teams, with contact details
     exclusions: Exclusions
     drift_alert: bool
+    draws: pl.DataFrame | None = None  # tonight's hold-out draws (None: hold-out off)
 
 
 def load_reviews(ctx: RunContext) -> pl.DataFrame:
@@ -50,6 +54,11 @@ def load_reviews(ctx: RunContext) -> pl.DataFrame:
             }
         )
     return pl.read_parquet(path)
+
+
+def load_holdout(ctx: RunContext) -> pl.DataFrame | None:
+    path = ctx.ws.path(*HOLDOUT)
+    return pl.read_parquet(path) if path.exists() else None
 
 
 def previous_scores(ctx: RunContext) -> pl.DataFrame | None:
@@ -68,7 +77,7 @@ def build_lists(
     drift_alert: bool,
 ) -> Lists:
     s = ctx.settings
-    listed, exclusions = assemble(
+    listed, exclusions, draws = assemble(
         scored,
         load_reviews(ctx),
         previous_scores(ctx),
@@ -76,6 +85,7 @@ def build_lists(
         drift_alert,
         ctx.as_of,
         s.outreach,
+        load_holdout(ctx),
     )
     vault = inputs.contacts.select(
         "person_id",
@@ -100,7 +110,12 @@ def build_lists(
     listed = listed.with_columns(internal_id=pl.col("person_id"))
     if "list_person_id" in listed.columns:
         listed = listed.with_columns(person_id=pl.col("list_person_id"))
-    return Lists(rows=listed, exclusions=exclusions, drift_alert=drift_alert)
+    return Lists(
+        rows=listed,
+        exclusions=exclusions,
+        drift_alert=drift_alert,
+        draws=draws if draws.height else None,
+    )
 
 
 def publish_lists(ctx: RunContext, lists: Lists, model: RiskModel) -> tuple[Path, dict[str, Any]]:
@@ -168,5 +183,15 @@ def save_scores(ctx: RunContext, scored: pl.DataFrame, lists: Lists) -> Path:
         .join(listed, on="person_id", how="left")
         .with_columns(pl.col("listed").fill_null(False))
     )
+    if lists.draws is not None:
+        save_draws(ctx, lists.draws)
     path = ctx.ws.path("scores", f"{ctx.as_of.isoformat()}.parquet")
     return ctx.ws.write_parquet(path, frame.sort("person_id"))
+
+
+def save_draws(ctx: RunContext, draws: pl.DataFrame) -> Path:
+    """Add tonight's hold-out draws, replacing an earlier run's draws of the same date."""
+    earlier = load_holdout(ctx)
+    if earlier is not None:
+        draws = pl.concat([earlier.filter(pl.col("as_of") != ctx.as_of), draws])
+    return ctx.ws.write_parquet(ctx.ws.path(*HOLDOUT), draws.sort("as_of", "team", "rank"))

@@ -39,8 +39,14 @@ def privacy_report(ctx: RunContext, consents: pl.DataFrame | None) -> str:
         "- `scoring`: the person's data may be used to estimate their risk.",
         "- `contact`: the person may appear on a counsellor's list with contact details.",
         "- `source:<partner>`: that partner's rows about the person may be used.",
-        f"- Consents given under privacy-notice versions {list(s.consent.invalid_notice_versions) or 'none'} "
-        "are treated as invalid.",
+        (
+            "- Consents given under these privacy-notice versions are treated as invalid: "
+            + ", ".join(f"`{v}`" for v in s.consent.invalid_notice_versions)
+            + "."
+            if s.consent.invalid_notice_versions
+            else "- No privacy-notice version is configured as invalid "
+            "(`consent.invalid_notice_versions`)."
+        ),
         f"- Consents ending within {s.consent.expiry_warning_days} days are flagged so the "
         "counsellor can ask about renewal.",
         "",

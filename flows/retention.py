@@ -53,9 +53,10 @@ def expired_items(ws: Workspace, days: dict[str, int], now: datetime) -> dict[st
     out: dict[str, list[Path]] = {}
     for store, (folder, kind) in STORES.items():
         root = ws.path(*folder.split("/"))
+        items: list[Path] = []
+        out[store] = items
         if not root.exists():
             continue
-        items = []
         for item in sorted(root.iterdir()):
             if kind == "dir" and not item.is_dir():
                 continue
@@ -63,7 +64,6 @@ def expired_items(ws: Workspace, days: dict[str, int], now: datetime) -> dict[st
                 continue
             if _age_days(item, now) > days[store]:
                 items.append(item)
-        out[store] = items
     return out
 
 
@@ -82,14 +82,15 @@ def apply_retention(ws: Workspace, days: dict[str, int], now: datetime) -> Reten
         for link in lists.iterdir():
             if link.is_symlink() and not link.exists():
                 link.unlink()
-    reviews = ws.path("reviews", "decisions.parquet")
-    if reviews.exists():
-        frame = pl.read_parquet(reviews)
-        cutoff = now.date() - timedelta(days=days["reviews"])
-        keep = frame.filter(pl.col("decided_at") >= cutoff)
-        report.review_rows_deleted = frame.height - keep.height
-        if report.review_rows_deleted:
-            ws.write_parquet(reviews, keep)
+    cutoff = now.date() - timedelta(days=days["reviews"])
+    for name, dated in (("decisions.parquet", "decided_at"), ("holdout.parquet", "as_of")):
+        path = ws.path("reviews", name)
+        if path.exists():
+            frame = pl.read_parquet(path)
+            keep = frame.filter(pl.col(dated) >= cutoff)
+            report.review_rows_deleted += frame.height - keep.height
+            if keep.height < frame.height:
+                ws.write_parquet(path, keep)
     return report
 
 

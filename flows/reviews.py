@@ -11,6 +11,7 @@ from features.consent import consent_state
 from features.contracts import Context
 from features.sources import load_source
 from flows import audit
+from flows.lists import HOLDOUT
 from flows.pipeline import RunContext
 from flows.workspace import sha256_file
 from outreach.reviews import (
@@ -18,6 +19,7 @@ from outreach.reviews import (
     ImportResult,
     check_returned,
     effectiveness,
+    holdout_comparison,
     read_returned,
     summarise,
 )
@@ -95,13 +97,19 @@ def import_files(
 def report_tables(ctx: RunContext, outcomes: pl.DataFrame | None = None) -> dict[str, pl.DataFrame]:
     """Summaries for `reviews report` and for the monthly training run's MLflow log."""
     decisions = recorded(ctx)
-    tables = summarise(decisions, ctx.settings.privacy.min_cell_size)
+    s = ctx.settings
+    tables = summarise(decisions, s.privacy.min_cell_size)
     if outcomes is not None and not decisions.is_empty():
         tables["effectiveness"] = effectiveness(
-            decisions,
+            decisions, outcomes, s.labels.horizon_days, ctx.as_of, s.privacy.min_cell_size
+        )
+    draws = ctx.ws.path(*HOLDOUT)
+    if outcomes is not None and draws.exists():
+        tables["hold_out"] = holdout_comparison(
+            pl.read_parquet(draws),
             outcomes,
-            ctx.settings.labels.horizon_days,
+            s.labels.horizon_days,
             ctx.as_of,
-            ctx.settings.privacy.min_cell_size,
+            s.privacy.min_cell_size,
         )
     return tables

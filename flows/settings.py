@@ -16,7 +16,9 @@ directory of the file that sets them. Environment variables override paths and s
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Mapping
+from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 from typing import Any, Literal
@@ -39,8 +41,11 @@ from models.spec import ModelSpec
 from outreach.spec import OutreachSpec
 
 
+@dataclass
 class ConfigError(SourceError):
-    """A configuration file Ennakko cannot use."""
+    """A configuration file Ennakko cannot use (its offending part is a key, not a column)."""
+
+    label: str = "Key"
 
 
 class SourcesSpec(Spec):
@@ -86,7 +91,7 @@ class ExecutorSpec(Spec):
     address: str | None = None
     n_workers: int = Field(2, ge=1)
     partitions: int = Field(8, ge=1, description="Area partitions of the nightly run on Dask.")
-    processes: bool = Field(True, description="Local cluster: worker processes (else threads).")
+    processes: bool = Field(False, description="Local cluster: worker processes (else threads).")
 
 
 class Settings(Spec):
@@ -137,6 +142,9 @@ ENV_OVERRIDES: dict[str, tuple[str, ...]] = {
     "ENNAKKO_AUDIT_KEY": ("privacy", "audit_key"),
 }
 SECRET_KEYS = (("privacy", "pseudonym_key"), ("privacy", "audit_key"))
+# Service addresses that may carry credentials (scheme://user:password@host).
+URI_KEYS = (("mlflow", "tracking_uri"),)
+PASSWORD_IN_URI = re.compile(r"://[^/@:\s]+:[^/@\s]+@")
 
 
 def load_settings(
@@ -189,9 +197,12 @@ def _read_chain(
     if path in seen:
         raise ConfigError(str(path), "the `extends:` chain loops back to this file.")
     if not path.is_file():
-        raise ConfigError(
-            str(path), "the configuration file does not exist.", hint="Check the --config path."
+        hint = (
+            f"It is named by `extends:` in {seen[-1]}; check that line."
+            if seen
+            else "Check the --config path (or ENNAKKO_CONFIG)."
         )
+        raise ConfigError(str(path), "the configuration file does not exist.", hint=hint)
     try:
         raw = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
     except yaml.YAMLError as exc:
@@ -205,6 +216,16 @@ def _read_chain(
             raise ConfigError(
                 str(path),
                 f"`{'.'.join(keys)}` is a secret and may not be written in a file.",
+                column=".".join(keys),
+                hint=f"Set the environment variable {_env_name(keys)} instead.",
+            )
+    for keys in URI_KEYS:
+        value = _get(raw, keys)
+        if isinstance(value, str) and PASSWORD_IN_URI.search(value):
+            raise ConfigError(
+                str(path),
+                f"`{'.'.join(keys)}` holds a password, which may not be written in a file.",
+                column=".".join(keys),
                 hint=f"Set the environment variable {_env_name(keys)} instead.",
             )
     base_name = raw.pop("extends", None)

@@ -10,6 +10,7 @@ that fails the promotion gate gets the alias ``challenger``.
 from __future__ import annotations
 
 import json
+import logging
 import tempfile
 from dataclasses import dataclass
 from importlib import metadata
@@ -64,6 +65,9 @@ class Registry:
 
     def log_model(self, model: RiskModel) -> Any:
         """Log the model and its metadata into the active run and register a version."""
+        # The requirements are explicit; MLflow still looks for pip to pin it in conda.yaml
+        # and warns when the environment (a uv venv) has none. Nothing to act on.
+        logging.getLogger("mlflow.utils.environment").setLevel(logging.ERROR)
         info = mlflow.sklearn.log_model(
             model.estimator,
             name="model",

@@ -17,10 +17,20 @@ Every row still needs a counsellor's decision. Flags say where to look harder:
 ``drift``            tonight's data drifted from the model's training data
 ``declined_before``  declined an earlier contact (outside the decline window)
 ===================  ======================================================
+
+**Hold-out** (``outreach.holdout_share``, off by default). Whether outreach helps cannot
+be read from the decisions alone: counsellors contact the persons they judge most likely
+to benefit. With a share above zero, each team's persons ranked within
+``holdout_margin`` rows of the capacity cut-off are drawn at random (a stable hash of the
+pseudonym and the date, so a re-run draws the same), and the drawn ones are left off the
+list for ``holdout_days``; the rows below fill their places. Comparing later
+registrations of held-out and not-held-out persons of the margin estimates the effect of
+being offered outreach near the cut-off, free of counsellors' selection.
 """
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, timedelta
@@ -50,6 +60,7 @@ class Exclusions:
     cooldown: int
     declined: int
     no_contact_consent: int
+    held_out: int = 0
 
 
 def risk_band(probability: pl.Expr, spec: OutreachSpec) -> pl.Expr:
@@ -97,7 +108,8 @@ def assemble(
     drift_alert: bool,
     as_of: date,
     spec: OutreachSpec,
-) -> tuple[pl.DataFrame, Exclusions]:
+    held_before: pl.DataFrame | None = None,
+) -> tuple[pl.DataFrame, Exclusions, pl.DataFrame]:
     """Rank eligible persons per team, cut at capacity and flag each row.
 
     Parameters
@@ -111,27 +123,88 @@ def assemble(
         The previous run's scores and lists (person_id, team, probability, listed) or None.
     stale_sources
         Partner name -> True when its newest row is older than allowed (or it is missing).
+    held_before
+        Earlier hold-out draws (person_id, as_of, held_out) or None.
+
+    Returns
+    -------
+    The listed rows, the exclusion counts, and tonight's hold-out draws (empty when the
+    hold-out is off): person_id, as_of, team, rank, probability, held_out.
     """
     decisions = recent_decisions(reviews, as_of, spec)
     rows = scored.join(decisions, on="person_id", how="left").with_columns(
         pl.col("cooldown", "declined", "declined_before").fill_null(False)
     )
-    exclusions = Exclusions(
-        cooldown=int(rows.filter(pl.col("can_contact") & pl.col("cooldown")).height),
-        declined=int(
-            rows.filter(pl.col("can_contact") & ~pl.col("cooldown") & pl.col("declined")).height
-        ),
-        no_contact_consent=int(rows.filter(~pl.col("can_contact")).height),
-    )
-    eligible = rows.filter(pl.col("can_contact") & ~pl.col("cooldown") & ~pl.col("declined"))
+    rows = rows.with_columns(held=_still_held(rows["person_id"], held_before, as_of, spec))
+    contactable = pl.col("can_contact") & ~pl.col("cooldown")
+    eligible = rows.filter(contactable & ~pl.col("declined") & ~pl.col("held"))
     ranked = rank_within(eligible, "probability", ["team"])
     teams = ranked["team"].unique().sort().to_list()
     caps = pl.DataFrame(
         {"team": teams, "capacity": [spec.capacity.for_team(t) for t in teams]},
         schema={"team": pl.String, "capacity": pl.Int64},
     )
-    listed = ranked.join(caps, on="team", how="left").filter(pl.col("rank") <= pl.col("capacity"))
-    return _flag(listed, previous, stale_sources, drift_alert, spec), exclusions
+    ranked = ranked.join(caps, on="team", how="left")
+    draws = draw_holdout(ranked, as_of, spec)
+    if draws.height:
+        drawn = draws.filter(pl.col("held_out")).select("person_id")
+        ranked = rank_within(
+            ranked.join(drawn, on="person_id", how="anti").drop("rank"), "probability", ["team"]
+        )
+    exclusions = Exclusions(
+        cooldown=int(rows.filter(pl.col("can_contact") & pl.col("cooldown")).height),
+        declined=int(rows.filter(contactable & pl.col("declined")).height),
+        no_contact_consent=int(rows.filter(~pl.col("can_contact")).height),
+        held_out=int(rows.filter(contactable & ~pl.col("declined") & pl.col("held")).height)
+        + int(draws["held_out"].sum()),
+    )
+    listed = ranked.filter(pl.col("rank") <= pl.col("capacity"))
+    return _flag(listed, previous, stale_sources, drift_alert, spec), exclusions, draws
+
+
+def stable_uniform(person_ids: pl.Series, as_of: date) -> pl.Series:
+    """A uniform number in [0, 1) per person and date, the same on every machine and run."""
+    values = [
+        int.from_bytes(hashlib.sha256(f"{as_of}|{p}".encode()).digest()[:8], "big") / 2**64
+        for p in person_ids.to_list()
+    ]
+    return pl.Series("u", values, dtype=pl.Float64)
+
+
+def draw_holdout(ranked: pl.DataFrame, as_of: date, spec: OutreachSpec) -> pl.DataFrame:
+    """Tonight's draw among each team's rows within ``holdout_margin`` of the cut-off."""
+    columns = {
+        "person_id": pl.String,
+        "as_of": pl.Date,
+        "team": pl.String,
+        "rank": pl.Int64,
+        "probability": pl.Float64,
+        "held_out": pl.Boolean,
+    }
+    if spec.holdout_share <= 0 or ranked.is_empty():
+        return pl.DataFrame(schema=columns)
+    margin = spec.holdout_margin
+    band = ranked.filter(
+        (pl.col("rank") > pl.col("capacity") - margin)
+        & (pl.col("rank") <= pl.col("capacity") + margin)
+    )
+    return band.with_columns(
+        as_of=pl.lit(as_of),
+        held_out=stable_uniform(band["person_id"], as_of) < spec.holdout_share,
+    ).select([pl.col(c).cast(t) for c, t in columns.items()])
+
+
+def _still_held(
+    person_ids: pl.Series, held_before: pl.DataFrame | None, as_of: date, spec: OutreachSpec
+) -> pl.Series:
+    """Whether each person was held out within the last ``holdout_days`` before ``as_of``."""
+    if held_before is None or held_before.is_empty():
+        return pl.Series("held", [False] * person_ids.len(), dtype=pl.Boolean)
+    since = as_of - timedelta(days=spec.holdout_days)
+    recent = held_before.filter(
+        pl.col("held_out") & (pl.col("as_of") >= since) & (pl.col("as_of") < as_of)
+    )
+    return person_ids.is_in(recent["person_id"].implode()).alias("held")
 
 
 def _flag(

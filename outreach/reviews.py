@@ -331,3 +331,47 @@ def effectiveness(
         .with_columns(persons=pl.when(pl.col("persons") >= min_cell).then(pl.col("persons")))
         .sort("decision")
     )
+
+
+def holdout_comparison(
+    draws: pl.DataFrame,
+    outcomes: pl.DataFrame,
+    horizon_days: int,
+    observed_until: date,
+    min_cell: int,
+) -> pl.DataFrame:
+    """Later registration of the capacity margin's held-out and not-held-out persons.
+
+    The draw is random, so the two groups differ only by chance and by being offered
+    outreach: the difference in registered share estimates the effect of a place on the
+    list near the cut-off (intention to treat; some offered persons are never reached).
+    Only draws whose whole horizon is observed count; small groups are suppressed.
+    """
+    rows = draws.filter(
+        pl.col("as_of") + pl.duration(days=horizon_days) < pl.lit(observed_until)
+    ).select("person_id", "as_of", "held_out")
+    hits = (
+        rows.join(outcomes.select("person_id", "registered_at"), on="person_id", how="inner")
+        .filter(
+            (pl.col("registered_at") > pl.col("as_of"))
+            & (pl.col("registered_at") <= pl.col("as_of") + pl.duration(days=horizon_days))
+        )
+        .select("person_id", "as_of")
+        .unique()
+        .with_columns(registered=pl.lit(True))
+    )
+    joined = rows.join(hits, on=["person_id", "as_of"], how="left").with_columns(
+        pl.col("registered").fill_null(False),
+        group=pl.when(pl.col("held_out")).then(pl.lit("held out")).otherwise(pl.lit("offered")),
+    )
+    return (
+        joined.group_by("group")
+        .agg(persons=pl.len(), registered_share=pl.col("registered").mean())
+        .with_columns(
+            registered_share=pl.when(pl.col("persons") >= min_cell).then(
+                pl.col("registered_share")
+            ),
+            persons=pl.when(pl.col("persons") >= min_cell).then(pl.col("persons")),
+        )
+        .sort("group")
+    )

@@ -47,5 +47,9 @@ class OutreachSpec(Spec):
     decline_days: int = Field(180, ge=0)
     bands: BandSpec = BandSpec()
     flags: FlagSpec = FlagSpec()
-    holdout_share: float = Field(0.0, ge=0, lt=0.5)
+    holdout_share: float = Field(
+        0.0, ge=0, lt=0.5, description="Share of the capacity margin held out at random."
+    )
+    holdout_margin: int = Field(10, ge=1, description="Rows either side of the cut-off drawn.")
+    holdout_days: int = Field(90, ge=1, description="Days a held-out person stays off lists.")
     drift_psi_alert: float = Field(0.25, gt=0)

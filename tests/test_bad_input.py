@@ -555,7 +555,8 @@ def error_paragraph(output: str, case: Case) -> str:
     assert about, output
     paragraph = about[0]
     if case.column:
-        assert f"Column: {case.column}." in paragraph, paragraph
+        label = "Key" if case.file.endswith(".yaml") else "Column"  # a configuration has keys
+        assert f"{label}: {case.column}." in paragraph, paragraph
     if case.example:
         assert case.example in paragraph, paragraph
     if case.example and case.column:

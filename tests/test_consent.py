@@ -119,7 +119,7 @@ def test_no_list_holds_a_person_without_valid_scoring_and_contact_consent(histor
         points=pl.lit(0),
     )
     spec = OutreachSpec()
-    listed, _ = assemble(scored, pl.DataFrame(), None, {}, False, as_of, spec)
+    listed, _, _ = assemble(scored, pl.DataFrame(), None, {}, False, as_of, spec)
     for person in listed["person_id"].to_list():
         latest = reference_valid([r for r in rows if r["person_id"] == person], as_of)
         assert latest is not None, f"{person} listed without a valid consent on {as_of}"

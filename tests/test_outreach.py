@@ -51,7 +51,7 @@ def listed_ids(frame: pl.DataFrame) -> list[str]:
 
 
 def test_each_team_gets_its_capacity_in_order_of_risk() -> None:
-    listed, _ = assemble(scored(), reviews(), None, {}, False, D, SPEC)
+    listed, _, _ = assemble(scored(), reviews(), None, {}, False, D, SPEC)
     assert listed_ids(listed) == ["a0", "a1", "a2", "b0", "b1"]
     assert listed["rank"].to_list() == [1, 2, 3, 1, 2]
 
@@ -65,13 +65,13 @@ def test_weekly_capacity_is_shared_over_the_runs() -> None:
 def test_exclusions_no_contact_consent_cooldown_and_recent_decline() -> None:
     frame = scored().with_columns(can_contact=pl.col("person_id") != "a0")
     history = reviews(("a1", "contacted", 10), ("a2", "declined", 100), ("a3", "contacted", 45))
-    listed, excluded = assemble(frame, history, None, {}, False, D, SPEC)
+    listed, excluded, _ = assemble(frame, history, None, {}, False, D, SPEC)
     assert listed_ids(listed)[:3] == ["a3", "a4", "a5"]  # a0, a1, a2 are out
     assert (excluded.no_contact_consent, excluded.cooldown, excluded.declined) == (1, 1, 1)
 
 
 def test_an_old_decline_is_listed_again_with_a_flag() -> None:
-    listed, _ = assemble(scored(), reviews(("a0", "declined", 400)), None, {}, False, D, SPEC)
+    listed, _, _ = assemble(scored(), reviews(("a0", "declined", 400)), None, {}, False, D, SPEC)
     row = listed.filter(pl.col("person_id") == "a0")
     assert row["flag_declined_before"].item()
 
@@ -81,8 +81,8 @@ def test_an_old_decline_is_listed_again_with_a_flag() -> None:
 def test_ranking_is_deterministic_whatever_the_input_order(seed: int) -> None:
     """Equal scores are ordered by a stable hash of (person, date), never by input order."""
     frame = scored(8, 5).with_columns(probability=pl.lit(0.5))
-    first, _ = assemble(frame, reviews(), None, {}, False, D, SPEC)
-    again, _ = assemble(
+    first, _, _ = assemble(frame, reviews(), None, {}, False, D, SPEC)
+    again, _, _ = assemble(
         frame.sample(fraction=1.0, shuffle=True, seed=seed), reviews(), None, {}, False, D, SPEC
     )
     assert listed_ids(first) == listed_ids(again)
@@ -101,7 +101,7 @@ def test_every_flag_is_raised_where_it_belongs() -> None:
             "listed": [True, True],
         }
     )
-    listed, _ = assemble(
+    listed, _, _ = assemble(
         frame, reviews(("a2", "declined", 300)), previous, {"school": True}, True, D, SPEC
     )
     row = {r["person_id"]: r for r in listed.iter_rows(named=True)}
@@ -258,3 +258,67 @@ def test_publishing_switches_the_link_in_one_step_and_keeps_the_previous(tmp_pat
     assert os.readlink(root / "2025-12-01") == f".versions/{third.name}"
     assert sorted(p.name for p in (root / ".versions").iterdir()) == [second.name, third.name]
     assert json.loads((third / "manifest.json").read_text()) == manifest
+
+
+HOLDOUT = SPEC.model_copy(update={"holdout_share": 0.45, "holdout_margin": 2})
+
+
+def test_the_hold_out_draws_only_at_the_margin_and_the_list_stays_full() -> None:
+    frame = scored(n_a=40, n_b=0)
+    listed, excluded, draws = assemble(frame, reviews(), None, {}, False, D, HOLDOUT)
+    # Margin of team a (capacity 3, margin 2): ranks 2..5 before the draw.
+    assert set(draws["person_id"]) == {"a1", "a2", "a3", "a4"}
+    held = set(draws.filter(pl.col("held_out"))["person_id"])
+    assert held and held < {"a1", "a2", "a3", "a4"}  # this seed holds out some, not all
+    assert excluded.held_out == len(held)
+    assert listed.height == 3 and not held & set(listed["person_id"])
+    expected = [p for p in (f"a{i}" for i in range(40)) if p not in held][:3]
+    assert listed_ids(listed) == expected  # the rows below fill the places, in order
+    assert listed["rank"].to_list() == [1, 2, 3]
+    # The same date and persons draw the same; another date draws anew.
+    again = assemble(frame, reviews(), None, {}, False, D, HOLDOUT)[2]
+    assert again.equals(draws)
+    later = assemble(frame, reviews(), None, {}, False, D + timedelta(days=1), HOLDOUT)[2]
+    assert not later["held_out"].equals(draws["held_out"]) or set(later["person_id"]) != set(
+        draws["person_id"]
+    )
+
+
+def test_a_held_out_person_stays_off_the_lists_for_holdout_days() -> None:
+    frame = scored(n_a=5, n_b=0)
+    before = pl.DataFrame(
+        {"person_id": ["a0"], "as_of": [D - timedelta(days=10)], "held_out": [True]}
+    )
+    off = SPEC.model_copy(update={"holdout_days": 30})
+    listed, excluded, draws = assemble(frame, reviews(), None, {}, False, D, off, before)
+    assert "a0" not in set(listed["person_id"]) and excluded.held_out == 1
+    assert draws.is_empty()  # share 0: no new draw tonight
+    long_ago = before.with_columns(as_of=pl.lit(D - timedelta(days=31)))
+    listed, _, _ = assemble(frame, reviews(), None, {}, False, D, off, long_ago)
+    assert "a0" in set(listed["person_id"])
+
+
+def test_hold_out_comparison_counts_registrations_within_the_horizon() -> None:
+    from outreach.reviews import holdout_comparison
+
+    day = date(2025, 1, 1)
+    draws = pl.DataFrame(
+        {
+            "person_id": [f"h{i}" for i in range(10)] + [f"o{i}" for i in range(10)],
+            "as_of": [day] * 20,
+            "held_out": [True] * 10 + [False] * 10,
+        }
+    )
+    outcomes = pl.DataFrame(
+        {  # h0-h4 register within 180 days, h5 after it; o0-o1 within
+            "person_id": ["h0", "h1", "h2", "h3", "h4", "h5", "o0", "o1"],
+            "registered_at": [day + timedelta(days=d) for d in (5, 30, 60, 90, 179, 200, 10, 20)],
+        }
+    )
+    table = holdout_comparison(draws, outcomes, 180, date(2025, 12, 1), min_cell=10)
+    shares = dict(zip(table["group"], table["registered_share"], strict=True))
+    assert shares == {"held out": 0.5, "offered": 0.2}
+    suppressed = holdout_comparison(draws, outcomes, 180, date(2025, 12, 1), min_cell=11)
+    assert suppressed["registered_share"].is_null().all()
+    unobserved = holdout_comparison(draws, outcomes, 180, date(2025, 6, 1), min_cell=10)
+    assert unobserved.is_empty()

@@ -179,3 +179,33 @@ def test_re_running_a_date_gives_byte_identical_csv_and_parquet(
     assert (workspace / "lists" / AS_OF).resolve() != target_before  # a new version…
     assert digests() == before  # …with the same bytes
     assert load_settings(config, env={}).as_of == date(2025, 12, 1)
+
+
+def test_the_hold_out_keeps_drawn_persons_off_the_lists_and_is_erasable(
+    published, tmp_path: Path, monkeypatch
+) -> None:
+    import json
+
+    from flows.nightly import nightly
+
+    workspace, config = copy_workspace(
+        published, tmp_path, outreach={"capacity": {"default": 10}, "holdout_share": 0.4}
+    )
+    monkeypatch.chdir(tmp_path)
+    nightly(config=str(config), as_of=NEXT_DAY)
+    draws = pl.read_parquet(workspace / "reviews" / "holdout.parquet")
+    held = set(draws.filter(pl.col("held_out"))["person_id"])
+    assert held, "a 40 % draw over the margins of every team holds someone out"
+    assert not held & _listed(workspace, NEXT_DAY)
+    manifest = json.loads((workspace / "lists" / NEXT_DAY / "manifest.json").read_text())
+    assert manifest["excluded"]["held_out"] == len(held)
+    # The day after, the held-out stay off even if the draw would let them on.
+    nightly(config=str(config), as_of="2025-12-03")
+    assert not held & _listed(workspace, "2025-12-03")
+    # A held-out person's erasure reaches the draws too.
+    person = sorted(held)[0]
+    erased = CliRunner().invoke(app, ["erase", "--person-id", person, "--config", str(config)])
+    assert erased.exit_code == 0, erased.output
+    assert person not in set(
+        pl.read_parquet(workspace / "reviews" / "holdout.parquet")["person_id"]
+    )

@@ -65,6 +65,29 @@ def test_secrets_may_not_be_written_in_files(tmp_path: Path) -> None:
         load_settings(cfg, env={})
 
 
+def test_a_password_in_a_service_address_is_refused_but_the_address_alone_is_fine(
+    tmp_path: Path,
+) -> None:
+    cfg = write_config(
+        tmp_path / "c.yaml", {"mlflow": {"tracking_uri": "postgresql://ennakko:s3cret@db/mlflow"}}
+    )
+    with pytest.raises(ConfigError) as err:
+        load_settings(cfg, env={})
+    text = str(err.value)
+    assert "ENNAKKO_MLFLOW_URI" in text and "Key: mlflow.tracking_uri" in text
+    assert "s3cret" not in text
+    plain = write_config(tmp_path / "d.yaml", {"mlflow": {"tracking_uri": "http://mlflow:5000"}})
+    assert load_settings(plain, env={}).mlflow_uri == "http://mlflow:5000"
+
+
+def test_a_missing_base_names_the_file_that_extends_it(tmp_path: Path) -> None:
+    (tmp_path / "site.yaml").write_text("extends: nowhere.yaml\n")
+    with pytest.raises(ConfigError) as err:
+        load_settings(tmp_path / "site.yaml", env={})
+    assert str(tmp_path / "nowhere.yaml") in str(err.value)
+    assert f"`extends:` in {tmp_path / 'site.yaml'}" in str(err.value)
+
+
 def test_environment_overrides_paths_and_secrets(tmp_path: Path) -> None:
     cfg = write_config(tmp_path / "c.yaml", {})
     env = {"ENNAKKO_WORKSPACE": str(tmp_path / "elsewhere"), "ENNAKKO_PSEUDONYM_KEY": "k3y"}
