@@ -290,6 +290,46 @@ def summarise(decisions: pl.DataFrame, min_cell: int) -> dict[str, pl.DataFrame]
     }
 
 
+def registered_shares(
+    rows: pl.DataFrame,
+    outcomes: pl.DataFrame,
+    since: str,
+    by: str,
+    horizon_days: int,
+    observed_until: date,
+    min_cell: int,
+) -> pl.DataFrame:
+    """Share of ``rows`` (person_id, ``since``, ``by``) registering as unemployed within
+    ``(since, since + horizon]``, per ``by``; only rows whose whole horizon is observed
+    count, and groups under ``min_cell`` persons are suppressed (null)."""
+    horizon = pl.duration(days=horizon_days)
+    rows = rows.filter(pl.col(since) + horizon < pl.lit(observed_until)).select(
+        "person_id", since, by
+    )
+    hits = (
+        rows.join(outcomes.select("person_id", "registered_at"), on="person_id", how="inner")
+        .filter(
+            (pl.col("registered_at") > pl.col(since))
+            & (pl.col("registered_at") <= pl.col(since) + horizon)
+        )
+        .select("person_id", since)
+        .unique()
+        .with_columns(registered=pl.lit(True))
+    )
+    small = pl.col("persons") < min_cell
+    return (
+        rows.join(hits, on=["person_id", since], how="left")
+        .with_columns(pl.col("registered").fill_null(False))
+        .group_by(by)
+        .agg(persons=pl.len(), registered_share=pl.col("registered").mean())
+        .with_columns(
+            registered_share=pl.when(~small).then(pl.col("registered_share")),
+            persons=pl.when(~small).then(pl.col("persons")),
+        )
+        .sort(by)
+    )
+
+
 def effectiveness(
     decisions: pl.DataFrame,
     outcomes: pl.DataFrame,
@@ -302,34 +342,8 @@ def effectiveness(
     This describes, it does not prove: contacted and declined persons differ in more than
     the contact. The hold-out (``outreach.holdout_share``) gives an unbiased comparison.
     """
-    rows = decisions.filter(
-        pl.col("decided_at") + pl.duration(days=horizon_days) < pl.lit(observed_until)
-    ).select("person_id", "decision", "decided_at")
-    if rows.is_empty():
-        return pl.DataFrame(
-            schema={"decision": pl.String, "persons": pl.UInt32, "registered_share": pl.Float64}
-        )
-    hits = (
-        rows.join(outcomes, on="person_id", how="inner")
-        .filter(
-            (pl.col("registered_at") > pl.col("decided_at"))
-            & (pl.col("registered_at") <= pl.col("decided_at") + pl.duration(days=horizon_days))
-        )
-        .select("person_id", "decided_at")
-        .unique()
-        .with_columns(registered=pl.lit(True))
-    )
-    joined = rows.join(hits, on=["person_id", "decided_at"], how="left").with_columns(
-        pl.col("registered").fill_null(False)
-    )
-    return (
-        joined.group_by("decision")
-        .agg(persons=pl.len(), registered_share=pl.col("registered").mean())
-        .with_columns(
-            registered_share=pl.when(pl.col("persons") >= min_cell).then(pl.col("registered_share"))
-        )
-        .with_columns(persons=pl.when(pl.col("persons") >= min_cell).then(pl.col("persons")))
-        .sort("decision")
+    return registered_shares(
+        decisions, outcomes, "decided_at", "decision", horizon_days, observed_until, min_cell
     )
 
 
@@ -347,31 +361,9 @@ def holdout_comparison(
     list near the cut-off (intention to treat; some offered persons are never reached).
     Only draws whose whole horizon is observed count; small groups are suppressed.
     """
-    rows = draws.filter(
-        pl.col("as_of") + pl.duration(days=horizon_days) < pl.lit(observed_until)
-    ).select("person_id", "as_of", "held_out")
-    hits = (
-        rows.join(outcomes.select("person_id", "registered_at"), on="person_id", how="inner")
-        .filter(
-            (pl.col("registered_at") > pl.col("as_of"))
-            & (pl.col("registered_at") <= pl.col("as_of") + pl.duration(days=horizon_days))
-        )
-        .select("person_id", "as_of")
-        .unique()
-        .with_columns(registered=pl.lit(True))
+    grouped = draws.with_columns(
+        group=pl.when(pl.col("held_out")).then(pl.lit("held out")).otherwise(pl.lit("offered"))
     )
-    joined = rows.join(hits, on=["person_id", "as_of"], how="left").with_columns(
-        pl.col("registered").fill_null(False),
-        group=pl.when(pl.col("held_out")).then(pl.lit("held out")).otherwise(pl.lit("offered")),
-    )
-    return (
-        joined.group_by("group")
-        .agg(persons=pl.len(), registered_share=pl.col("registered").mean())
-        .with_columns(
-            registered_share=pl.when(pl.col("persons") >= min_cell).then(
-                pl.col("registered_share")
-            ),
-            persons=pl.when(pl.col("persons") >= min_cell).then(pl.col("persons")),
-        )
-        .sort("group")
+    return registered_shares(
+        grouped, outcomes, "as_of", "group", horizon_days, observed_until, min_cell
     )

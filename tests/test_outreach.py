@@ -322,3 +322,28 @@ def test_hold_out_comparison_counts_registrations_within_the_horizon() -> None:
     assert suppressed["registered_share"].is_null().all()
     unobserved = holdout_comparison(draws, outcomes, 180, date(2025, 6, 1), min_cell=10)
     assert unobserved.is_empty()
+
+
+def test_registration_after_a_decision_is_counted_by_decision() -> None:
+    from outreach.reviews import effectiveness
+
+    day = date(2025, 1, 1)
+    decisions = pl.DataFrame(
+        {
+            "person_id": [f"c{i}" for i in range(10)] + [f"d{i}" for i in range(10)],
+            "decision": ["contacted"] * 10 + ["declined"] * 10,
+            "decided_at": [day] * 20,
+        }
+    )
+    outcomes = pl.DataFrame(
+        {  # c0 registered before the decision: not counted; d0-d2 within the horizon
+            "person_id": ["c0", "c1", "d0", "d1", "d2"],
+            "registered_at": [day - timedelta(days=3), day + timedelta(days=40)]
+            + [day + timedelta(days=d) for d in (1, 100, 180)],
+        }
+    )
+    table = effectiveness(decisions, outcomes, 180, date(2025, 12, 1), min_cell=10)
+    assert dict(zip(table["decision"], table["registered_share"], strict=True)) == {
+        "contacted": 0.1,
+        "declined": 0.3,
+    }
