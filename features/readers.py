@@ -95,7 +95,8 @@ def locate(data_dir: Path, name: str, spec: ReadSpec) -> Path:
         raise SourceError(
             str(data_dir),
             f"the data folder does not exist, so source `{name}` cannot be read.",
-            hint="Check data_dir in the configuration (or ENNAKKO_DATA_DIR).",
+            hint="Check data_dir in the configuration (or ENNAKKO_DATA_DIR); "
+            "for the demo, `make demo` creates it.",
         )
     base = data_dir / (spec.path or name)
     if spec.path and base.exists():

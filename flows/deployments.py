@@ -30,26 +30,21 @@ def deployments(config: str, executor: ExecutorSpec | None = None):
         from flows.executors import dask_runner
 
         scoring = nightly.with_options(task_runner=dask_runner(executor))
+    table = (
+        (scoring, "ennakko-nightly", "Score everyone in scope and publish each team's list.",
+         ["ennakko", "nightly"]),
+        (train, "ennakko-train-monthly", "Train and evaluate a model; promote it if the gate allows.",
+         ["ennakko", "training"]),
+        (retention, "ennakko-retention-daily", "Delete what each store has kept long enough.",
+         ["ennakko", "privacy"]),
+    )  # fmt: skip
     return [
-        scoring.to_deployment(
-            name="ennakko-nightly",
-            schedules=[Cron(SCHEDULES["ennakko-nightly"], timezone=TIMEZONE)],
+        flow.to_deployment(
+            name=name,
+            schedules=[Cron(SCHEDULES[name], timezone=TIMEZONE)],
             parameters={"config": config},
-            description="Score everyone in scope and publish each team's list.",
-            tags=["ennakko", "nightly"],
-        ),
-        train.to_deployment(
-            name="ennakko-train-monthly",
-            schedules=[Cron(SCHEDULES["ennakko-train-monthly"], timezone=TIMEZONE)],
-            parameters={"config": config},
-            description="Train and evaluate a model; promote it if the gate allows.",
-            tags=["ennakko", "training"],
-        ),
-        retention.to_deployment(
-            name="ennakko-retention-daily",
-            schedules=[Cron(SCHEDULES["ennakko-retention-daily"], timezone=TIMEZONE)],
-            parameters={"config": config},
-            description="Delete what each store has kept long enough.",
-            tags=["ennakko", "privacy"],
-        ),
+            description=description,
+            tags=tags,
+        )
+        for flow, name, description, tags in table
     ]

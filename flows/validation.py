@@ -47,7 +47,8 @@ def validate_all(settings: Settings, today: date) -> list[SourceReport]:
         raise SourceError(
             str(settings.data_dir),
             "the data folder does not exist, so no source can be read.",
-            hint="Check data_dir in the configuration (or ENNAKKO_DATA_DIR).",
+            hint="Check data_dir in the configuration (or ENNAKKO_DATA_DIR); "
+            "for the demo, `make demo` creates it.",
         )
     reports = []
     partners = tuple(settings.partners)
