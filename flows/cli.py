@@ -572,7 +572,7 @@ def reviews_report(
         "counsellor added. Registration shares by decision describe, they do not prove that "
         "outreach helps (counsellors choose whom to contact); the hold-out table, when "
         "outreach.holdout_share is on, compares randomly held-out persons of the capacity "
-        "margin with the offered ones: see 'The hold-out' in docs/runbook.md."
+        "margin with the not-held-out: see 'The hold-out' in docs/runbook.md."
     )
     out.print(notes, highlight=False)
     lines.append(notes)
@@ -638,7 +638,9 @@ def _report_run(summary: dict[str, Any], settings) -> None:
         t = summary["trained"]
         say(f"Trained model version {t['version']}: {t['decision']}")
         say(f"Training report (MLflow artifact): {t['report_uri']}")
-    say(f"MLflow store: {settings.mlflow_uri}")
+    from flows.settings import shown_uri
+
+    say(f"MLflow store: {shown_uri(settings.mlflow_uri)}")
     say("Open the MLflow UI: make mlflow-ui  (then http://127.0.0.1:5000)")
     if summary.get("drift_alert"):
         say("[yellow]Drift alert: every row is flagged; see the nightly run in MLflow.[/]")

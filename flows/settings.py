@@ -144,7 +144,14 @@ ENV_OVERRIDES: dict[str, tuple[str, ...]] = {
 SECRET_KEYS = (("privacy", "pseudonym_key"), ("privacy", "audit_key"))
 # Service addresses that may carry credentials (scheme://user:password@host).
 URI_KEYS = (("mlflow", "tracking_uri"),)
-PASSWORD_IN_URI = re.compile(r"://[^/@:\s]+:[^/@\s]+@")
+PASSWORD_IN_URI = re.compile(r"://[^/@:\s]*:[^/@\s]+@|[?&](?:password|pwd)=", re.IGNORECASE)
+CREDENTIALS_IN_URI = re.compile(r"://[^/@\s]*@")
+
+
+def shown_uri(uri: str) -> str:
+    """``uri`` fit to print: any user and password replaced by ``***``."""
+    masked = CREDENTIALS_IN_URI.sub("://***@", uri)
+    return re.sub(r"([?&](?:password|pwd)=)[^&]*", r"\1***", masked, flags=re.IGNORECASE)
 
 
 def load_settings(

@@ -20,12 +20,13 @@ Every row still needs a counsellor's decision. Flags say where to look harder:
 
 **Hold-out** (``outreach.holdout_share``, off by default). Whether outreach helps cannot
 be read from the decisions alone: counsellors contact the persons they judge most likely
-to benefit. With a share above zero, each team's persons ranked within
-``holdout_margin`` rows of the capacity cut-off are drawn at random (a stable hash of the
-pseudonym and the date, so a re-run draws the same), and the drawn ones are left off the
-list for ``holdout_days``; the rows below fill their places. Comparing later
-registrations of held-out and not-held-out persons of the margin estimates the effect of
-being offered outreach near the cut-off, free of counsellors' selection.
+to benefit. With a share above zero, in each team with more eligible persons than places,
+the persons ranked within ``holdout_margin`` rows of the capacity cut-off and never drawn
+before are drawn at random (a stable hash of the pseudonym and the date, so a re-run
+draws the same), and the held-out are left off the list for ``holdout_days``; the rows
+below fill their places. Comparing later registrations of held-out and not-held-out
+persons of the margin estimates the effect of eligibility for outreach near the cut-off,
+free of counsellors' selection.
 """
 
 from __future__ import annotations
@@ -129,7 +130,7 @@ def assemble(
     Returns
     -------
     The listed rows, the exclusion counts, and tonight's hold-out draws (empty when the
-    hold-out is off): person_id, as_of, team, rank, probability, held_out.
+    hold-out is off): person_id, as_of, team, rank, probability, held_out, listed.
     """
     decisions = recent_decisions(reviews, as_of, spec)
     rows = scored.join(decisions, on="person_id", how="left").with_columns(
@@ -145,7 +146,7 @@ def assemble(
         schema={"team": pl.String, "capacity": pl.Int64},
     )
     ranked = ranked.join(caps, on="team", how="left")
-    draws = draw_holdout(ranked, as_of, spec)
+    draws = draw_holdout(ranked, as_of, spec, _drawn_before(held_before, as_of))
     if draws.height:
         drawn = draws.filter(pl.col("held_out")).select("person_id")
         ranked = rank_within(
@@ -159,6 +160,7 @@ def assemble(
         + int(draws["held_out"].sum()),
     )
     listed = ranked.filter(pl.col("rank") <= pl.col("capacity"))
+    draws = draws.with_columns(listed=pl.col("person_id").is_in(listed["person_id"].implode()))
     return _flag(listed, previous, stale_sources, drift_alert, spec), exclusions, draws
 
 
@@ -171,27 +173,47 @@ def stable_uniform(person_ids: pl.Series, as_of: date) -> pl.Series:
     return pl.Series("u", values, dtype=pl.Float64)
 
 
-def draw_holdout(ranked: pl.DataFrame, as_of: date, spec: OutreachSpec) -> pl.DataFrame:
-    """Tonight's draw among each team's rows within ``holdout_margin`` of the cut-off."""
-    columns = {
-        "person_id": pl.String,
-        "as_of": pl.Date,
-        "team": pl.String,
-        "rank": pl.Int64,
-        "probability": pl.Float64,
-        "held_out": pl.Boolean,
-    }
+DRAW_COLUMNS = {
+    "person_id": pl.String,
+    "as_of": pl.Date,
+    "team": pl.String,
+    "rank": pl.Int64,
+    "probability": pl.Float64,
+    "held_out": pl.Boolean,
+    "listed": pl.Boolean,
+}
+
+
+def draw_holdout(
+    ranked: pl.DataFrame, as_of: date, spec: OutreachSpec, drawn_before: pl.Series
+) -> pl.DataFrame:
+    """Tonight's draw among each team's rows within ``holdout_margin`` of the cut-off.
+
+    Only teams with more eligible persons than places have a cut-off to draw at, and each
+    person is drawn once (``drawn_before`` are left out), so every person counts once in
+    the comparison. ``listed`` is filled in by the caller once the list is cut.
+    """
     if spec.holdout_share <= 0 or ranked.is_empty():
-        return pl.DataFrame(schema=columns)
+        return pl.DataFrame(schema=DRAW_COLUMNS)
     margin = spec.holdout_margin
     band = ranked.filter(
-        (pl.col("rank") > pl.col("capacity") - margin)
+        (pl.len().over("team") > pl.col("capacity"))
+        & (pl.col("rank") > pl.col("capacity") - margin)
         & (pl.col("rank") <= pl.col("capacity") + margin)
+        & ~pl.col("person_id").is_in(drawn_before.implode())
     )
     return band.with_columns(
         as_of=pl.lit(as_of),
         held_out=stable_uniform(band["person_id"], as_of) < spec.holdout_share,
-    ).select([pl.col(c).cast(t) for c, t in columns.items()])
+        listed=pl.lit(False),
+    ).select([pl.col(c).cast(t) for c, t in DRAW_COLUMNS.items()])
+
+
+def _drawn_before(held_before: pl.DataFrame | None, as_of: date) -> pl.Series:
+    """Persons in any earlier night's draw (a re-run of ``as_of`` draws anew, the same)."""
+    if held_before is None or held_before.is_empty():
+        return pl.Series("person_id", [], dtype=pl.String)
+    return held_before.filter(pl.col("as_of") < as_of)["person_id"].unique()
 
 
 def _still_held(

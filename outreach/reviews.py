@@ -321,7 +321,7 @@ def registered_shares(
         rows.join(hits, on=["person_id", since], how="left")
         .with_columns(pl.col("registered").fill_null(False))
         .group_by(by)
-        .agg(persons=pl.len(), registered_share=pl.col("registered").mean())
+        .agg(persons=pl.col("person_id").n_unique(), registered_share=pl.col("registered").mean())
         .with_columns(
             registered_share=pl.when(~small).then(pl.col("registered_share")),
             persons=pl.when(~small).then(pl.col("persons")),
@@ -356,14 +356,25 @@ def holdout_comparison(
 ) -> pl.DataFrame:
     """Later registration of the capacity margin's held-out and not-held-out persons.
 
-    The draw is random, so the two groups differ only by chance and by being offered
-    outreach: the difference in registered share estimates the effect of a place on the
-    list near the cut-off (intention to treat; some offered persons are never reached).
+    The draw is random, so the two groups differ only by chance and by being eligible for
+    a place on the list: the difference in registered share estimates the effect of that
+    eligibility near the cut-off (intention to treat). Not every not-held-out person gets
+    a place (the margin reaches below the cut-off) or is reached, so ``listed_share`` is
+    shown beside it: the effect of a place itself is about the difference divided by it.
     Only draws whose whole horizon is observed count; small groups are suppressed.
     """
     grouped = draws.with_columns(
-        group=pl.when(pl.col("held_out")).then(pl.lit("held out")).otherwise(pl.lit("offered"))
+        group=pl.when(pl.col("held_out")).then(pl.lit("held out")).otherwise(pl.lit("not held out"))
     )
-    return registered_shares(
+    shares = registered_shares(
         grouped, outcomes, "as_of", "group", horizon_days, observed_until, min_cell
+    )
+    horizon = pl.duration(days=horizon_days)
+    listed = (
+        grouped.filter(pl.col("as_of") + horizon < pl.lit(observed_until))
+        .group_by("group")
+        .agg(listed_share=pl.col("listed").mean())
+    )
+    return shares.join(listed, on="group", how="left").with_columns(
+        listed_share=pl.when(pl.col("persons").is_not_null()).then(pl.col("listed_share"))
     )

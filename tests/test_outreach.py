@@ -275,13 +275,22 @@ def test_the_hold_out_draws_only_at_the_margin_and_the_list_stays_full() -> None
     expected = [p for p in (f"a{i}" for i in range(40)) if p not in held][:3]
     assert listed_ids(listed) == expected  # the rows below fill the places, in order
     assert listed["rank"].to_list() == [1, 2, 3]
-    # The same date and persons draw the same; another date draws anew.
-    again = assemble(frame, reviews(), None, {}, False, D, HOLDOUT)[2]
-    assert again.equals(draws)
-    later = assemble(frame, reviews(), None, {}, False, D + timedelta(days=1), HOLDOUT)[2]
-    assert not later["held_out"].equals(draws["held_out"]) or set(later["person_id"]) != set(
+    assert set(draws.filter(pl.col("listed"))["person_id"]) == set(listed["person_id"]) & set(
         draws["person_id"]
     )
+    # The same date and persons draw the same (a re-run replaces its own draws).
+    again = assemble(frame, reviews(), None, {}, False, D, HOLDOUT, draws)[2]
+    assert again.equals(draws)
+    # Nobody is drawn twice: the next night draws only persons new to the margin.
+    later = assemble(frame, reviews(), None, {}, False, D + timedelta(days=1), HOLDOUT, draws)[2]
+    assert not set(later["person_id"]) & set(draws["person_id"])
+
+
+def test_a_team_without_a_cut_off_draws_nobody() -> None:
+    frame = scored(n_a=3, n_b=2)  # capacities 3 and 2: everyone eligible gets a place
+    listed, excluded, draws = assemble(frame, reviews(), None, {}, False, D, HOLDOUT)
+    assert draws.is_empty() and excluded.held_out == 0
+    assert listed_ids(listed) == ["a0", "a1", "a2", "b0", "b1"]
 
 
 def test_a_held_out_person_stays_off_the_lists_for_holdout_days() -> None:
@@ -307,6 +316,7 @@ def test_hold_out_comparison_counts_registrations_within_the_horizon() -> None:
             "person_id": [f"h{i}" for i in range(10)] + [f"o{i}" for i in range(10)],
             "as_of": [day] * 20,
             "held_out": [True] * 10 + [False] * 10,
+            "listed": [False] * 10 + [True] * 6 + [False] * 4,
         }
     )
     outcomes = pl.DataFrame(
@@ -317,7 +327,9 @@ def test_hold_out_comparison_counts_registrations_within_the_horizon() -> None:
     )
     table = holdout_comparison(draws, outcomes, 180, date(2025, 12, 1), min_cell=10)
     shares = dict(zip(table["group"], table["registered_share"], strict=True))
-    assert shares == {"held out": 0.5, "offered": 0.2}
+    assert shares == {"held out": 0.5, "not held out": 0.2}
+    listed = dict(zip(table["group"], table["listed_share"], strict=True))
+    assert listed == {"held out": 0.0, "not held out": 0.6}
     suppressed = holdout_comparison(draws, outcomes, 180, date(2025, 12, 1), min_cell=11)
     assert suppressed["registered_share"].is_null().all()
     unobserved = holdout_comparison(draws, outcomes, 180, date(2025, 6, 1), min_cell=10)

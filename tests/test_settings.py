@@ -78,6 +78,21 @@ def test_a_password_in_a_service_address_is_refused_but_the_address_alone_is_fin
     assert "s3cret" not in text
     plain = write_config(tmp_path / "d.yaml", {"mlflow": {"tracking_uri": "http://mlflow:5000"}})
     assert load_settings(plain, env={}).mlflow_uri == "http://mlflow:5000"
+    query = write_config(
+        tmp_path / "e.yaml", {"mlflow": {"tracking_uri": "postgresql://db/m?password=x"}}
+    )
+    with pytest.raises(ConfigError):
+        load_settings(query, env={})
+
+
+def test_printed_addresses_hide_credentials() -> None:
+    from flows.settings import shown_uri
+
+    assert (
+        shown_uri("postgresql://ennakko:s3cret@db:5432/mlflow") == "postgresql://***@db:5432/mlflow"
+    )
+    assert "s3cret" not in shown_uri("postgresql://db/m?user=u&password=s3cret")
+    assert shown_uri("http://mlflow:5000") == "http://mlflow:5000"
 
 
 def test_a_missing_base_names_the_file_that_extends_it(tmp_path: Path) -> None:
