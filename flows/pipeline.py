@@ -34,7 +34,7 @@ from flows.settings import Settings
 from flows.workspace import Workspace, sha256_path
 
 # Bump when the feature builder changes what it computes, so old caches are not reused.
-FEATURE_CODE_VERSION = 3
+FEATURE_CODE_VERSION = 4
 
 
 @dataclass
