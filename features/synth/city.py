@@ -20,6 +20,7 @@ from pathlib import Path
 import numpy as np
 import polars as pl
 
+from features.contracts import drop_exact_duplicates
 from features.synth import names
 from features.synth.process import (
     EMPLOYMENT_TYPES,
@@ -134,6 +135,9 @@ def generate_city(spec: CitySpec, out: Path, indicators: pl.DataFrame | None = N
     counts["contacts"] = _write(contacts, out, "contacts", spec)
     for source, cols in sim.events.items():
         frame = _events_frame(cols, ids, EVENT_TYPES[source], spec, rng)
+        # Two identical rows (two contacts on one day, no value) are one row in a partner's
+        # extract, which has no finer time; the contracts would drop the second anyway.
+        frame, _ = drop_exact_duplicates(frame)
         counts[f"events/{source}"] = _write(frame, out, f"events/{source}", spec)
     outcomes, services = _outcomes_services(sim, ids)
     counts["outcomes"] = _write(outcomes, out, "outcomes", spec)
