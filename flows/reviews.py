@@ -32,6 +32,21 @@ def recorded(ctx: RunContext) -> pl.DataFrame:
     return pl.read_parquet(path) if path.exists() else pl.DataFrame(schema=STORE_SCHEMA)
 
 
+def review_metrics(ctx: RunContext) -> dict[str, float]:
+    """Headline figures of the decisions so far, for MLflow; nothing under min_cell."""
+    decisions = recorded(ctx)
+    if decisions.height < ctx.settings.privacy.min_cell_size:
+        return {}
+    disagree = (pl.col("decision") == "not_appropriate") | pl.col("override")
+    row = decisions.select(
+        reviews_decisions=pl.len().cast(pl.Float64),
+        reviews_disagreement_rate=disagree.mean(),
+        reviews_override_share=pl.col("override").mean(),
+        reviews_contacted_share=(pl.col("decision") == "contacted").mean(),
+    ).row(0, named=True)
+    return {k: float(v) for k, v in row.items()}
+
+
 def published_lists(ctx: RunContext) -> dict[str, pl.DataFrame]:
     """Every list still published: list id -> its rows (the current version of each date)."""
     out = {}

@@ -107,8 +107,14 @@ def log_training(
     folds: Sequence[Fold],
     rows: pl.DataFrame,
     inputs: Inputs,
+    reviews: Mapping[str, pl.DataFrame] | None = None,
+    review_metrics: Mapping[str, float] | None = None,
 ) -> TrainingOutcome:
-    """Log the run, register the model, apply the promotion gate, keep the snapshot."""
+    """Log the run, register the model, apply the promotion gate, keep the snapshot.
+
+    ``reviews`` (the `reviews report` tables, small cells suppressed) and
+    ``review_metrics`` go into the same run: the monthly automation-bias watch.
+    """
     s = ctx.settings
     registry = registry_for(ctx)
     experiment = registry.experiment_id()
@@ -138,6 +144,12 @@ def log_training(
         with tempfile.TemporaryDirectory() as tmp:
             _write_artifacts(Path(tmp), report.figures, report.tables, report.texts)
             mlflow.log_artifacts(tmp, artifact_path="report")
+        if reviews:
+            mlflow.log_metrics({k: float(v) for k, v in (review_metrics or {}).items()})
+            with tempfile.TemporaryDirectory() as tmp:
+                tables = {f"{name}.csv": table for name, table in reviews.items()}
+                _write_artifacts(Path(tmp), {}, tables, {})
+                mlflow.log_artifacts(tmp, artifact_path="reviews")
         version = registry.log_model(model)
         run_id = run.info.run_id
     registry.set_alias(CHAMPION if decision.promote else CHALLENGER, version.version)

@@ -18,6 +18,7 @@ from features.sources import Inputs
 from flows import pipeline
 from flows.context import start
 from flows.pipeline import RunContext
+from flows.reviews import report_tables, review_metrics
 from flows.tracking import TrainingOutcome, log_training
 from models.training import Evaluation, evaluate, fit_risk_model, truth_long
 
@@ -77,7 +78,16 @@ def training_steps(ctx: RunContext, inputs: Inputs, indicators: pl.DataFrame) ->
     tset = training_set_task(ctx, inputs, indicators, needed)
     evaluation = evaluate_task(ctx, tset, folds)
     model, rows = fit_task(ctx, tset, final)
-    outcome = log_training(ctx, model, evaluation, folds, rows, inputs)
+    outcome = log_training(
+        ctx,
+        model,
+        evaluation,
+        folds,
+        rows,
+        inputs,
+        reviews=report_tables(ctx, inputs.outcomes),
+        review_metrics=review_metrics(ctx),
+    )
     logger.info(outcome.decision)
     pipeline.record(
         ctx,

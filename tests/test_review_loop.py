@@ -209,3 +209,35 @@ def test_the_hold_out_keeps_drawn_persons_off_the_lists_and_is_erasable(
     assert person not in set(
         pl.read_parquet(workspace / "reviews" / "holdout.parquet")["person_id"]
     )
+
+
+def test_the_training_run_logs_the_decisions_to_mlflow(
+    published, tmp_path: Path, monkeypatch
+) -> None:
+    """The monthly automation-bias watch: how often counsellors disagree, in MLflow."""
+    import mlflow
+
+    from flows.training import train
+
+    workspace, config = copy_workspace(published, tmp_path, privacy={"min_cell_size": 1})
+    book = _workbook(workspace)
+    list_id = pl.read_parquet(book.with_suffix(".parquet"))["list_id"][0]
+    added = _override_candidate(published, workspace)
+    _fill(
+        book,
+        {1: ("contacted", None), 2: ("declined", None), 3: ("not appropriate", "already working")},
+        extra=[[list_id, None, added, None, None, None, None, None, None, None, None, None, None, None,
+                "contacted", "met at Ohjaamo", "01.12.2025", "ohjaaja-7"]],
+    )  # fmt: skip
+    result = CliRunner().invoke(app, ["reviews", "import", str(book), "--config", str(config)])
+    assert result.exit_code == 0, result.output
+    monkeypatch.chdir(tmp_path)
+    outcome = train(config=str(config))
+    client = mlflow.MlflowClient(load_settings(config, env={}).mlflow_uri)
+    run = client.get_run(outcome["run_id"])
+    assert run.data.metrics["reviews_decisions"] == 4
+    assert run.data.metrics["reviews_disagreement_rate"] == 0.5  # not appropriate + override
+    logged = {a.path for a in client.list_artifacts(outcome["run_id"], "reviews")}
+    assert {"reviews/by_team.csv", "reviews/by_risk_band.csv", "reviews/by_rank.csv"} <= logged
+    by_team = client.download_artifacts(outcome["run_id"], "reviews/by_team.csv", str(tmp_path))
+    assert added not in Path(by_team).read_text()  # aggregates only
