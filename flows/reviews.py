@@ -11,13 +11,14 @@ from features.consent import consent_state
 from features.contracts import Context
 from features.sources import load_source
 from flows import audit
-from flows.lists import HOLDOUT
+from flows.lists import load_holdout
 from flows.pipeline import RunContext
 from flows.workspace import sha256_file
 from outreach.reviews import (
     STORE_SCHEMA,
     ImportResult,
     check_returned,
+    disagrees,
     effectiveness,
     holdout_comparison,
     read_returned,
@@ -37,10 +38,9 @@ def review_metrics(ctx: RunContext) -> dict[str, float]:
     decisions = recorded(ctx)
     if decisions.height < ctx.settings.privacy.min_cell_size:
         return {}
-    disagree = (pl.col("decision") == "not_appropriate") | pl.col("override")
     row = decisions.select(
         reviews_decisions=pl.len().cast(pl.Float64),
-        reviews_disagreement_rate=disagree.mean(),
+        reviews_disagreement_rate=disagrees().mean(),
         reviews_override_share=pl.col("override").mean(),
         reviews_contacted_share=(pl.col("decision") == "contacted").mean(),
     ).row(0, named=True)
@@ -118,10 +118,10 @@ def report_tables(ctx: RunContext, outcomes: pl.DataFrame | None = None) -> dict
         tables["effectiveness"] = effectiveness(
             decisions, outcomes, s.labels.horizon_days, ctx.as_of, s.privacy.min_cell_size
         )
-    draws = ctx.ws.path(*HOLDOUT)
-    if outcomes is not None and draws.exists():
+    draws = load_holdout(ctx)
+    if outcomes is not None and draws is not None:
         tables["hold_out"] = holdout_comparison(
-            pl.read_parquet(draws),
+            draws,
             outcomes,
             s.labels.horizon_days,
             ctx.as_of,

@@ -242,6 +242,12 @@ def _dates(rows: pl.DataFrame, source: str, today: date) -> pl.Series:
     return parsed
 
 
+def disagrees() -> pl.Expr:
+    """The counsellor found the row "not appropriate" (the ranking was wrong for this
+    person) or added someone the model missed (an override)."""
+    return (pl.col("decision") == "not_appropriate") | pl.col("override")
+
+
 def summarise(decisions: pl.DataFrame, min_cell: int) -> dict[str, pl.DataFrame]:
     """Decisions by team and by risk band, and the automation-bias watch.
 
@@ -252,7 +258,7 @@ def summarise(decisions: pl.DataFrame, min_cell: int) -> dict[str, pl.DataFrame]
     if decisions.is_empty():
         return {}
     counted = decisions.with_columns(
-        disagree=(pl.col("decision") == "not_appropriate") | pl.col("override"),
+        disagree=disagrees(),
         rank_band=pl.when(pl.col("rank").is_null()).then(pl.lit("override"))
         .when(pl.col("rank") <= 5).then(pl.lit("rank 1-5"))
         .when(pl.col("rank") <= 15).then(pl.lit("rank 6-15"))
