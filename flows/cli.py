@@ -388,21 +388,87 @@ def retention(config: Config = DEFAULT_CONFIG) -> None:
 
 @audit_app.command("verify")
 @user_errors
-def audit_verify(config: Config = DEFAULT_CONFIG) -> None:
-    """Check the audit log's hash chain; name the first broken entry."""
-    from flows import audit
-    from flows.settings import load_settings
+def audit_verify(
+    config: Config = DEFAULT_CONFIG,
+    mlflow: Annotated[
+        bool,
+        typer.Option(
+            "--mlflow",
+            help="Also check the heads recorded in MLflow runs (imports MLflow: slower).",
+        ),
+    ] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the result as JSON.")] = False,
+) -> None:
+    """Check the audit log's keyed chain, and that it still holds every head the published
+    manifests (and, with --mlflow, MLflow runs) recorded; name the first broken entry."""
+    import json
+
+    from features.errors import SourceError
+    from flows.audit import RUNBOOK, AuditLog, heads_in_manifests, heads_in_mlflow, read_key
+    from flows.settings import load_settings, shown_uri
 
     settings = load_settings(config)
     path = settings.workspace / "audit" / "audit.jsonl"
-    result = audit.verify(path)
-    if result.ok:
-        out.print(f"{path}: {result.entries} entries, chain intact.")
-        return
-    console.print(
-        f"[bold red]{path}: entry on line {result.broken_at} is broken: {result.problem}.[/]"
-    )
-    raise typer.Exit(1)
+    secret = settings.privacy.audit_key
+    key_file = settings.workspace / "privacy" / "audit.key"
+    key = read_key(secret.get_secret_value() if secret else None, key_file)
+    heads = heads_in_manifests(settings.workspace / "lists")
+    witnesses = "the published manifests"
+    if mlflow:
+        witnesses += " and MLflow runs"
+        uri = settings.mlflow_uri
+        for experiment in (settings.mlflow.experiment, f"{settings.mlflow.experiment}-nightly"):
+            try:
+                heads += heads_in_mlflow(uri, experiment)
+            except SourceError:
+                raise
+            except Exception as exc:  # a damaged or unreachable store: say so, no traceback
+                raise SourceError(
+                    source=shown_uri(uri),
+                    message=f"the MLflow store could not be read ({type(exc).__name__}).",
+                    hint="Check the store, or verify without --mlflow.",
+                ) from None
+    if key is None and (heads or (path.exists() and path.stat().st_size)):
+        raise SourceError(
+            source=str(path),
+            message="there is no audit key to check it with: ENNAKKO_AUDIT_KEY is not set "
+            f"and {key_file} does not exist.",
+            hint="Set ENNAKKO_AUDIT_KEY to the key the log was written with, or restore the "
+            f"key file from the workspace backup. See {RUNBOOK}.",
+        )
+    result = AuditLog(path, key or b"").verify(heads)
+    if as_json:
+        out.print_json(
+            json.dumps(
+                {
+                    "path": str(path),
+                    "ok": result.ok,
+                    "entries": result.entries,
+                    "head": result.head.as_dict() if result.head else None,
+                    "heads_checked": result.heads_checked,
+                    "broken_at": result.broken_at,
+                    "problem": result.problem,
+                }
+            )
+        )
+    elif result.ok:
+        head = f"head: entry {result.head.seq}, {result.head.hash}" if result.head else "no head"
+        out.print(
+            f"{path}: {result.entries} entries, chain intact ({head}); "
+            f"{result.heads_checked} heads recorded by {witnesses} found in it.",
+            highlight=False,
+            soft_wrap=True,
+        )
+    else:
+        where = f"line {result.broken_at}" if result.broken_at else "the log"
+        console.print(
+            f"[bold red]{path}: broken at {where}: {result.problem}.[/] "
+            f"{result.entries} entries before it hold. See {RUNBOOK}.",
+            highlight=False,
+            soft_wrap=True,
+        )
+    if not result.ok:
+        raise typer.Exit(1)
 
 
 @privacy_app.command("report")
