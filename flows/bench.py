@@ -119,7 +119,8 @@ def run_bench(
     from features.synth import spec_for_scale
     from flows import pipeline
     from flows.context import start
-    from flows.lists import build_lists, publish_lists, save_scores
+    from flows.lists import build_lists, stage_lists, stage_scores
+    from outreach.publish import commit
     from flows.settings import load_settings
     from flows.tracking import log_training, registry_for
     from models import drift
@@ -218,8 +219,8 @@ def run_bench(
         table = drift.drift_table(matrix.frame, model.profile)
         alert = bool(table.height and table["psi"].max() > ctx.settings.outreach.drift_psi_alert)
         lists = build_lists(ctx, scored, model, matrix, inputs, alert)
-        publish_lists(ctx, lists, model)
-        save_scores(ctx, scored, lists)
+        commit(stage_lists(ctx, lists, model))  # no MLflow run or audit entry: a bench
+        ctx.ws.commit_staged(stage_scores(ctx, scored, lists))
         stage.rows = lists.rows.height
     write_result(result, folder / "bench.json")
     return result

@@ -73,7 +73,7 @@ def user_errors(func: F) -> F:
             console.print(
                 "Nothing was written: the published lists and stores are as they were.", style="dim"
             )
-            raise typer.Exit(2) from None
+            raise typer.Exit(getattr(exc, "exit_code", 2)) from None
 
     return wrapper  # type: ignore[return-value]
 
@@ -200,32 +200,46 @@ def demo(
 
 @app.command()
 @user_errors
-def validate(config: Config = DEFAULT_CONFIG) -> None:
-    """Check every configured source against its contract; exit 1 if a run would stop."""
+def validate(config: Config = DEFAULT_CONFIG, as_of: AsOf = None) -> None:
+    """Check every source against its contract and its age on the as-of date; exit 1 if a
+    run would stop (a source fails, or too many listed persons would rest on stale data)."""
     from datetime import datetime
     from zoneinfo import ZoneInfo
 
     from rich.markup import escape
     from rich.table import Table
 
-    from flows.settings import load_settings
+    from flows.settings import as_of_or_today, load_settings
     from flows.validation import validate_all
 
     settings = load_settings(config)
     # The clock as flows.context.now_in reads it, without importing the run machinery.
     today = datetime.now(ZoneInfo(settings.timezone)).date()
-    reports = validate_all(settings, today)
+    day = as_of_or_today(settings, _date(as_of), today)
+    result = validate_all(settings, today, day)
     table = Table(title=escape(f"Sources in {settings.data_dir}"))
     for column in ("source", "rows", "refused", "duplicates", "policy", "verdict"):
         table.add_column(
             column, justify="right" if column in ("rows", "refused", "duplicates") else "left"
         )
     colours = {"ok": "green", "quarantine": "yellow", "fail": "bold red"}
-    for r in reports:
+    for r in result.reports:
         table.add_row(escape(r.source), f"{r.rows:,}", f"{r.refused:,}", f"{r.duplicates:,}",
                       r.policy, f"[{colours[r.verdict]}]{r.verdict}[/]")  # fmt: skip
     out.print(table)
-    for r in reports:
+    ages = Table(title=f"Age of the data on {day.isoformat()}")
+    for column in ("source", "newest row", "days old", "allowed", "age"):
+        ages.add_column(column, justify="right" if column in ("days old", "allowed") else "left")
+    for r in result.reports:
+        if r.newest is None and r.age is None:
+            continue  # undated (contacts, indicators) or unread (its error is below)
+        days = (day - r.newest).days if r.newest else None
+        allowed = str(r.age.max_age_days) if r.age else ""
+        verdict = "" if r.age is None else "[bold yellow]stale[/]" if r.stale else "[green]fresh[/]"
+        ages.add_row(escape(r.source), r.newest.isoformat() if r.newest else "none",
+                     "" if days is None else f"{days:,}", allowed, verdict)  # fmt: skip
+    out.print(ages)
+    for r in result.reports:
         for reason, n in r.reasons.items():
             rows = "row" if n == 1 else "rows"
             out.print(
@@ -234,15 +248,38 @@ def validate(config: Config = DEFAULT_CONFIG) -> None:
         for warning in r.warnings:
             out.print(f"  {r.source}: warning: {warning}", style="yellow", markup=False,
                       highlight=False)  # fmt: skip
+        if r.stale and r.age is not None:
+            out.print(f"  stale: {r.age.describe()}", style="yellow", markup=False,
+                      highlight=False, soft_wrap=True)  # fmt: skip
         if r.error:
             console.print(f"[bold red]Error:[/] {escape(r.error)}", highlight=False, soft_wrap=True)
-    failed = [r.source for r in reports if r.verdict == "fail"]
+    share = result.stale_share
+    if result.stale and share is not None:
+        out.print(
+            f"Stale data: {result.covered_by_stale:,} of the {result.may_be_listed:,} persons "
+            f"who may be listed on {day.isoformat()} ({share:.0%}) consented to a stale source, "
+            "and would be flagged stale_data if listed. A run stops when more than "
+            f"{result.limit:.0%} of its listed persons are (outreach.max_stale_share)"
+            + (": this one likely would." if result.stale_stops else ": this one would go on."),
+            style="bold red" if result.stale_stops else "yellow",
+            highlight=False,
+            soft_wrap=True,
+        )
+    failed = result.failed
     if failed:
         console.print(
             f"{len(failed)} source(s) would stop a run: {escape(', '.join(failed))}.",
             highlight=False,
             soft_wrap=True,
         )
+    if result.stale_stops:
+        console.print(
+            "Stale data would stop a run: ask the partners for fresh extracts, or choose an "
+            "earlier --as-of.",
+            highlight=False,
+            soft_wrap=True,
+        )
+    if failed or result.stale_stops:
         raise typer.Exit(1)
 
 
@@ -333,12 +370,13 @@ def erase(
     reason: Annotated[str | None, typer.Option(help="Why (no names or identifiers here).")] = None,
 ) -> None:
     """Erase a person from every derived store; record it by keyed hash only."""
-    from flows.context import start
+    from flows.context import exclusive, start
     from flows.erasure import run_erasure
 
     settings = _prepare(config)
     ctx = start(str(config), None, "erase", settings=settings)
-    report = run_erasure(ctx, person_id, reason)
+    with exclusive(ctx):
+        report = run_erasure(ctx, person_id, reason)
     out.print(f"Erased: {report.rows_removed} rows in {len(report.files_rewritten)} files.")
     if not report.rows_removed and not report.model_versions_marked:
         console.print(
@@ -367,14 +405,13 @@ def erase(
 @user_errors
 def retention(config: Config = DEFAULT_CONFIG) -> None:
     """Delete what each store has kept longer than its retention period; report it."""
-    from datetime import datetime
-
-    from flows.context import start
+    from flows.context import exclusive, now_in, start
     from flows.retention import run_retention
 
     settings = _prepare(config)
     ctx = start(str(config), None, "retention", settings=settings)
-    report = run_retention(ctx, datetime.now().astimezone())
+    with exclusive(ctx):
+        report = run_retention(ctx, now_in(settings))
     for store, items in report.deleted.items():
         out.print(
             f"{store:<11} {len(items):>5} deleted (kept {getattr(settings.retention, store)} days)"
@@ -482,22 +519,57 @@ def privacy_report(
         ),
     ] = None,
 ) -> None:
-    """Write the record of processing for the data-protection officer (Markdown)."""
-    from features.errors import SourceError
-    from flows import pipeline
-    from flows.context import start
-    from flows.privacy_report import privacy_report as make_report
+    """Write the record of processing for the data-protection officer (Markdown); exit 1
+    when anyone on the newest lists was scored or listed without a valid consent."""
+    from datetime import datetime
+    from zoneinfo import ZoneInfo
 
-    settings = _prepare(config)
-    ctx = start(str(config), None, "privacy-report", settings=settings)
+    from rich.markup import escape
+
+    from features.contracts import Context
+    from features.errors import SourceError
+    from features.sources import load_source
+    from flows.audit import read_key
+    from flows.privacy_report import privacy_report as make_report
+    from flows.runtime import configure
+    from flows.settings import load_settings
+
+    # No Prefect, no MLflow: only the settings, the workspace and the consent register.
+    settings = load_settings(config)
+    ws = configure(settings)
+    now = datetime.now(ZoneInfo(settings.timezone))
+    today = max(now.date(), settings.as_of or now.date())
     try:
-        consents = pipeline.validate_sources(ctx).consents
+        result, _ = load_source(
+            settings.data_dir,
+            "consents",
+            settings.sources.consents,
+            Context(today, tuple(settings.partners)),
+        )
+        consents = result.good
     except SourceError as exc:
-        console.print(f"[yellow]Sources could not be read ({exc.describe()}); counts left out.[/]")
+        console.print(
+            f"[yellow]The consent register could not be read ({escape(exc.describe())}); "
+            "the counts that need it are left out.[/]",
+            highlight=False,
+            soft_wrap=True,
+        )
         consents = None
-    target = (out_path or ctx.ws.path("reports", "privacy-report.md")).resolve()
-    ctx.ws.write_text(target, make_report(ctx, consents))
-    out.print(f"Wrote {target}")
+    audit_secret = settings.privacy.audit_key
+    pseudonym = settings.privacy.pseudonym_key
+    record = make_report(
+        settings, ws, now, consents,
+        audit_key=read_key(audit_secret.get_secret_value() if audit_secret else None,
+                           ws.path("privacy", "audit.key")),
+        pseudonym_key=pseudonym.get_secret_value().encode() if pseudonym else None,
+    )  # fmt: skip
+    target = (out_path or ws.path("reports", "privacy-report.md")).resolve()
+    ws.write_text(target, record.text)
+    out.print(escape(record.headline), highlight=False, soft_wrap=True,
+              style="bold red" if record.violations else None)  # fmt: skip
+    out.print(f"Wrote {target}", highlight=False, soft_wrap=True)
+    if record.violations:
+        raise typer.Exit(1)
 
 
 @app.command()
@@ -572,12 +644,14 @@ def reviews_import(
     ] = None,
 ) -> None:
     """Import counsellors' decisions; they feed cool-downs and 'declined before' flags."""
-    from flows.context import start
+    from flows.context import exclusive, start
     from flows.reviews import import_files
 
     settings = _prepare(config)
-    ctx = start(str(config), None, "reviews", settings=settings)
-    for path, result in import_files(ctx, files, counsellor):
+    ctx = start(str(config), None, "reviews-import", settings=settings)
+    with exclusive(ctx):
+        imported = import_files(ctx, files, counsellor)
+    for path, result in imported:
         overrides = int(result.decisions["override"].sum()) if result.decisions.height else 0
         out.print(
             f"{path.name}: {result.decisions.height} decisions ({overrides} overrides), {result.undecided} rows still undecided"

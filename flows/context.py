@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import contextlib
 import uuid
+from collections.abc import Callable, Iterator
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
+from flows.audit import heads_in_manifests
+from flows.lock import workspace_lock
 from flows.logs import attach_file_log
 from flows.pipeline import RunContext
 from flows.runtime import configure, keys
@@ -17,7 +21,12 @@ def now_in(settings: Settings) -> datetime:
 
 
 def start(
-    config: str, as_of: str | date | None, kind: str, *, settings: Settings | None = None
+    config: str,
+    as_of: str | date | None,
+    kind: str,
+    *,
+    settings: Settings | None = None,
+    say: Callable[[str], None] | None = None,
 ) -> RunContext:
     """Settings, workspace, keys and dates of a run."""
     settings = settings or load_settings(config)
@@ -35,6 +44,8 @@ def start(
         run_id=_run_id(now),
         kind=kind,
     )
+    if say is not None:
+        ctx.say = say
     ctx.notes["started_at"] = now.isoformat(timespec="seconds")
     attach_file_log(ws.path("logs", "ennakko.log"))
     return ctx
@@ -50,3 +61,17 @@ def _run_id(now: datetime) -> str:
     except Exception:  # not in a flow, or Prefect not importable here
         pass
     return now.strftime("%Y%m%dT%H%M%S") + "-" + uuid.uuid4().hex[:6]
+
+
+@contextlib.contextmanager
+def exclusive(ctx: RunContext) -> Iterator[RunContext]:
+    """Hold the workspace lock, and first check what every changing command relies on:
+    the audit log is intact (up to the newest head a manifest recorded) and no erasure
+    is left half done. Run, train, erase, retention and reviews import go through here."""
+    with workspace_lock(ctx.settings.workspace, ctx.kind, ctx.settings.lock_wait_seconds):
+        ctx.audit.ensure_intact(heads_in_manifests(ctx.ws.path("lists")))
+        if ctx.ws.path("privacy", "pending").exists():
+            from flows.erasure import finish_pending
+
+            finish_pending(ctx)
+        yield ctx

@@ -1,4 +1,4 @@
-"""``ennakko erase``: the command around flows.privacy.erase, with MLflow and the lists.
+"""``ennakko erase``: the command around flows.privacy, with MLflow and the lists.
 
 Deliberately not a Prefect flow: a flow's parameters are stored in Prefect's database in
 clear, and the identifier must not be kept anywhere.
@@ -7,88 +7,177 @@ clear, and the identifier must not be kept anywhere.
 from __future__ import annotations
 
 import json
+import os
+import tempfile
+from datetime import date
 from pathlib import Path
 
 import polars as pl
 
-from flows import audit
+from features.errors import SourceError
+from flows import privacy
 from flows.pipeline import RunContext
-from flows.privacy import ErasureReport, erase
-from flows.tracking import registry_for
 from flows.workspace import sha256_file
-from outreach.writers import write_xlsx
+from outreach.writers import write_team_files
+
+# A pseudonym is known when one of these holds it (besides the consents extract).
+KNOWN_IN = ("scores", "reviews", "snapshots")
 
 
-def rewrite_list_files(ctx: RunContext, scrubbed: Path) -> None:
-    """After a list's CSV or Parquet lost rows: rebuild its workbook and manifest from the
-    Parquet, so the three formats and the hashes agree again."""
-    folder = scrubbed.parent
-    parquet = scrubbed.with_suffix(".parquet")
+def rebuild_list_folder(ctx: RunContext, folder: Path) -> list[Path]:
+    """Rebuild every team's CSV and workbook of a list version from its Parquet, and the
+    manifest's hashes and counts, so the three formats and the manifest agree again."""
     manifest_path = folder / "manifest.json"
-    if not parquet.exists() or not manifest_path.exists():
-        return
+    if not manifest_path.exists():
+        return []
     manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
-    frame = pl.read_parquet(parquet)
-    team = parquet.stem.split("-", 3)[-1]
-    xlsx = parquet.with_suffix(".xlsx")
-    with ctx.ws.atomic(xlsx) as tmp:
-        write_xlsx(
-            frame, tmp, title=f"Ennakko · {manifest.get('area', '')}",
-            as_of=ctx.as_of.fromisoformat(manifest["as_of"]),
-            model_version=str(manifest.get("model", {}).get("version", "")), team=team,
-        )  # fmt: skip
+    as_of = manifest["as_of"]
+    teams = manifest.get("teams", {})
+    written: list[Path] = []
+    for parquet in sorted(folder.glob("*.parquet")):
+        team = parquet.stem[len(as_of) + 1 :]
+        frame = pl.read_parquet(parquet)
+        with tempfile.TemporaryDirectory(dir=folder, prefix=".rebuild-") as tmp:
+            paths = write_team_files(
+                frame, Path(tmp), parquet.stem, title=f"Ennakko · {manifest.get('area', '')}",
+                as_of=date.fromisoformat(as_of), team=team,
+                model_version=str(manifest.get("model", {}).get("version", "")),
+            )  # fmt: skip
+            for path in paths:
+                if path.suffix == ".parquet":
+                    continue
+                os.chmod(path, ctx.ws.file_mode)
+                os.replace(path, folder / path.name)
+                written.append(folder / path.name)
+        if team in teams:
+            teams[team]["rows"] = frame.height
     for name in list(manifest["files"]):
         manifest["files"][name] = sha256_file(folder / name)
-    teams = manifest.get("teams", {})
-    if team in teams:
-        teams[team]["rows"] = frame.height
     manifest["rows"] = sum(t["rows"] for t in teams.values())
-    manifest["erasures_applied"] = manifest.get("erasures_applied", 0) + 1
+    manifest["erasures_applied"] = len(
+        [e for e in privacy.register_entries(ctx.ws) if e["erased_at"] >= as_of]
+    )
     ctx.ws.write_text(
         manifest_path, json.dumps(manifest, indent=2, ensure_ascii=False, sort_keys=True) + "\n"
     )
+    return [*written, manifest_path]
 
 
-def run_erasure(ctx: RunContext, person_id: str, reason: str | None) -> ErasureReport:
-    """Erase one person and record it in the audit log by keyed hash only."""
+def _mark_versions(ctx: RunContext, snapshots: list[str]) -> list[str]:
+    """Model versions named by the snapshots (``<model>-v<N>``)."""
+    name = ctx.settings.model.registered_name
+    versions = [s.removeprefix(f"{name}-v") for s in snapshots]
+    return [v for v in versions if v.isdigit()]
 
-    def mark(snapshots: list[str]) -> list[str]:
-        registry = registry_for(ctx)
-        name = ctx.settings.model.registered_name
-        marked = []
-        for stem in snapshots:
-            version = stem.removeprefix(f"{name}-v")
-            if version.isdigit():
-                registry.tag_version(version, "erasure_pending", "true")
-                registry.tag_version(
-                    version, "erasure_note", "trained with a person since erased; retrain"
-                )
-                marked.append(version)
-        return marked
 
-    report = erase(
-        ctx.ws,
-        person_id,
-        audit_key=ctx.keys.audit,
-        pseudonym_key=ctx.keys.pseudonym,
-        when=ctx.today,
-        reason=reason,
-        rewrite_workbook=lambda path: rewrite_list_files(ctx, path),
-        mark_versions=mark,
-    )
-    audit.append(
-        ctx.ws.path("audit", "audit.jsonl"),
+def tag_versions(ctx: RunContext, versions: list[str]) -> list[str]:
+    """Tag registered versions trained with an erased person: retrain before relying on
+    them. Imports MLflow only when there is a version to tag."""
+    if not versions:
+        return []
+    from flows.tracking import registry_for
+
+    registry = registry_for(ctx)
+    for version in versions:
+        registry.tag_version(version, "erasure_pending", "true")
+        registry.tag_version(version, "erasure_note", "trained with a person since erased; retrain")
+    return versions
+
+
+def is_known(ctx: RunContext, person_id: str, match: privacy.Matcher) -> bool:
+    """Does Ennakko know this pseudonym: erased before, in a derived store, or issued by
+    the consent register (the consents extract)?"""
+    if match.hashes & privacy.erased_hashes(ctx.ws):
+        return True
+    for store in KNOWN_IN:
+        for path in sorted(ctx.ws.path(store).rglob("*.parquet")):
+            if privacy.holds(path, match):
+                return True
+    versions = ctx.ws.path("lists", ".versions")
+    if versions.exists() and any(privacy.holds(p, match) for p in versions.rglob("*.parquet")):
+        return True
+    from features.contracts import Context
+    from features.sources import load_source
+
+    s = ctx.settings
+    try:
+        consents, _ = load_source(
+            s.data_dir, "consents", s.sources.consents, Context(ctx.today, tuple(s.partners))
+        )
+    except SourceError:
+        return False
+    return person_id in set(consents.good["person_id"].to_list())
+
+
+def finish(
+    ctx: RunContext, journal: privacy.Journal, needles: tuple[str, ...] = ()
+) -> privacy.ErasureReport:
+    """Register, complete a planned erasure, check for traces, write its audit entry and
+    close its journal: every step idempotent."""
+    privacy.register_erasure(ctx.ws, journal)
+    match = privacy.Matcher(journal.hashes, ctx.keys.audit)
+    report = privacy.complete(
+        ctx.ws, journal, match,
+        rebuild_list=lambda folder: rebuild_list_folder(ctx, folder),
+        mark_versions=lambda versions: tag_versions(ctx, versions),
+    )  # fmt: skip
+    if needles:
+        report.traces_left = privacy.find_traces(
+            ctx.ws.root, needles, skip=[ctx.ws.path(*privacy.REGISTER)]
+        )
+    ctx.audit.append(
         {
             "event": "erasure",
             "run_id": ctx.run_id,
             "at": ctx.notes.get("started_at"),
             "person_hash": report.person_hash,
-            "reason": reason or "",
+            "reason": journal.reason,
             "files_rewritten": report.files_rewritten,
             "rows_removed": report.rows_removed,
             "model_versions_marked": report.model_versions_marked,
             "traces_left": len(report.traces_left),
-        },
-        ctx.ws.file_mode,
+        }
     )
+    privacy.journal_path(ctx.ws, journal.person_hash).unlink(missing_ok=True)
     return report
+
+
+def run_erasure(ctx: RunContext, person_id: str, reason: str | None) -> privacy.ErasureReport:
+    """Erase one person; the caller holds the workspace lock.
+
+    Raises
+    ------
+    SourceError
+        The pseudonym is not one Ennakko knows (a typo, or a name or code typed instead).
+    """
+    journal = privacy.new_journal(
+        person_id, ctx.keys.audit, ctx.keys.pseudonym, ctx.today, reason or ""
+    )
+    match = privacy.Matcher(journal.hashes, ctx.keys.audit)
+    pending = {j.person_hash: j for j in privacy.pending_journals(ctx.ws)}
+    if journal.person_hash in pending:
+        journal = pending[journal.person_hash]
+    elif not is_known(ctx, person_id, match):
+        raise SourceError(
+            "--person-id",
+            "this is not a pseudonym Ennakko knows: no consent, list, score or decision holds "
+            "it, and nothing was erased.",
+            hint="Copy the pseudonym from the consent register or a list (column person_id); "
+            "names, identity codes or other values are never accepted here.",
+        )
+    else:
+        privacy.plan(ctx.ws, journal, match, lambda snaps: _mark_versions(ctx, snaps))
+    needles = (person_id,)
+    if ctx.keys.pseudonym:
+        needles += (privacy.layer_id(person_id, ctx.keys.pseudonym),)
+    return finish(ctx, journal, needles)
+
+
+def finish_pending(ctx: RunContext) -> list[privacy.ErasureReport]:
+    """Complete erasures a crash left half done (run by every command that takes the
+    workspace lock, before anything else)."""
+    reports = []
+    for journal in privacy.pending_journals(ctx.ws):
+        ctx.say("completing an erasure a crash left unfinished")
+        reports.append(finish(ctx, journal))
+    return reports

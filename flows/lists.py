@@ -20,7 +20,7 @@ from flows.pipeline import RunContext, stale_sources
 from flows.workspace import sha256_file
 from models.bundle import RiskModel
 from outreach.assemble import FLAGS, Exclusions, assemble, risk_band
-from outreach.publish import publish
+from outreach.publish import Staged, stage
 from outreach.reasons import add_reasons
 from outreach.writers import STATEMENT, list_frame, write_team_files
 
@@ -118,8 +118,9 @@ def build_lists(
     )
 
 
-def publish_lists(ctx: RunContext, lists: Lists, model: RiskModel) -> tuple[Path, dict[str, Any]]:
-    """Write every team's files into a new version and switch ``lists/<D>`` to it."""
+def stage_lists(ctx: RunContext, lists: Lists, model: RiskModel) -> Staged:
+    """Write every team's files into a new version folder; :func:`outreach.publish.commit`
+    switches ``lists/<D>`` to it once the run's MLflow and audit records are written."""
     s = ctx.settings
     title = f"Ennakko · {s.area_name}"
     version = model.version or "unregistered"
@@ -142,7 +143,7 @@ def publish_lists(ctx: RunContext, lists: Lists, model: RiskModel) -> tuple[Path
             }
         return manifest(ctx, version, teams, files, lists)
 
-    return publish(
+    return stage(
         ctx.ws.path("lists"),
         ctx.as_of.isoformat(),
         ctx.run_id,
@@ -173,8 +174,10 @@ def manifest(
     }
 
 
-def save_scores(ctx: RunContext, scored: pl.DataFrame, lists: Lists) -> Path:
-    """Tonight's risks, for tomorrow's 'new on the list' and 'score change' flags."""
+def stage_scores(ctx: RunContext, scored: pl.DataFrame, lists: Lists) -> list[tuple[Path, Path]]:
+    """Tonight's risks (for tomorrow's 'new on the list' and 'score change' flags) and
+    hold-out draws, written beside their targets; ``(staged, target)`` pairs that
+    :func:`flows.workspace.Workspace.commit_staged` renames into place with the lists."""
     listed = lists.rows.select(
         pl.col("internal_id").alias("person_id"), pl.lit(True).alias("listed")
     )
@@ -183,15 +186,18 @@ def save_scores(ctx: RunContext, scored: pl.DataFrame, lists: Lists) -> Path:
         .join(listed, on="person_id", how="left")
         .with_columns(pl.col("listed").fill_null(False))
     )
+    tag = ctx.run_id
+    staged = [
+        ctx.ws.stage_parquet(
+            ctx.ws.path("scores", f"{ctx.as_of.isoformat()}.parquet"), frame.sort("person_id"), tag
+        )
+    ]
     if lists.draws is not None:
-        save_draws(ctx, lists.draws)
-    path = ctx.ws.path("scores", f"{ctx.as_of.isoformat()}.parquet")
-    return ctx.ws.write_parquet(path, frame.sort("person_id"))
-
-
-def save_draws(ctx: RunContext, draws: pl.DataFrame) -> Path:
-    """Add tonight's hold-out draws, replacing an earlier run's draws of the same date."""
-    earlier = load_holdout(ctx)
-    if earlier is not None:
-        draws = pl.concat([earlier.filter(pl.col("as_of") != ctx.as_of), draws])
-    return ctx.ws.write_parquet(ctx.ws.path(*HOLDOUT), draws.sort("as_of", "team", "rank"))
+        draws = lists.draws
+        earlier = load_holdout(ctx)
+        if earlier is not None:  # replace an earlier run's draws of the same date
+            draws = pl.concat([earlier.filter(pl.col("as_of") != ctx.as_of), draws])
+        staged.append(
+            ctx.ws.stage_parquet(ctx.ws.path(*HOLDOUT), draws.sort("as_of", "team", "rank"), tag)
+        )
+    return staged

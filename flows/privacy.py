@@ -1,18 +1,24 @@
 """Erasure: remove a person from every derived store, and keep them out.
 
-``erase`` records a keyed hash of the pseudonym in ``privacy/erasures.jsonl`` (so later
-runs exclude the person even while partners' extracts still hold their rows), rewrites
-every derived store without the person (published lists of every version, scores,
-feature caches, quarantine, training snapshots, returned decisions), tags registered
-model versions trained with them so the next training excludes them, and appends an
-audit entry holding only the hash. Nothing keeps the identifier in clear.
+The **erasure register** (``privacy/erasures.jsonl``) holds, per erased person, keyed
+hashes (HMAC under the audit key) of the pseudonym the consent register issued and, with
+the second pseudonym layer on, of the layer's id: every store can be matched against it
+whichever id it holds, and nothing keeps the identifier in clear. The consent gate, the
+import of counsellors' decisions and every run consult it.
+
+An erasure is **journaled**: before it changes anything it writes its plan (the list
+folders and model versions it will touch) to ``privacy/pending/<hash>.json``; every step
+is idempotent and matches rows by keyed hash, so a re-run after a crash (of ``erase``, or
+of the next command that takes the workspace lock) completes every step without the
+pseudonym. Only rows whose id columns match are removed: no other cell is compared.
 """
 
 from __future__ import annotations
 
 import json
+import os
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from datetime import date
 from pathlib import Path
 
@@ -22,22 +28,46 @@ from features.pseudonym import keyed_hash
 from flows.workspace import Workspace
 
 REGISTER = ("privacy", "erasures.jsonl")
-TEXT_SUFFIXES = {".csv", ".json", ".jsonl", ".md", ".txt", ".html", ".yaml", ".log"}
+PENDING = ("privacy", "pending")
+# Columns that hold a person's pseudonym in some layer; no other column is ever matched.
+ID_COLUMNS = ("person_id", "list_person_id", "internal_id")
+STORES = ("scores", "features", "quarantine", "snapshots", "reviews")
+
+
+def layer_id(person_id: str, pseudonym_key: bytes) -> str:
+    """The second pseudonym layer's id of ``person_id`` (as flows.pipeline makes it)."""
+    return "H" + keyed_hash(person_id, pseudonym_key)[:24]
+
+
+def register_entries(ws: Workspace) -> list[dict]:
+    path = ws.path(*REGISTER)
+    if not path.exists():
+        return []
+    return [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
 
 
 def erased_hashes(ws: Workspace) -> set[str]:
-    path = ws.path(*REGISTER)
-    if not path.exists():
-        return set()
-    return {json.loads(line)["person_hash"] for line in path.read_text().splitlines() if line}
+    """Every keyed hash in the register, of either pseudonym layer."""
+    out: set[str] = set()
+    for entry in register_entries(ws):
+        out.add(entry["person_hash"])
+        if entry.get("layer_hash"):
+            out.add(entry["layer_hash"])
+    return out
 
 
-def erased_ids(ws: Workspace, person_ids: pl.Series, key: bytes) -> list[str]:
-    """Which of ``person_ids`` (pseudonyms in clear, in memory only) have been erased."""
+def erased_ids(ws: Workspace, consents: pl.DataFrame, key: bytes) -> list[str]:
+    """The ``person_id`` values (of whichever layer the run uses) of erased persons.
+
+    ``consents`` carries the consent register's pseudonym in ``list_person_id`` when the
+    second layer is on, else in ``person_id``; the register is keyed by that pseudonym.
+    """
     hashes = erased_hashes(ws)
     if not hashes:
         return []
-    return [p for p in person_ids.unique().to_list() if keyed_hash(p, key) in hashes]
+    issued = "list_person_id" if "list_person_id" in consents.columns else "person_id"
+    pairs = consents.select(pl.col(issued).alias("issued"), "person_id").unique()
+    return [run_id for pid, run_id in pairs.iter_rows() if keyed_hash(pid, key) in hashes]
 
 
 @dataclass
@@ -49,63 +79,176 @@ class ErasureReport:
     traces_left: list[str] = field(default_factory=list)
 
 
-def register_erasure(ws: Workspace, person_hash: str, when: date, reason: str | None) -> None:
+@dataclass
+class Journal:
+    """An erasure's plan and progress, kept until its audit entry is written."""
+
+    person_hash: str
+    layer_hash: str | None
+    erased_at: str
+    reason: str = ""
+    versions: list[str] = field(default_factory=list)
+    list_folders: list[str] = field(default_factory=list)
+    files_rewritten: list[str] = field(default_factory=list)
+    rows_removed: int = 0
+
+    @property
+    def hashes(self) -> set[str]:
+        return {self.person_hash} | ({self.layer_hash} if self.layer_hash else set())
+
+
+def journal_path(ws: Workspace, person_hash: str) -> Path:
+    return ws.path(*PENDING, f"{person_hash[:32]}.json")
+
+
+def save_journal(ws: Workspace, journal: Journal) -> None:
+    ws.write_text(journal_path(ws, journal.person_hash), json.dumps(asdict(journal), indent=1))
+
+
+def pending_journals(ws: Workspace) -> list[Journal]:
+    folder = ws.path(*PENDING)
+    if not folder.exists():
+        return []
+    return [Journal(**json.loads(p.read_text())) for p in sorted(folder.glob("*.json"))]
+
+
+def register_erasure(ws: Workspace, journal: Journal) -> None:
+    """Add the person to the register (once), durably, before any store is touched."""
+    if journal.person_hash in {e["person_hash"] for e in register_entries(ws)}:
+        return
     path = ws.path(*REGISTER)
     ws.mkdir(path.parent)
-    entry = {"person_hash": person_hash, "erased_at": when.isoformat(), "reason": reason or ""}
-    with path.open("a", encoding="utf-8") as handle:
+    entry = {
+        "person_hash": journal.person_hash,
+        "layer_hash": journal.layer_hash,
+        "erased_at": journal.erased_at,
+        "reason": journal.reason,
+    }
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, ws.file_mode)
+    with os.fdopen(fd, "a", encoding="utf-8") as handle:
         handle.write(json.dumps(entry, sort_keys=True) + "\n")
-    path.chmod(ws.file_mode)
+        handle.flush()
+        os.fsync(handle.fileno())
 
 
-def scrub_parquet(ws: Workspace, path: Path, ids: set[str]) -> int:
-    """Rewrite ``path`` without rows whose person_id (or any text cell) is in ``ids``."""
-    frame = pl.read_parquet(path)
-    text_cols = [c for c, t in frame.schema.items() if t == pl.String]
-    if not text_cols:
-        return 0
-    hit = pl.any_horizontal([pl.col(c).is_in(list(ids)).fill_null(False) for c in text_cols])
-    removed = frame.filter(hit).height
-    if removed:
-        ws.write_parquet(path, frame.filter(~hit))
-    return removed
+class Matcher:
+    """Which id values belong to erased persons, by keyed hash (memoised per value)."""
 
+    def __init__(self, hashes: set[str], key: bytes) -> None:
+        self.hashes, self.key, self._seen = hashes, key, {}
 
-def scrub_csv(ws: Workspace, path: Path, ids: set[str]) -> int:
-    frame = pl.read_csv(path, infer_schema=False)
-    text_cols = frame.columns
-    hit = pl.any_horizontal([pl.col(c).is_in(list(ids)).fill_null(False) for c in text_cols])
-    removed = frame.filter(hit).height
-    if removed:
-        with ws.atomic(path) as tmp:
-            frame.filter(~hit).write_csv(tmp)
-    return removed
-
-
-def scrub_tree(
-    ws: Workspace,
-    roots: Iterable[Path],
-    ids: set[str],
-    report: ErasureReport,
-    rewrite_xlsx: Callable[[Path], None] | None = None,
-) -> None:
-    """Scrub every Parquet and CSV file below ``roots``; rebuild touched workbooks."""
-    for root in roots:
-        if not root.exists():
-            continue
-        for path in sorted(root.rglob("*")):
-            if not path.is_file() or path.is_symlink():
+    def __call__(self, values: Iterable[str]) -> set[str]:
+        hit = set()
+        for value in values:
+            if value is None:
                 continue
-            removed = 0
-            if path.suffix == ".parquet":
-                removed = scrub_parquet(ws, path, ids)
-            elif path.suffix == ".csv":
-                removed = scrub_csv(ws, path, ids)
+            known = self._seen.get(value)
+            if known is None:
+                known = self._seen[value] = keyed_hash(value, self.key) in self.hashes
+            if known:
+                hit.add(value)
+        return hit
+
+    def rows(self, frame: pl.DataFrame) -> pl.Expr | None:
+        """An expression true on rows whose id columns hold an erased person, or None."""
+        columns = [c for c in ID_COLUMNS if frame.schema.get(c) == pl.String]
+        exprs = []
+        for column in columns:
+            hit = self(frame[column].unique().to_list())
+            if hit:
+                exprs.append(pl.col(column).is_in(sorted(hit)).fill_null(False))
+        return pl.any_horizontal(exprs) if exprs else None
+
+
+def scrub_file(ws: Workspace, path: Path, match: Matcher) -> int:
+    """Rewrite a Parquet or CSV file without the erased persons' rows; rows removed."""
+    if path.suffix == ".parquet":
+        frame = pl.read_parquet(path)
+    elif path.suffix == ".csv":
+        frame = pl.read_csv(path, infer_schema=False)
+    else:
+        return 0
+    hit = match.rows(frame)
+    if hit is None:
+        return 0
+    kept = frame.filter(~hit)
+    removed = frame.height - kept.height
+    if path.suffix == ".parquet":
+        ws.write_parquet(path, kept)
+    else:
+        with ws.atomic(path) as tmp:
+            kept.write_csv(tmp)
+    return removed
+
+
+def holds(path: Path, match: Matcher) -> bool:
+    """Does a Parquet file hold a row of an erased person?"""
+    try:
+        frame = pl.read_parquet(path, columns=None)
+    except Exception:  # not ours to judge; find_traces reports unreadable files
+        return False
+    return match.rows(frame) is not None
+
+
+def plan(
+    ws: Workspace, journal: Journal, match: Matcher, versions_of: Callable[[list[str]], list[str]]
+) -> Journal:
+    """Which model versions were trained with the person and which list versions hold
+    them: recorded before anything is changed, so a crash cannot make them forgotten."""
+    snapshots = [p.stem for p in sorted(ws.path("snapshots").glob("*.parquet")) if holds(p, match)]
+    journal.versions = versions_of(snapshots)
+    folders = []
+    versions_root = ws.path("lists", ".versions")
+    if versions_root.exists():
+        for folder in sorted(p for p in versions_root.iterdir() if p.is_dir()):
+            if any(holds(f, match) for f in folder.glob("*.parquet")):
+                folders.append(str(folder.relative_to(ws.root)))
+    journal.list_folders = folders
+    save_journal(ws, journal)
+    return journal
+
+
+def complete(
+    ws: Workspace,
+    journal: Journal,
+    match: Matcher,
+    *,
+    rebuild_list: Callable[[Path], list[Path]],
+    mark_versions: Callable[[list[str]], list[str]],
+) -> ErasureReport:
+    """Carry out every step of a planned erasure; idempotent, so safe to repeat."""
+    report = ErasureReport(person_hash=journal.person_hash)
+    report.model_versions_marked = mark_versions(journal.versions)
+
+    def rewritten(path: Path, removed: int) -> None:
+        name = str(path.relative_to(ws.root))
+        journal.rows_removed += removed
+        if name not in journal.files_rewritten:
+            journal.files_rewritten.append(name)
+        save_journal(ws, journal)
+
+    for store in STORES:
+        root = ws.path(store)
+        for path in sorted(root.rglob("*")) if root.exists() else []:
+            if path.is_file() and not path.is_symlink():
+                removed = scrub_file(ws, path, match)
+                if removed:
+                    rewritten(path, removed)
+    for name in journal.list_folders:
+        folder = ws.root / name
+        if not folder.is_dir():
+            continue  # removed by retention meanwhile
+        for path in sorted(folder.glob("*.parquet")):
+            removed = scrub_file(ws, path, match)
             if removed:
-                report.rows_removed += removed
-                report.files_rewritten.append(str(path.relative_to(ws.root)))
-                if rewrite_xlsx is not None:
-                    rewrite_xlsx(path)
+                rewritten(path, removed)
+        # The CSV and workbook are rebuilt from the Parquet every time: a crash may have
+        # come between them.
+        for path in rebuild_list(folder):
+            rewritten(path, 0)
+    report.files_rewritten = list(journal.files_rewritten)
+    report.rows_removed = journal.rows_removed
+    return report
 
 
 def find_traces(root: Path, needles: Iterable[str], skip: Iterable[Path] = ()) -> list[str]:
@@ -130,8 +273,6 @@ def _contains(path: Path, needles: list[str], raw: list[bytes]) -> bool:
         except Exception:
             return any(r in path.read_bytes() for r in raw)
         for col, dtype in frame.schema.items():
-            if dtype == pl.String and frame[col].is_in(needles).any():
-                return True
             if dtype == pl.String and any(
                 frame[col].str.contains(n, literal=True).any() for n in needles
             ):
@@ -149,40 +290,14 @@ def _contains(path: Path, needles: list[str], raw: list[bytes]) -> bool:
     return any(r in data for r in raw)
 
 
-def erase(
-    ws: Workspace,
-    person_id: str,
-    *,
-    audit_key: bytes,
-    pseudonym_key: bytes | None,
-    when: date,
-    reason: str | None,
-    rewrite_workbook: Callable[[Path], None],
-    mark_versions: Callable[[list[str]], list[str]],
-) -> ErasureReport:
-    """Erase ``person_id`` from every derived store of the workspace.
-
-    ``rewrite_workbook`` rebuilds a list's XLSX from its scrubbed Parquet and fixes the
-    manifest; ``mark_versions`` tags registered model versions by name (the snapshots say
-    which were trained with the person) and returns the ones it tagged.
-    """
-    person_hash = keyed_hash(person_id, audit_key)
-    report = ErasureReport(person_hash=person_hash)
-    ids = {person_id}
-    if pseudonym_key:
-        ids.add("H" + keyed_hash(person_id, pseudonym_key)[:24])
-    register_erasure(ws, person_hash, when, reason)
-    trained_with = []
-    for snapshot in sorted(ws.path("snapshots").glob("*.parquet")):
-        frame = pl.read_parquet(snapshot)
-        if frame["person_id"].is_in(list(ids)).any():
-            trained_with.append(snapshot.stem)
-    stores = [
-        ws.path(name) for name in ("scores", "features", "quarantine", "snapshots", "reviews")
-    ]
-    scrub_tree(ws, stores, ids, report)
-    versions = ws.path("lists", ".versions")
-    scrub_tree(ws, [versions], ids, report, rewrite_xlsx=rewrite_workbook)
-    report.model_versions_marked = mark_versions(trained_with)
-    report.traces_left = find_traces(ws.root, sorted(ids), skip=[ws.path(*REGISTER)])
-    return report
+def new_journal(
+    person_id: str, audit_key: bytes, pseudonym_key: bytes | None, when: date, reason: str
+) -> Journal:
+    return Journal(
+        person_hash=keyed_hash(person_id, audit_key),
+        layer_hash=keyed_hash(layer_id(person_id, pseudonym_key), audit_key)
+        if pseudonym_key
+        else None,
+        erased_at=when.isoformat(),
+        reason=reason,
+    )

@@ -18,8 +18,7 @@ from pathlib import Path
 import polars as pl
 from prefect import flow, get_run_logger
 
-from flows import audit
-from flows.context import start
+from flows.context import exclusive, now_in, start
 from flows.pipeline import RunContext
 from flows.workspace import Workspace
 
@@ -97,8 +96,7 @@ def apply_retention(ws: Workspace, days: dict[str, int], now: datetime) -> Reten
 def run_retention(ctx: RunContext, now: datetime) -> RetentionReport:
     days = ctx.settings.retention.model_dump()
     report = apply_retention(ctx.ws, days, now)
-    audit.append(
-        ctx.ws.path("audit", "audit.jsonl"),
+    ctx.audit.append(
         {
             "event": "retention",
             "run_id": ctx.run_id,
@@ -106,8 +104,7 @@ def run_retention(ctx: RunContext, now: datetime) -> RetentionReport:
             "retention_days": days,
             "deleted": {k: len(v) for k, v in report.deleted.items()},
             "review_rows_deleted": report.review_rows_deleted,
-        },
-        ctx.ws.file_mode,
+        }
     )
     return report
 
@@ -116,8 +113,8 @@ def run_retention(ctx: RunContext, now: datetime) -> RetentionReport:
 def retention(config: str) -> dict:
     """Daily: delete what each store has kept long enough."""
     ctx = start(config, None, "retention")
-    now = datetime.now().astimezone()
-    report = run_retention(ctx, now)
+    with exclusive(ctx):
+        report = run_retention(ctx, now_in(ctx.settings))
     get_run_logger().info(f"retention deleted {report.total} items: " + ", ".join(
         f"{k} {len(v)}" for k, v in report.deleted.items()))  # fmt: skip
     return {"deleted": report.deleted, "review_rows_deleted": report.review_rows_deleted}

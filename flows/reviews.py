@@ -10,9 +10,9 @@ import polars as pl
 from features.consent import consent_state
 from features.contracts import Context
 from features.sources import load_source
-from flows import audit
 from flows.lists import load_holdout
 from flows.pipeline import RunContext
+from flows.privacy import Matcher, erased_hashes, erased_ids
 from flows.workspace import sha256_file
 from outreach.reviews import (
     STORE_SCHEMA,
@@ -60,14 +60,21 @@ def published_lists(ctx: RunContext) -> dict[str, pl.DataFrame]:
     return out
 
 
-def contactable(ctx: RunContext, lists: dict[str, pl.DataFrame]) -> dict[str, set[str]]:
-    """For each published list, who could have been contacted on its date."""
+def load_consents(ctx: RunContext) -> pl.DataFrame:
     s = ctx.settings
     result, _ = load_source(
         s.data_dir, "consents", s.sources.consents, Context(ctx.today, tuple(s.partners))
     )
+    return result.good
+
+
+def contactable(
+    ctx: RunContext, lists: dict[str, pl.DataFrame], consents: pl.DataFrame
+) -> dict[str, set[str]]:
+    """For each published list, who could have been contacted on its date."""
+    s = ctx.settings
     dates = {lid: date.fromisoformat(lid[:10]) for lid in lists}
-    state = consent_state(result.good, sorted(set(dates.values())), s.consent, s.partners)
+    state = consent_state(consents, sorted(set(dates.values())), s.consent, s.partners)
     ok = state.filter(pl.col("can_contact"))
     by_date = {
         d: set(ids)
@@ -78,24 +85,54 @@ def contactable(ctx: RunContext, lists: dict[str, pl.DataFrame]) -> dict[str, se
     return {lid: by_date.get(d, set()) for lid, d in dates.items()}
 
 
+def no_longer_processed(ctx: RunContext, consents: pl.DataFrame) -> set[str]:
+    """Pseudonyms (as on the lists) of persons erased, or withdrawn by today."""
+    s = ctx.settings
+    erased = set(erased_ids(ctx.ws, consents, ctx.keys.audit))
+    state = consent_state(consents, [ctx.today], s.consent, s.partners, erased)
+    return set(state.filter(pl.col("status").is_in(["withdrawn", "erased"]))["person_id"])
+
+
 def import_files(
     ctx: RunContext, files: list[Path], counsellor: str | None
 ) -> list[tuple[Path, ImportResult]]:
-    """Check every file first; store all their decisions only when every file passed."""
+    """Check every file first; store all their decisions only when every file passed.
+
+    Rows of persons erased or withdrawn since the list was sent are not stored (a list
+    downloaded before an erasure must not bring the person back); the result says how
+    many, never who.
+    """
     lists = published_lists(ctx)
-    allowed = contactable(ctx, lists)
+    consents = load_consents(ctx)
+    allowed = contactable(ctx, lists, consents)
+    withdrawn = no_longer_processed(ctx, consents)
+    erased = Matcher(erased_hashes(ctx.ws), ctx.keys.audit)
     stored = recorded(ctx)
     results = []
     for path in files:
+        returned = read_returned(path)
+        ids = (
+            returned["person_id"]
+            if "person_id" in returned.columns
+            else pl.Series([], dtype=pl.String)
+        )
+        gone = withdrawn | erased(ids.drop_nulls().unique().to_list())
+        out = pl.col("person_id").is_in(sorted(gone)) if gone else pl.lit(False)
+        dropped = returned.filter(out)
         result = check_returned(
-            read_returned(path), source=str(path), published=lists, contactable=allowed,
-            recorded=stored, today=ctx.today, counsellor=counsellor,
+            returned.filter(~out), source=str(path),
+            published=lists, contactable=allowed, recorded=stored, today=ctx.today,
+            counsellor=counsellor,
         )  # fmt: skip
+        if dropped.height:
+            result.warnings.append(
+                f"{dropped.height} row(s) of persons whose data was erased or whose consent "
+                f"was withdrawn were not stored (rows {', '.join(map(str, dropped['row'].head(5)))})"
+            )
         stored = pl.concat([stored, result.decisions])
         results.append((path, result))
     ctx.ws.write_parquet(ctx.ws.path(*STORE), stored)
-    audit.append(
-        ctx.ws.path("audit", "audit.jsonl"),
+    ctx.audit.append(
         {
             "event": "reviews-import",
             "run_id": ctx.run_id,
@@ -103,8 +140,7 @@ def import_files(
             "files": {p.name: sha256_file(p) for p, _ in results},
             "decisions": sum(r.decisions.height for _, r in results),
             "overrides": sum(int(r.decisions["override"].sum()) for _, r in results),
-        },
-        ctx.ws.file_mode,
+        }
     )
     return results
 

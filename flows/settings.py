@@ -104,6 +104,9 @@ class Settings(Spec):
     area_name: str = "Helsinki"
     as_of: date | None = None
     timezone: str = "Europe/Helsinki"
+    lock_wait_seconds: float = Field(
+        900, ge=0, description="How long a command waits for another to release the workspace."
+    )
     sources: SourcesSpec = SourcesSpec()
     partners: dict[str, PartnerSpec]
     indicators: IndicatorSpec = IndicatorSpec()

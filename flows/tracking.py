@@ -21,6 +21,7 @@ import polars as pl
 
 from features.folds import Fold
 from features.sources import Inputs
+from flows.audit import Head
 from flows.pipeline import RunContext
 from models import promotion
 from models.bundle import RiskModel
@@ -37,6 +38,14 @@ class TrainingOutcome:
     decision: str
     metrics: dict[str, float]
     report_uri: str
+
+
+def audit_tags(head: Head | None) -> dict[str, str]:
+    """The audit chain's head when a run starts, as MLflow tags: `ennakko audit verify
+    --mlflow` then notices entries removed from the log, or the log emptied."""
+    if head is None:
+        return {}
+    return {"audit_head_seq": str(head.seq), "audit_head_hash": head.hash}
 
 
 def registry_for(ctx: RunContext) -> Registry:
@@ -137,7 +146,12 @@ def log_training(
         experiment_id=experiment, run_name=f"train {ctx.as_of.isoformat()}"
     ) as run:
         mlflow.set_tags(
-            {"kind": "train", "ennakko.run_id": ctx.run_id, "decision": decision.text()}
+            {
+                "kind": "train",
+                "ennakko.run_id": ctx.run_id,
+                "decision": decision.text(),
+                **audit_tags(ctx.audit.head()),
+            }
         )
         mlflow.log_params(training_params(ctx, folds))
         mlflow.log_metrics(metrics)

@@ -10,43 +10,24 @@ from __future__ import annotations
 from datetime import date
 
 import polars as pl
-from prefect import flow, get_run_logger, task
-from prefect.cache_policies import NO_CACHE
+from prefect import flow, get_run_logger
 
 from features.folds import final_training_dates, temporal_folds
 from features.sources import Inputs
 from flows import pipeline
-from flows.context import start
+from flows.context import exclusive, start
 from flows.pipeline import RunContext
 from flows.reviews import report_tables, review_metrics
+from flows.steps import Step, as_task, direct
 from flows.tracking import TrainingOutcome, log_training
 from models.training import Evaluation, evaluate, fit_risk_model, truth_long
 
-TASK = {"cache_policy": NO_CACHE, "persist_result": False}
 
-
-@task(name="validate sources", **TASK)
-def validate_task(ctx: RunContext) -> Inputs:
-    return pipeline.validate_sources(ctx)
-
-
-@task(name="read indicators", **TASK)
-def indicators_task(ctx: RunContext) -> pl.DataFrame:
-    return pipeline.load_indicator_table(ctx)
-
-
-@task(name="training set", **TASK)
-def training_set_task(ctx, inputs, indicators, dates) -> pipeline.TrainingSet:
-    return pipeline.training_set(ctx, inputs, indicators, dates)
-
-
-@task(name="evaluate on temporal folds", **TASK)
-def evaluate_task(ctx: RunContext, tset: pipeline.TrainingSet, folds) -> Evaluation:
+def evaluate_folds(ctx: RunContext, tset: pipeline.TrainingSet, folds) -> Evaluation:
     s = ctx.settings
     truth = None
     if s.truth_path is not None and s.truth_path.exists():
         truth = truth_long(pl.read_parquet(s.truth_path), tset.dates)
-    logger = get_run_logger()
     return evaluate(
         tset.data,
         folds,
@@ -55,29 +36,30 @@ def evaluate_task(ctx: RunContext, tset: pipeline.TrainingSet, folds) -> Evaluat
         s.outreach.capacity.for_team,
         min_cell=s.privacy.min_cell_size,
         truth=truth,
-        progress=logger.info,
+        progress=ctx.say,
     )
 
 
-@task(name="fit production model", **TASK)
-def fit_task(ctx: RunContext, tset: pipeline.TrainingSet, dates: list[date]):
+def fit_final(ctx: RunContext, tset: pipeline.TrainingSet, dates: list[date]):
     rows = tset.data.filter(pl.col("as_of").is_in(dates))
     info = {"train_from": min(dates).isoformat(), "train_to": max(dates).isoformat()}
     return fit_risk_model(rows, tset.features, ctx.settings.model, info), rows
 
 
-def training_steps(ctx: RunContext, inputs: Inputs, indicators: pl.DataFrame) -> TrainingOutcome:
-    """Folds, evaluation, final fit, report and registration, as tasks of the current flow."""
-    logger = get_run_logger()
+def training_steps(
+    ctx: RunContext, inputs: Inputs, indicators: pl.DataFrame, step: Step = direct
+) -> TrainingOutcome:
+    """Folds, evaluation, final fit, report and registration. The caller holds the
+    workspace lock."""
     s = ctx.settings
     dates = pipeline.training_dates(ctx, inputs)
     folds = temporal_folds(dates, s.labels.horizon_days, s.folds)
     final = final_training_dates(dates, s.folds)
     needed = sorted({d for f in folds for d in (*f.train, f.test)} | set(final))
-    logger.info(f"{len(folds)} folds, {len(needed)} as-of dates, final model on {len(final)} dates")
-    tset = training_set_task(ctx, inputs, indicators, needed)
-    evaluation = evaluate_task(ctx, tset, folds)
-    model, rows = fit_task(ctx, tset, final)
+    ctx.say(f"{len(folds)} folds, {len(needed)} as-of dates, final model on {len(final)} dates")
+    tset = step("training set", pipeline.training_set, ctx, inputs, indicators, needed)
+    evaluation = step("evaluate on temporal folds", evaluate_folds, ctx, tset, folds)
+    model, rows = step("fit production model", fit_final, ctx, tset, final)
     outcome = log_training(
         ctx,
         model,
@@ -88,7 +70,7 @@ def training_steps(ctx: RunContext, inputs: Inputs, indicators: pl.DataFrame) ->
         reviews=report_tables(ctx, inputs.outcomes),
         review_metrics=review_metrics(ctx),
     )
-    logger.info(outcome.decision)
+    ctx.say(outcome.decision)
     pipeline.record(
         ctx,
         "train",
@@ -104,8 +86,9 @@ def training_steps(ctx: RunContext, inputs: Inputs, indicators: pl.DataFrame) ->
 @flow(name="ennakko-train", log_prints=False)
 def train(config: str, as_of: str | None = None) -> dict:
     """Train, evaluate and register a model; promote it if the gate allows."""
-    ctx = start(config, as_of, "train")
-    inputs = validate_task(ctx)
-    indicators = indicators_task(ctx)
-    outcome = training_steps(ctx, inputs, indicators)
+    ctx = start(config, as_of, "train", say=get_run_logger().info)
+    with exclusive(ctx):
+        inputs = as_task("validate sources", pipeline.validate_sources, ctx)
+        indicators = as_task("read indicators", pipeline.load_indicator_table, ctx)
+        outcome = training_steps(ctx, inputs, indicators, as_task)
     return outcome.__dict__

@@ -101,6 +101,25 @@ class Workspace:
             frame.write_parquet(tmp, statistics=False)
         return target
 
+    def stage_parquet(self, target: Path, frame: pl.DataFrame, tag: str) -> tuple[Path, Path]:
+        """Write ``frame`` beside ``target`` under a hidden name (no reader globs it);
+        :meth:`commit_staged` renames it into place, :meth:`discard_staged` drops it."""
+        self.mkdir(target.parent)
+        staged = target.with_name(f".{target.name}.{tag}.staged")
+        frame.write_parquet(staged, statistics=False)
+        os.chmod(staged, self.file_mode)
+        return staged, target
+
+    @staticmethod
+    def commit_staged(pairs: list[tuple[Path, Path]]) -> None:
+        for staged, target in pairs:
+            os.replace(staged, target)
+
+    @staticmethod
+    def discard_staged(pairs: list[tuple[Path, Path]]) -> None:
+        for staged, _ in pairs:
+            staged.unlink(missing_ok=True)
+
     def secure_tree(self, path: Path) -> None:
         """Apply owner-only modes to a folder tree some library wrote (MLflow, Prefect)."""
         if not path.exists():

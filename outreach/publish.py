@@ -1,8 +1,9 @@
 """Publish a day's lists atomically: a reader sees the complete new lists or the previous ones.
 
 The files are written into a fresh version folder ``lists/.versions/<D>--<run>/`` and
-fsynced, the manifest last; then the symlink ``lists/<D>`` is replaced in one
-``rename(2)``. A crash at any point before the rename leaves ``lists/<D>`` pointing at the
+fsynced (:func:`stage`); the nightly run then logs to MLflow and the audit log, and only
+then writes the manifest and replaces the symlink ``lists/<D>`` in one ``rename(2)``
+(:func:`commit`). A crash at any point before the rename leaves ``lists/<D>`` pointing at the
 previous version, untouched. Older superseded versions are removed, the one just
 replaced is kept for readers that still have it open (retention removes it later).
 """
@@ -13,6 +14,7 @@ import json
 import os
 import shutil
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -39,6 +41,78 @@ def _fsync(path: Path) -> None:
         os.close(fd)
 
 
+@dataclass
+class Staged:
+    """A version folder written and fsynced but not yet published (no manifest yet)."""
+
+    lists_root: Path
+    as_of: str
+    folder: Path
+    manifest: dict[str, Any]
+    file_mode: int = 0o600
+
+
+def stage(
+    lists_root: Path,
+    as_of: str,
+    run_id: str,
+    write_files: Callable[[Path], dict[str, Any]],
+    *,
+    dir_mode: int = 0o700,
+    file_mode: int = 0o600,
+) -> Staged:
+    """Write a version with ``write_files(folder) -> manifest``; publish nothing yet.
+
+    On any exception the half-written version is removed.
+    """
+    target = version_dir(lists_root, as_of, run_id)
+    (lists_root / VERSIONS).mkdir(parents=True, exist_ok=True, mode=dir_mode)
+    os.chmod(lists_root / VERSIONS, dir_mode)
+    shutil.rmtree(target, ignore_errors=True)  # a crashed attempt of the same run id
+    target.mkdir(mode=dir_mode)
+    try:
+        manifest = write_files(target)
+        for file in target.iterdir():
+            os.chmod(file, file_mode)
+            _fsync(file)
+    except BaseException:
+        shutil.rmtree(target, ignore_errors=True)
+        raise
+    return Staged(lists_root, as_of, target, manifest, file_mode)
+
+
+def commit(staged: Staged) -> Path:
+    """Write the manifest last, then switch ``lists/<as_of>`` to the version in one rename.
+
+    Until the rename nothing is published; on failure the version is removed and the
+    previous lists stay. Older superseded versions are pruned afterwards; the one just
+    replaced is kept for readers that still have it open (retention removes it later).
+    """
+    target, root = staged.folder, staged.lists_root
+    try:
+        manifest_path = target / "manifest.json"
+        manifest_path.write_text(
+            json.dumps(staged.manifest, indent=2, ensure_ascii=False, sort_keys=True) + "\n",
+            encoding="utf-8",
+        )
+        os.chmod(manifest_path, staged.file_mode)
+        _fsync(manifest_path)
+        _fsync(target)
+        previous = current(root, staged.as_of)
+        swap_link(root / staged.as_of, Path(VERSIONS) / target.name)
+        _fsync(root)
+    except BaseException:
+        discard(staged)
+        raise
+    prune(root, staged.as_of, keep={target, previous} - {None})
+    return target
+
+
+def discard(staged: Staged) -> None:
+    """Remove a staged version that will not be published."""
+    shutil.rmtree(staged.folder, ignore_errors=True)
+
+
 def publish(
     lists_root: Path,
     as_of: str,
@@ -48,34 +122,9 @@ def publish(
     dir_mode: int = 0o700,
     file_mode: int = 0o600,
 ) -> tuple[Path, dict[str, Any]]:
-    """Write a version with ``write_files(folder) -> manifest`` and switch ``lists/<as_of>`` to it.
-
-    ``write_files`` writes the list files into the folder and returns the manifest, which
-    is written last as ``manifest.json``. On any exception the half-written version is
-    removed and the previous lists stay published.
-    """
-    target = version_dir(lists_root, as_of, run_id)
-    (lists_root / VERSIONS).mkdir(parents=True, exist_ok=True, mode=dir_mode)
-    os.chmod(lists_root / VERSIONS, dir_mode)
-    target.mkdir(mode=dir_mode)
-    try:
-        manifest = write_files(target)
-        (target / "manifest.json").write_text(
-            json.dumps(manifest, indent=2, ensure_ascii=False, sort_keys=True) + "\n",
-            encoding="utf-8",
-        )
-        for file in target.iterdir():
-            os.chmod(file, file_mode)
-            _fsync(file)
-        _fsync(target)
-        previous = current(lists_root, as_of)
-        swap_link(lists_root / as_of, Path(VERSIONS) / target.name)
-        _fsync(lists_root)
-    except BaseException:
-        shutil.rmtree(target, ignore_errors=True)
-        raise
-    prune(lists_root, as_of, keep={target, previous} - {None})
-    return target, manifest
+    """Stage and commit in one go (no step between writing and switching)."""
+    staged = stage(lists_root, as_of, run_id, write_files, dir_mode=dir_mode, file_mode=file_mode)
+    return commit(staged), staged.manifest
 
 
 def swap_link(link: Path, points_to: Path) -> None:

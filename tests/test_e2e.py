@@ -68,10 +68,16 @@ def test_the_model_is_registered_as_champion_with_its_report(nightly_run) -> Non
 
 def test_the_audit_log_records_the_run_and_verifies(nightly_run) -> None:
     _, settings, _ = nightly_run
-    path = settings.workspace / "audit" / "audit.jsonl"
-    assert audit.verify(path).ok
-    events = [e["event"] for e in audit.read(path)]
+    log = audit.AuditLog(
+        settings.workspace / "audit" / "audit.jsonl",
+        audit.read_key(None, settings.workspace / "privacy" / "audit.key"),
+    )
+    heads = audit.heads_in_manifests(settings.workspace / "lists")
+    assert heads, "the manifest records the chain head"
+    assert log.verify(heads).ok
+    events = [e["event"] for e in log.read()]
     assert events == ["train", "nightly"]
+    assert heads[-1] == log.head(), "the published manifest names the nightly entry"
 
 
 def test_outputs_are_owner_only(nightly_run) -> None:

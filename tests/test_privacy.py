@@ -49,6 +49,12 @@ def copy_workspace(published, tmp_path: Path, **extra) -> tuple[Path, Path]:
     return workspace, config
 
 
+def audit_log(workspace: Path) -> audit.AuditLog:
+    """The workspace's audit log under its own key file (the demo's default)."""
+    key = audit.read_key(None, workspace / "privacy" / "audit.key")
+    return audit.AuditLog(workspace / "audit" / "audit.jsonl", key)
+
+
 def personal_data_in(paths: list[Path], contacts: pl.DataFrame) -> dict[str, list[str]]:
     """Which files contain any pseudonym, name, phone or e-mail of the vault."""
     pseudonyms = {p.encode() for p in contacts["person_id"].to_list()}
@@ -119,11 +125,14 @@ def test_erasure_reaches_every_derived_store(published, tmp_path: Path, monkeypa
     for name, digest in manifest["files"].items():
         assert sha256_file(folder / name) == digest
     assert manifest["rows"] == after.height
-    log = workspace / "audit" / "audit.jsonl"
-    assert audit.verify(log).ok
-    entry = audit.read(log)[-1]
+    log = audit_log(workspace)
+    assert log.verify(audit.heads_in_manifests(workspace / "lists")).ok
+    entry = log.read()[-1]
     assert entry["event"] == "erasure"
-    assert person not in log.read_text()
+    assert person not in log.path.read_text()
+    assert any(name.endswith(".xlsx") for name in entry["files_rewritten"]), (
+        "the record names the workbooks, which hold names and phone numbers"
+    )
     assert entry["model_versions_marked"]  # the champion was trained with the person
 
     # The next run leaves the person out although the partners' extracts still hold them.
@@ -142,19 +151,19 @@ def test_tampering_with_one_audit_entry_is_found_and_named(published, tmp_path: 
     entry["listed"] = 9999 if "listed" in entry else entry.get("training_rows", 0) + 1
     lines[0] = json.dumps(entry, sort_keys=True)
     log.write_text("\n".join(lines) + "\n")
-    assert audit.verify(log).broken_at == 1
+    assert audit_log(workspace).verify().broken_at == 1
     result = CliRunner().invoke(app, ["audit", "verify", "--config", str(config)])
     assert result.exit_code == 1
     assert "line 1" in result.output
 
 
 def test_deleting_an_audit_entry_breaks_the_chain_at_the_next(tmp_path: Path) -> None:
-    log = tmp_path / "audit.jsonl"
+    log = audit.AuditLog(tmp_path / "audit.jsonl", b"k")
     for n in range(4):
-        audit.append(log, {"event": "test", "n": n})
-    lines = log.read_text().splitlines()
-    log.write_text("\n".join(lines[:1] + lines[2:]) + "\n")
-    result = audit.verify(log)
+        log.append({"event": "test", "n": n})
+    lines = log.path.read_text().splitlines()
+    log.path.write_text("\n".join(lines[:1] + lines[2:]) + "\n")
+    result = log.verify()
     assert not result.ok
     assert result.broken_at == 2
 
