@@ -53,3 +53,9 @@ class OutreachSpec(Spec):
     holdout_margin: int = Field(10, ge=1, description="Rows either side of the cut-off drawn.")
     holdout_days: int = Field(90, ge=1, description="Days a held-out person stays off lists.")
     drift_psi_alert: float = Field(0.25, gt=0)
+    max_stale_share: float = Field(
+        0.5,
+        ge=0,
+        le=1,
+        description="Share of listed persons flagged stale_data above which a run stops.",
+    )

@@ -115,3 +115,45 @@ def published(prefect_harness, city: Path, tmp_path_factory: pytest.TempPathFact
     )
     summary = nightly(config=str(config))
     return summary, load_settings(config, env={}), city, config
+
+
+def in_ci() -> bool:
+    """Whether the suite runs in CI (``CI`` set, as .ci/run and CI services set it)."""
+    return os.environ.get("CI", "").strip().lower() not in ("", "0", "false", "no")
+
+
+def unavailable(reason: str) -> BaseException:
+    """What to raise when a test cannot run here: a skip with ``reason`` as its one line,
+    or, in CI, where every test must run, a failure with the same line.
+
+    ``raise unavailable("PostgreSQL does not answer at 127.0.0.1:5432")``
+    """
+    if in_ci():
+        return pytest.fail.Exception(f"{reason}; CI must run every test", pytrace=False)
+    return pytest.skip.Exception(reason)
+
+
+def require_program(*names: str, install: str) -> str:
+    """The path of the first of ``names`` on PATH, or skip (in CI: fail) naming the program."""
+    import shutil
+
+    for name in names:
+        found = shutil.which(name)
+        if found:
+            return found
+    raise unavailable(f"{names[0]} is not installed ({install})")
+
+
+@pytest.fixture(scope="session")
+def chromium() -> str:
+    """Headless Chromium for the rendering test. Session-scoped, so a test that lists it
+    before ``published`` skips before the nightly run is built."""
+    return require_program("chromium", "chromium-browser", install="apt-get install chromium")
+
+
+@pytest.fixture(scope="session")
+def soffice() -> str:
+    """LibreOffice for the workbook test (session-scoped for the same reason)."""
+    return require_program(
+        "soffice", "libreoffice", install="apt-get install libreoffice-calc-nogui"
+    )
