@@ -1,7 +1,9 @@
 """Consent semantics, in one place: who may be scored, listed, and whose partner rows used.
 
 On a date D, a person's **latest** consent given on or before D decides (a new consent
-replaces an old one; a withdrawal on the latest consent ends everything). It is **valid**
+replaces an old one; a withdrawal on the latest consent ends everything). Consents given
+on the same day resolve to the most restrictive state they allow together: a withdrawal
+on any of them wins, and only the purposes all of them grant remain. It is **valid**
 when ``given_at <= D < min(expires_at, withdrawn_at)`` and its privacy-notice version is
 not configured invalid. Purposes: ``scoring`` (may be scored), ``contact`` (may appear on
 a list), ``source:<name>`` (that partner's rows may be used). Erased persons are out of
@@ -41,13 +43,36 @@ def consent_state(
     partners = list(partners)
     erased_set = list(erased)
     dates_frame = pl.DataFrame({"as_of": dates}, schema={"as_of": pl.Date})
-    latest = (
+    keys = ["person_id", "as_of"]
+    tokens = pl.col("purposes").str.split(",").list.eval(pl.element().str.strip_chars())
+    purposes = {"scoring": "scoring", "contact": "contact"} | {
+        f"source_{p}": f"source:{p}" for p in partners
+    }
+    candidates = (
         consents.lazy()
         .join(dates_frame.lazy(), how="cross")
         .filter(pl.col("given_at") <= pl.col("as_of"))
-        .sort(["person_id", "as_of", "given_at", "consent_id"])
-        .group_by(["person_id", "as_of"], maintain_order=True)
-        .last()
+        # Only the latest consent given on or before D decides...
+        .filter(pl.col("given_at") == pl.col("given_at").max().over(keys))
+        .with_columns(
+            _invalid=pl.col("notice_version").is_in(list(policy.invalid_notice_versions)),
+            **{f"_p_{name}": tokens.list.contains(token) for name, token in purposes.items()},
+        )
+    )
+    # ...and when several were given on that same day, the most restrictive state they
+    # allow together: the earliest withdrawal and expiry, only the purposes all of them
+    # grant, an invalid notice if any has one. The attributes come from the most
+    # restrictive row, so the result never depends on the order of the rows.
+    latest = (
+        candidates.sort([*keys, "withdrawn_at", "expires_at", "consent_id"], nulls_last=True)
+        .group_by(keys, maintain_order=True)
+        .agg(
+            pl.all().exclude("withdrawn_at", "expires_at", "_invalid", "^_p_.*$").first(),
+            pl.col("withdrawn_at").min(),
+            pl.col("expires_at").min(),
+            pl.col("_invalid").any(),
+            *[pl.col(f"_p_{name}").all() for name in purposes],
+        )
     )
     ends = pl.min_horizontal(
         pl.col("expires_at").fill_null(date.max), pl.col("withdrawn_at").fill_null(date.max)
@@ -59,18 +84,17 @@ def consent_state(
         .then(pl.lit("withdrawn"))
         .when(pl.col("expires_at").is_not_null() & (pl.col("expires_at") <= pl.col("as_of")))
         .then(pl.lit("expired"))
-        .when(pl.col("notice_version").is_in(list(policy.invalid_notice_versions)))
+        .when(pl.col("_invalid"))
         .then(pl.lit("invalid_notice"))
         .otherwise(pl.lit("valid"))
     )
-    tokens = pl.col("purposes").str.split(",").list.eval(pl.element().str.strip_chars())
     valid = pl.col("status") == "valid"
     warn = timedelta(days=policy.expiry_warning_days)
-    state = latest.with_columns(status=status, _tokens=tokens).with_columns(
-        can_score=valid & pl.col("_tokens").list.contains("scoring"),
-        can_contact=valid & pl.col("_tokens").list.contains("contact"),
+    state = latest.with_columns(status=status).with_columns(
+        can_score=valid & pl.col("_p_scoring"),
+        can_contact=valid & pl.col("_p_contact"),
         expiring_soon=valid & (ends - pl.col("as_of") <= warn) & pl.col("expires_at").is_not_null(),
-        **{f"source_{p}": valid & pl.col("_tokens").list.contains(f"source:{p}") for p in partners},
+        **{f"source_{p}": valid & pl.col(f"_p_source_{p}") for p in partners},
     )
     gender = pl.col("gender") if "gender" in consents.columns else pl.lit(None, pl.String)
     return (

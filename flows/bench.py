@@ -120,13 +120,13 @@ def run_bench(
     from flows import pipeline
     from flows.context import start
     from flows.lists import build_lists, stage_lists, stage_scores
-    from outreach.publish import commit
     from flows.settings import load_settings
     from flows.tracking import log_training, registry_for
     from models import drift
     from models.bundle import score
     from models.registry import CHAMPION
     from models.training import evaluate, fit_risk_model, truth_long
+    from outreach.publish import commit
 
     folder = root / scale
     city = folder / "city"

@@ -35,14 +35,18 @@ def consent_rows(rows: list[dict]) -> pl.DataFrame:
 
 
 def reference_valid(rows: list[dict], as_of: date, invalid_notices=("v1",)) -> dict | None:
-    """An independent, plain-Python reading of DESIGN.md's rule, for comparison."""
+    """An independent, plain-Python reading of DESIGN.md's rule, for comparison: the latest
+    consent decides; consents given on that same day together allow only what all allow."""
     given = [r for r in rows if r["given_at"] <= as_of]
     if not given:
         return None
-    latest = max(given, key=lambda r: (r["given_at"], r["consent_id"]))
-    ends = [d for d in (latest["expires_at"], latest["withdrawn_at"]) if d is not None]
-    valid = (not ends or as_of < min(ends)) and latest["notice_version"] not in invalid_notices
-    return latest if valid else None
+    last_day = max(r["given_at"] for r in given)
+    tied = [r for r in given if r["given_at"] == last_day]
+    ends = [d for r in tied for d in (r["expires_at"], r["withdrawn_at"]) if d is not None]
+    invalid = any(r["notice_version"] in invalid_notices for r in tied)
+    purposes = set.intersection(*({p for p in r["purposes"].split(",") if p} for r in tied))
+    valid = (not ends or as_of < min(ends)) and not invalid
+    return {**tied[0], "purposes": ",".join(sorted(purposes))} if valid else None
 
 
 def test_semantics_on_hand_written_histories() -> None:
@@ -70,6 +74,34 @@ def test_semantics_on_hand_written_histories() -> None:
     assert state["can_contact"].to_list() == [True, False, False, False]
     assert state["expiring_soon"].to_list() == [False, False, False, True]
     assert state.filter(pl.col("person_id") == "p1")["consent_id"].item() == "b"
+
+
+def test_a_withdrawal_on_the_same_day_wins_whichever_id_sorts_first() -> None:
+    """Two consents given the same day, one withdrawn the next: the person is out, for
+    either order of the rows and either order of the consent ids (issue 11, finding 2)."""
+    base = dict(person_id="p1", given_at=date(2023, 1, 1), expires_at=None,
+                purposes="scoring,contact", notice_version="v3")  # fmt: skip
+    for ids in (("a", "b"), ("b", "a")):
+        rows = [
+            {**base, "consent_id": ids[0], "withdrawn_at": None},
+            {**base, "consent_id": ids[1], "withdrawn_at": date(2023, 1, 2)},
+        ]
+        for ordered in (rows, rows[::-1]):
+            state = consent_state(consent_rows(ordered), D0, POLICY, PARTNERS)
+            assert state["status"].to_list() == ["withdrawn"]
+            assert not state["can_score"].any() and not state["can_contact"].any()
+
+
+def test_same_day_consents_grant_only_what_all_grant() -> None:
+    """Same-day consents for scoring+contact and scoring+school: only scoring remains."""
+    base = dict(person_id="p1", given_at=date(2023, 1, 1), expires_at=None, withdrawn_at=None,
+                notice_version="v3")  # fmt: skip
+    rows = [
+        {**base, "consent_id": "a", "purposes": "scoring,contact"},
+        {**base, "consent_id": "b", "purposes": "scoring,source:school"},
+    ]
+    state = consent_state(consent_rows(rows), D0, POLICY, PARTNERS)
+    assert state.select("can_score", "can_contact", "source_school").row(0) == (True, False, False)
 
 
 def test_erased_persons_are_out_whatever_they_consented() -> None:
@@ -133,6 +165,25 @@ def test_no_list_holds_a_person_without_valid_scoring_and_contact_consent(histor
         and {"scoring", "contact"} <= set(r["purposes"].split(","))
     }
     assert set(listed["person_id"].to_list()) == expected
+
+
+@settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(histories=histories, as_of=day, order=st.randoms(use_true_random=False))
+def test_the_consent_state_does_not_depend_on_row_order_or_ids(histories, as_of, order):
+    """Shuffling the consent rows and renaming their ids (same-day ties included) never
+    changes anyone's status or permissions."""
+    rows = expand(histories)
+    shuffled = [dict(r) for r in rows]
+    order.shuffle(shuffled)
+    names = [f"z{n}" for n in range(len(shuffled))]
+    order.shuffle(names)
+    for row, name in zip(shuffled, names, strict=True):
+        row["consent_id"] = name
+    columns = ["person_id", "status", "can_score", "can_contact", "source_school",
+               "source_outreach", "expires_at", "expiring_soon"]  # fmt: skip
+    first = consent_state(consent_rows(rows), as_of, POLICY, PARTNERS).select(columns)
+    second = consent_state(consent_rows(shuffled), as_of, POLICY, PARTNERS).select(columns)
+    assert first.sort("person_id").equals(second.sort("person_id"))
 
 
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
