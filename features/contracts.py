@@ -13,13 +13,19 @@ three steps and gives every refused row a reason a partner can act on:
 Exact duplicate rows of event-like sources are dropped and counted, not refused.
 
 Reasons are generic (``"event_date: cannot be read as a date"``) so they can be counted;
-the offending values appear only in example rows, and those never show a pseudonym or a
-direct identifier: see :func:`describe_row`.
+the offending values appear only in example rows, and those never show a pseudonym, a
+personal column (name, phone, e-mail, free text) or any value shaped like an identity code,
+e-mail or phone number: see :func:`describe_row`.
+
+Labels that become file names and audit text (the consents' ``team``: lists are written
+as ``<D>-<team>.xlsx``) are normalised (trimmed, Unicode NFC, lower case) and must match
+:data:`features.names.TEAM`, so no path separator, control character, over-long name or identifier can
+reach a file name.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 
@@ -28,9 +34,12 @@ import pandera.polars as pa
 import polars as pl
 from pandera.config import ValidationDepth, config_context
 
-from features.errors import SourceError
+from features.errors import HIDDEN, SourceError, looks_like_identifier
+from features.names import POSTAL_CODE, TEAM, TEAM_RULE
 
 PSEUDONYM = r"^[A-Za-z0-9_-]{4,64}$"
+# A Finnish identity code fits PSEUDONYM's characters: refused where a pseudonym belongs.
+IDENTITY_CODE_VALUE = r"(?i)^\d{6}[-+A-FU-Y]\d{3}[0-9A-Y]$"
 LANGUAGES = ("fi", "sv", "en")
 GENDERS = ("F", "M", "X")
 DECISIONS = ("contacted", "not_reached", "declined", "not_appropriate", "helped_elsewhere")
@@ -52,9 +61,8 @@ IDENTIFIER_HINTS = (
     "address",
     "osoite",
 )
-# What example rows show instead of a pseudonym or a direct identifier.
+# What example rows show instead of a pseudonym (HIDDEN: instead of a personal value).
 MASK = "‹pseudonym›"
-HIDDEN = "‹hidden›"
 EXAMPLES = 3
 _NO_REASONS = {"_row": pl.Int64, "column": pl.String, "reason": pl.String}
 
@@ -71,21 +79,29 @@ def row_label(index: int) -> str:
 
 
 def describe_row(
-    row: Mapping[str, object], where: str, reason: str | None = None, *, vault: bool = False
+    row: Mapping[str, object],
+    where: str,
+    reason: str | None = None,
+    *,
+    vault: bool = False,
+    personal: Collection[str] = (),
 ) -> str:
     """One example row for a message, safe to print and log.
 
     The offending columns (named in ``reason``) come first, then the reason, then the rest
-    of the row. ``person_id`` becomes :data:`MASK` and identifier-like columns
-    :data:`HIDDEN`, in every source. For the contact vault (``vault=True``) only the
+    of the row. ``person_id`` becomes :data:`MASK`; identifier-like columns, the
+    ``personal`` ones (free text, counsellors) and any value shaped like an identity code,
+    e-mail or phone number become :data:`HIDDEN`, in every source: the row number and the
+    column are what a partner needs. For the contact vault (``vault=True``) only the
     offending columns are shown at all, and never a name, phone or e-mail.
 
     >>> print(describe_row({"person_id": "EN12", "value": "x"}, "row 3", "value: not a number"))
     row 3: value='x' (value: not a number); person_id=‹pseudonym›
     """
     offending = reason_columns(reason)
-    first = [_show(c, v) for c, v in row.items() if c in offending]
-    rest = [] if vault else [_show(c, v) for c, v in row.items() if c not in offending]
+    hidden = frozenset(personal)
+    first = [_show(c, v, hidden) for c, v in row.items() if c in offending]
+    rest = [] if vault else [_show(c, v, hidden) for c, v in row.items() if c not in offending]
     text = where + (": " + ", ".join(first) if first else "")
     if reason:
         text += f" ({reason})"
@@ -94,12 +110,12 @@ def describe_row(
     return text
 
 
-def _show(column: str, value: object) -> str:
+def _show(column: str, value: object, personal: frozenset[str] = frozenset()) -> str:
     if value is None:
         text = "(empty)"
     elif column == "person_id":
         text = MASK
-    elif is_identifier(column):
+    elif column in personal or is_identifier(column) or looks_like_identifier(str(value)):
         text = HIDDEN
     elif isinstance(value, str) and len(value) > 40:
         text = repr(value[:39] + "…")
@@ -120,7 +136,9 @@ class Column:
     """One contract column: its type, whether it must exist and whether it may be empty.
 
     ``zero_pad`` restores leading zeros when a spreadsheet stored the value as a number
-    (postal code 00100 → 100).
+    (postal code 00100 → 100). ``personal`` columns (names, contact details, free text,
+    counsellors) never show their values in messages. A ``label`` becomes part of file
+    names: it is trimmed, NFC-normalised and lower-cased before its checks run.
     """
 
     name: str
@@ -130,6 +148,8 @@ class Column:
     checks: tuple[pa.Check, ...] = ()
     unique: bool = False
     zero_pad: int | None = None
+    personal: bool = False
+    label: bool = False
 
 
 @dataclass(frozen=True)
@@ -158,6 +178,11 @@ class Contract:
     def names(self) -> list[str]:
         return [c.name for c in self.columns]
 
+    @property
+    def personal(self) -> frozenset[str]:
+        """Columns whose values never appear in a message (person_id has its own mask)."""
+        return frozenset(c.name for c in self.columns if c.personal)
+
 
 @dataclass(frozen=True)
 class Context:
@@ -184,6 +209,7 @@ class Validated:
     warnings: list[str] = field(default_factory=list)
     vault: bool = False
     where: Callable[[int], str] = row_label
+    personal: frozenset[str] = frozenset()
 
     @property
     def bad_share(self) -> float:
@@ -212,7 +238,13 @@ class Validated:
         for row in self.bad.head(n).iter_rows(named=True):
             values = {k: v for k, v in row.items() if k not in ("row", "reason")}
             out.append(
-                describe_row(values, self.where(row["row"] - 1), row["reason"], vault=self.vault)
+                describe_row(
+                    values,
+                    self.where(row["row"] - 1),
+                    row["reason"],
+                    vault=self.vault,
+                    personal=self.personal,
+                )
             )
         return out
 
@@ -236,6 +268,19 @@ def _one_of(values: Sequence[str]) -> pa.Check:
 
 def _text() -> pa.Check:
     return pa.Check.str_matches(r"^\s*\S", error="empty text")
+
+
+def _not_identity_code() -> RowRule:
+    """A person_id shaped like an identity code is a direct identifier, not a pseudonym."""
+    return RowRule(
+        "person_id",
+        "looks like a personal identity code, not a pseudonym",
+        ~pl.col("person_id").str.contains(IDENTITY_CODE_VALUE),
+    )
+
+
+def _team() -> pa.Check:
+    return pa.Check.str_matches(TEAM, error=f"team name not allowed: {TEAM_RULE}")
 
 
 def consents_contract(ctx: Context) -> Contract:
@@ -268,14 +313,15 @@ def consents_contract(ctx: Context) -> Contract:
             Column(
                 "postal_code",
                 pl.String,
-                checks=(pa.Check.str_matches(r"^\d{5}$", error="not a five-digit postal code"),),
+                checks=(pa.Check.str_matches(POSTAL_CODE, error="not a five-digit postal code"),),
                 zero_pad=5,
             ),
             Column("language", pl.String, checks=(_one_of(LANGUAGES),)),
-            Column("team", pl.String, checks=(_text(),)),
+            Column("team", pl.String, checks=(_team(),), label=True),
             Column("gender", pl.String, required=False, nullable=True, checks=(_one_of(GENDERS),)),
         ),
         rules=(
+            _not_identity_code(),
             RowRule("expires_at", "before given_at", pl.col("expires_at") > pl.col("given_at")),
             RowRule(
                 "withdrawn_at", "before given_at", pl.col("withdrawn_at") >= pl.col("given_at")
@@ -297,13 +343,14 @@ def contacts_contract(ctx: Context) -> Contract:
         "contacts",
         (
             Column("person_id", pl.String, unique=True, checks=(_pseudonym(),)),
-            Column("name", pl.String, checks=(_text(),)),
+            Column("name", pl.String, checks=(_text(),), personal=True),
             Column(
                 "phone",
                 pl.String,
                 required=False,
                 nullable=True,
                 checks=(pa.Check.str_matches(r"^\+?[0-9 ()-]{6,24}$", error="not a phone number"),),
+                personal=True,
             ),
             Column(
                 "email",
@@ -311,9 +358,11 @@ def contacts_contract(ctx: Context) -> Contract:
                 required=False,
                 nullable=True,
                 checks=(pa.Check.str_matches(r"^[^@\s]+@[^@\s]+$", error="not an email address"),),
+                personal=True,
             ),
             Column("preferred_language", pl.String, checks=(_one_of(LANGUAGES),)),
         ),
+        rules=(_not_identity_code(),),
         vault=True,
     )
 
@@ -333,6 +382,7 @@ def events_contract(ctx: Context, source: str) -> Contract:
                 checks=(pa.Check.in_range(-1e6, 1e6, error="value outside ±1e6"),),
             ),
         ),
+        rules=(_not_identity_code(),),
         dedupe=True,
     )
 
@@ -344,6 +394,7 @@ def outcomes_contract(ctx: Context) -> Contract:
             Column("person_id", pl.String, checks=(_pseudonym(),)),
             Column("registered_at", pl.Date, checks=(_date_range(ctx),)),
         ),
+        rules=(_not_identity_code(),),
         dedupe=True,
     )
 
@@ -357,7 +408,10 @@ def services_contract(ctx: Context) -> Contract:
             Column("start", pl.Date, checks=(_date_range(ctx),)),
             Column("end", pl.Date, required=False, nullable=True),
         ),
-        rules=(RowRule("end", "before start", pl.col("end") >= pl.col("start")),),
+        rules=(
+            _not_identity_code(),
+            RowRule("end", "before start", pl.col("end") >= pl.col("start")),
+        ),
         dedupe=True,
     )
 
@@ -369,10 +423,11 @@ def reviews_contract(ctx: Context) -> Contract:
             Column("list_id", pl.String),
             Column("person_id", pl.String, checks=(_pseudonym(),)),
             Column("decision", pl.String, checks=(_one_of(DECISIONS),)),
-            Column("reason", pl.String, required=False, nullable=True),
+            Column("reason", pl.String, required=False, nullable=True, personal=True),
             Column("decided_at", pl.Date, checks=(_date_range(ctx),)),
-            Column("counsellor", pl.String, checks=(_text(),)),
+            Column("counsellor", pl.String, checks=(_text(),), personal=True),
         ),
+        rules=(_not_identity_code(),),
     )
 
 
@@ -424,7 +479,7 @@ def validate(
             examples=[]
             if contract.vault
             else [
-                describe_row(row, where(i))
+                describe_row(row, where(i), personal=contract.personal)
                 for i, row in enumerate(frame.select(present).head(2).iter_rows(named=True))
             ],
             hint="Column names must match the data contract in DESIGN.md.",
@@ -477,6 +532,7 @@ def validate(
         warnings=warnings,
         vault=contract.vault,
         where=where,
+        personal=contract.personal,
     )
 
 
@@ -547,9 +603,8 @@ def _coerce(
     exprs, checked = [], []
     for col in contract.columns:
         src, target = raw.schema[col.name], _target(col.dtype)
-        exprs.append(
-            _cast(pl.col(col.name), src, target, decimal, date_format, col.zero_pad).alias(col.name)
-        )
+        cast = _cast(pl.col(col.name), src, target, decimal, date_format, col.zero_pad)
+        exprs.append((_label(cast) if col.label else cast).alias(col.name))
         if src != pl.Null and (src != target or target.is_float()):
             checked.append(col)
     typed = raw.select(exprs)
@@ -573,6 +628,11 @@ def _reasons_at(positions: pl.Series, column: str, what: str) -> pl.DataFrame:
         .to_frame()
         .with_columns(column=pl.lit(column), reason=pl.lit(f"{column}: {what}"))
     )
+
+
+def _label(expr: pl.Expr) -> pl.Expr:
+    """A label as file names will hold it: trimmed, Unicode NFC, lower case."""
+    return expr.str.strip_chars().str.normalize("NFC").str.to_lowercase()
 
 
 def _finite(expr: pl.Expr) -> pl.Expr:

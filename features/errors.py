@@ -2,13 +2,50 @@
 
 Every reader and contract raises :class:`SourceError` for a user's mistake: it names the
 source (file or logical source), the column where one is known, and a few example rows.
+
+Example rows and messages are printed to terminals and written to logs and Prefect's
+database, so :meth:`SourceError.describe` hides anything shaped like a direct identifier
+(a Finnish identity code, an e-mail address, a phone number) whatever column it came from:
+a partner who typed an identity code into the team column must not see it echoed into
+``logs/ennakko.log``. Row numbers and column names are what a partner needs to find it.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
+
+# What is shown instead of a value that is, or looks like, a direct identifier.
+HIDDEN = "‹hidden›"
+# Finnish personal identity code (henkilötunnus): ddmmyy, century sign, number, check mark.
+IDENTITY_CODE = re.compile(r"(?<![0-9A-Za-z])\d{6}[-+A-FU-Y]\d{3}[0-9A-Y](?![0-9A-Za-z])", re.I)
+EMAIL = re.compile(r"[^\s@'\"=;,()<>]+@[^\s@'\"=;,()<>]+")
+# Phone numbers as people write them: +358 40 123 4567, 040-1234567, (09) 310 1234.
+PHONE = re.compile(r"(?<![\w.,-])(?:\+|\(?0)[0-9][0-9 ()-]{4,}[0-9](?![\w.,])")
+LONG_DIGITS = re.compile(r"(?<![\w.,-])\d{9,}(?![\w.,])")
+
+
+def looks_like_identifier(text: str) -> bool:
+    """Whether ``text`` holds something shaped like an identity code, e-mail or phone number."""
+    return _scrub(text) != text
+
+
+def scrub(text: str) -> str:
+    """``text`` with every identity code, e-mail address and phone number replaced by HIDDEN."""
+    return _scrub(text)
+
+
+def _scrub(text: str) -> str:
+    text = IDENTITY_CODE.sub(HIDDEN, text)
+    text = EMAIL.sub(HIDDEN, text)
+    text = PHONE.sub(lambda m: HIDDEN if _digits(m.group()) >= 7 else m.group(), text)
+    return LONG_DIGITS.sub(HIDDEN, text)
+
+
+def _digits(text: str) -> int:
+    return sum(c.isdigit() for c in text)
 
 
 @dataclass
@@ -24,7 +61,8 @@ class SourceError(Exception):
     column
         The offending column, when there is one.
     examples
-        A few offending rows (dicts or strings), shown as they were read.
+        A few offending rows (dicts or strings), shown as they were read, except that
+        anything shaped like an identity code, e-mail or phone number is hidden.
     hint
         What the user can do about it.
     label
@@ -42,8 +80,8 @@ class SourceError(Exception):
         super().__init__(self.describe())
 
     def describe(self) -> str:
-        """Return the one-paragraph description shown to the user."""
-        parts = [f"{self.source}: {self.message}"]
+        """Return the one-paragraph description shown to the user (identifiers hidden)."""
+        parts = [f"{self.source}: {scrub(self.message)}"]
         if self.column:
             parts.append(f"{self.label}: {self.column}.")
         if self.examples:
@@ -58,5 +96,5 @@ class SourceError(Exception):
 
 
 def _short(example: Any, limit: int = 160) -> str:
-    text = repr(example) if not isinstance(example, str) else example
+    text = scrub(repr(example) if not isinstance(example, str) else example)
     return text if len(text) <= limit else text[: limit - 1] + "…"

@@ -7,6 +7,14 @@ the contract's columns are read: anything else, above all a column that looks li
 direct identifier (``hetu``, ``nimi``, ...), is dropped at the door unread and only its
 name is reported.
 
+Two guards come before any parsing. A CSV above the source's ``max_csv_mb`` is refused
+unread: it is decoded whole in memory, several times its size, so a 2 GB export would end
+the run out of memory; Parquet or a folder of parts is the way for large extracts. And a
+CSV whose encoding is ``auto`` is read as UTF-8, or as Windows-1252 when no line is UTF-8;
+a file mixing the two (one line typed in Excel among UTF-8 lines) is refused naming the
+line, since reading it either way silently corrupts ä and ö (``itäinen`` would become a new
+team ``itÃ¤inen``).
+
 Every failure is a :class:`~features.errors.SourceError` naming the file; messages never
 quote a pseudonym or an identifier (see :func:`features.contracts.describe_row`).
 """
@@ -16,6 +24,7 @@ from __future__ import annotations
 import codecs
 import csv
 import io
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -31,6 +40,11 @@ BOM = codecs.BOM_UTF8
 UTF16_BOMS = (codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)
 PARQUET_MAGIC = b"PAR1"
 SUFFIXES = {"auto": (".parquet", ".csv"), "csv": (".csv",), "parquet": (".parquet",)}
+MB = 1024 * 1024
+# A well-formed UTF-8 sequence of a character outside ASCII.
+UTF8_MULTIBYTE = re.compile(
+    rb"[\xC2-\xDF][\x80-\xBF]|[\xE0-\xEF][\x80-\xBF]{2}|[\xF0-\xF4][\x80-\xBF]{3}"
+)
 
 
 @dataclass(frozen=True)
@@ -131,8 +145,9 @@ def read_table(path: Path, spec: ReadSpec, contract: Contract | None = None) -> 
     """
     wanted = None if contract is None else set(contract.names)
     vault = contract is not None and contract.vault
+    personal = frozenset() if contract is None else contract.personal
     if not path.is_dir():
-        table = read_file(path, spec, wanted, vault=vault)
+        table = read_file(path, spec, wanted, vault=vault, personal=personal)
         _refuse_no_rows(table)
         return table
     suffixes = SUFFIXES[spec.format]
@@ -147,7 +162,12 @@ def read_table(path: Path, spec: ReadSpec, contract: Contract | None = None) -> 
             f"the folder holds no {' or '.join(suffixes)} parts.",
             hint="A source folder holds the parts of one extract, all with the same columns.",
         )
-    tables = [read_file(p, spec, wanted, vault=vault, part=p.name) for p in files]
+    for file in files:  # every part's size before reading any
+        if spec.format != "parquet" and file.suffix.lower() == ".csv":
+            refuse_large_csv(file, spec)
+    tables = [
+        read_file(p, spec, wanted, vault=vault, personal=personal, part=p.name) for p in files
+    ]
     first = tables[0]
     for table in tables[1:]:
         if set(table.header) != set(first.header):
@@ -194,6 +214,7 @@ def read_file(
     wanted: set[str] | None = None,
     *,
     vault: bool = False,
+    personal: frozenset[str] = frozenset(),
     part: str | None = None,
 ) -> Table:
     """Read one Parquet or CSV file (rows are not required here: a part may be empty)."""
@@ -209,7 +230,24 @@ def read_file(
     name = part or path.name
     if fmt == "parquet":
         return _read_parquet(path, wanted, name)
-    return read_csv_text(path, spec, wanted, vault=vault, part=name)
+    refuse_large_csv(path, spec)
+    return read_csv_text(path, spec, wanted, vault=vault, personal=personal, part=name)
+
+
+def refuse_large_csv(path: Path, spec: ReadSpec) -> None:
+    """Refuse, unread, a CSV above ``spec.max_csv_mb``: it would be decoded whole in memory."""
+    size = path.stat().st_size
+    if size <= spec.max_csv_mb * MB:
+        return
+    raise SourceError(
+        str(path),
+        f"is a CSV of {size / MB:,.1f} MB ({size:,} bytes), above the limit of "
+        f"{spec.max_csv_mb:,g} MB (`max_csv_mb`), so it was not read: a CSV is decoded whole "
+        "in memory, several times its size.",
+        hint="Ask the partner to send Parquet, or a folder of CSV parts each under the limit "
+        "(the source's name as the folder); or raise `max_csv_mb` for this source if the "
+        "machine has about five times the file's size in memory.",
+    )
 
 
 def _read_parquet(path: Path, wanted: set[str] | None, name: str) -> Table:
@@ -230,39 +268,99 @@ def _read_parquet(path: Path, wanted: set[str] | None, name: str) -> Table:
     return Table(path, frame, stripped, (Part(name, frame.height),))
 
 
-def decode(raw: bytes, path: Path, encoding: str, *, vault: bool = False) -> tuple[str, list[str]]:
+def decode(
+    raw: bytes,
+    path: Path,
+    encoding: str,
+    *,
+    vault: bool = False,
+    personal: frozenset[str] = frozenset(),
+) -> tuple[str, list[str]]:
     """Decode bytes as configured; ``auto`` takes UTF-8 (BOM or not), else Windows-1252.
 
     A UTF-8 byte-order mark means UTF-8 whatever is configured; a UTF-16 one (Excel's
-    "Unicode text") means UTF-16. Returns the text and notes for the report.
+    "Unicode text") means UTF-16. Under ``auto``, a file that is not UTF-8 but has a UTF-8
+    line (non-ASCII letters encoded as UTF-8) mixes encodings and is refused. A declared
+    single-byte encoding is taken at its word. Returns the text and notes for the report.
     """
     if raw.startswith(UTF16_BOMS):
-        return _decode_strict(raw, path, "utf-16", vault), ["read as UTF-16 (byte-order mark)"]
+        text = _decode_strict(raw, path, "utf-16", vault, personal)
+        return text, ["read as UTF-16 (byte-order mark)"]
     if raw.startswith(BOM):
-        return _decode_strict(raw[len(BOM) :], path, "utf-8", vault), []
+        return _decode_strict(raw[len(BOM) :], path, "utf-8", vault, personal), []
     if encoding == "auto":
         try:
             return raw.decode("utf-8"), []
-        except UnicodeDecodeError:
+        except UnicodeDecodeError as exc:
+            utf8_line = first_utf8_line(raw)
+            if utf8_line is not None:
+                raise _mixed_encodings(raw, path, exc.start, utf8_line, vault, personal) from None
             return raw.decode("windows-1252", errors="replace"), [
                 "not UTF-8: read as Windows-1252 (set `encoding:` to be explicit)"
             ]
-    return _decode_strict(raw, path, encoding, vault), []
+    return _decode_strict(raw, path, encoding, vault, personal), []
 
 
-def _decode_strict(raw: bytes, path: Path, encoding: str, vault: bool) -> str:
+def first_utf8_line(raw: bytes) -> int | None:
+    """The 1-based number of the first line with a non-ASCII character that is valid UTF-8.
+
+    A Windows-1252 line holding ä (0xE4 before a letter) is never valid UTF-8; a line whose
+    every non-ASCII byte forms UTF-8 was written as UTF-8.
+    """
+    pos = 0
+    while match := UTF8_MULTIBYTE.search(raw, pos):
+        start = raw.rfind(b"\n", 0, match.start()) + 1
+        end = raw.find(b"\n", match.end())
+        end = len(raw) if end < 0 else end
+        try:
+            raw[start:end].decode("utf-8")
+        except UnicodeDecodeError:
+            pos = end + 1
+            continue
+        return raw[:start].count(b"\n") + 1
+    return None
+
+
+def _mixed_encodings(
+    raw: bytes, path: Path, offset: int, utf8_line: int, vault: bool, personal: frozenset[str]
+) -> SourceError:
+    line, column, example = _undecodable(raw, offset, "utf-8", vault, personal)
+    return SourceError(
+        str(path),
+        f"mixes encodings: line {line} is not UTF-8 (byte 0x{raw[offset]:02X} cannot be "
+        f"decoded) while line {utf8_line} is UTF-8, so neither reading keeps letters such as "
+        "ä and ö intact; the file was not read.",
+        column=column,
+        examples=[example],
+        hint=f"Correct line {line} (typed or pasted in another program), or re-export the "
+        "whole file in one encoding, preferably UTF-8.",
+    )
+
+
+def _undecodable(
+    raw: bytes, offset: int, encoding: str, vault: bool, personal: frozenset[str]
+) -> tuple[int, str | None, str]:
+    """Line, column and a safe example row for the undecodable byte at ``offset``."""
+    line = raw[:offset].count(b"\n") + 1
+    column, value = _field_at(raw, offset, encoding)
+    where = f"line {line}" + (" (the header)" if line == 1 else f" (row {line - 1})")
+    example = describe_row(
+        {column: value} if column else {},
+        where,
+        f"{column}: byte 0x{raw[offset]:02X} is not {encoding}" if column else None,
+        vault=vault,
+        personal=personal,
+    )
+    return line, column, example
+
+
+def _decode_strict(
+    raw: bytes, path: Path, encoding: str, vault: bool, personal: frozenset[str] = frozenset()
+) -> str:
     try:
         return raw.decode(encoding)
     except UnicodeDecodeError as exc:
-        line = raw[: exc.start].count(b"\n") + 1
-        column, value = _field_at(raw, exc.start, encoding)
-        where = f"line {line}" + (" (the header)" if line == 1 else f" (row {line - 1})")
-        example = describe_row(
-            {column: value} if column else {},
-            where,
-            f"{column}: byte 0x{raw[exc.start]:02X} is not {encoding}" if column else None,
-            vault=vault,
-        )
+        line, column, example = _undecodable(raw, exc.start, encoding, vault, personal)
         raise SourceError(
             str(path),
             f"is not {encoding}: byte 0x{raw[exc.start]:02X} on line {line} cannot be decoded.",
@@ -300,6 +398,7 @@ def read_csv_text(
     wanted: set[str] | None = None,
     *,
     vault: bool = False,
+    personal: frozenset[str] = frozenset(),
     part: str | None = None,
 ) -> Table:
     """Read a CSV with every column as a string, after decoding and separator detection.
@@ -307,7 +406,7 @@ def read_csv_text(
     Blank lines (and lines of separators only, as spreadsheets export empty rows) are
     skipped and counted in the notes; they are not rows.
     """
-    text, notes = decode(path.read_bytes(), path, spec.encoding, vault=vault)
+    text, notes = decode(path.read_bytes(), path, spec.encoding, vault=vault, personal=personal)
     text = text.replace("\r\n", "\n").replace("\r", "\n")
     header_line = text.split("\n", 1)[0]
     if not header_line.strip():

@@ -31,6 +31,12 @@ class ReadSpec(Spec):
     date_format: Literal["auto", "iso", "fi"] = "auto"
     on_error: Literal["fail", "quarantine"] = "fail"
     max_bad_share: float = Field(0.01, ge=0.0, le=1.0)
+    max_csv_mb: float = Field(
+        1024,
+        gt=0,
+        description="A larger CSV is refused unread (it is decoded whole in memory): "
+        "send Parquet or a folder of parts.",
+    )
 
 
 class Labels(Spec):

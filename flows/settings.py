@@ -11,6 +11,13 @@ directory of the file that sets them. Environment variables override paths and s
 ``ENNAKKO_PSEUDONYM_KEY``  key of the second pseudonym layer (HMAC)
 ``ENNAKKO_AUDIT_KEY``      key that hashes erased identifiers in the audit log
 =========================  =================================================
+
+A configuration is trusted no further than it must be: a file over 1 MB, a YAML alias
+(``*name``: a few nested ones expand to billions of nodes, the "billion laughs") and
+nesting deeper than a configuration needs are refused before anything is built. Names
+that become file names (partners, teams in ``outreach.capacity.per_team``) must match a
+strict pattern, the workspace and the partners' drop folder must be apart, and an as-of
+date may not lie in the future (:func:`check_as_of`).
 """
 
 from __future__ import annotations
@@ -19,7 +26,7 @@ import os
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 from typing import Any, Literal
 
@@ -27,6 +34,7 @@ import yaml
 from pydantic import Field, SecretStr, ValidationError
 
 from features.errors import SourceError
+from features.names import NAME, NAME_RULE, TEAM, TEAM_RULE
 from features.spec import (
     ConsentPolicy,
     FeatureSpec,
@@ -136,6 +144,10 @@ class Settings(Spec):
         return self.workspace / "prefect"
 
 
+MAX_CONFIG_BYTES = 1024 * 1024
+MAX_CONFIG_DEPTH = 50
+# data_dir may lie here, inside the workspace: retention then deletes old extracts.
+EXTRACTS = "extracts"
 PATH_KEYS = (("workspace",), ("data_dir",), ("truth_path",))
 ENV_OVERRIDES: dict[str, tuple[str, ...]] = {
     "ENNAKKO_WORKSPACE": ("workspace",),
@@ -196,9 +208,159 @@ def load_settings(
         origin[keys] = "the command line"
     data["config_path"] = str(path)
     try:
-        return Settings.model_validate(data)
+        settings = Settings.model_validate(data)
     except ValidationError as exc:
         raise _config_error(exc, path, origin) from None
+    _check_names(settings, path, origin)
+    _check_folders(settings, path, origin)
+    return settings
+
+
+class _Refused(yaml.YAMLError):
+    """A YAML construct a configuration may not use: an alias, or nesting too deep."""
+
+    def __init__(self, what: str, mark: Any) -> None:
+        super().__init__(what)
+        self.what, self.mark = what, mark
+
+
+class _ConfigLoader(yaml.SafeLoader):
+    """PyYAML's safe loader without aliases and without deep nesting.
+
+    An alias (``*name``) repeats a node; nine nested ones of ten make a billion nodes,
+    which took 70 s and 3 GB before PyYAML gave up. Ennakko's settings need neither.
+    """
+
+    def compose_node(self, parent: Any, index: Any) -> Any:
+        if self.check_event(yaml.AliasEvent):
+            event = self.peek_event()
+            raise _Refused(f"*{event.anchor}", event.start_mark)
+        self._depth = getattr(self, "_depth", 0) + 1
+        try:
+            if self._depth > MAX_CONFIG_DEPTH:
+                raise _Refused("", self.peek_event().start_mark)
+            return super().compose_node(parent, index)
+        finally:
+            self._depth -= 1
+
+
+def _load_yaml(path: Path) -> Any:
+    """The YAML document of ``path``, or one ConfigError naming the file and the line."""
+    size = path.stat().st_size
+    if size > MAX_CONFIG_BYTES:
+        raise ConfigError(
+            str(path),
+            f"is {size:,} bytes, above the {MAX_CONFIG_BYTES:,} bytes (1 MB) a configuration "
+            "may have, so it was not read.",
+            hint="Is this the right file? configs/default.yaml, every setting documented, is "
+            "about 12 kB.",
+        )
+    try:
+        text = path.read_bytes().decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise ConfigError(
+            str(path), f"is not UTF-8 text (byte {exc.start:,} cannot be decoded)."
+        ) from None
+    try:
+        return yaml.load(text, Loader=_ConfigLoader)  # a SafeLoader, stricter still
+    except _Refused as exc:
+        where = f"line {exc.mark.line + 1}, column {exc.mark.column + 1}"
+        if not exc.what:
+            raise ConfigError(
+                str(path),
+                f"nests deeper than {MAX_CONFIG_DEPTH} levels at {where}, which no setting "
+                "needs; the file was not read.",
+            ) from None
+        raise ConfigError(
+            str(path),
+            f"uses the YAML alias {exc.what} at {where}: aliases are not allowed in a "
+            "configuration (a few nested ones can expand to billions of values).",
+            hint="Write the values out, or use `extends:` to share settings between files.",
+        ) from None
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
+        raise ConfigError(str(path), f"is not valid YAML{where}: {exc}.") from None
+
+
+def _check_names(settings: Settings, path: Path, origin: Mapping[tuple[str, ...], str]) -> None:
+    """Names that become file names or feature names match a strict pattern; capacities ≥ 0."""
+    for team, rows in settings.outreach.capacity.per_team.items():
+        keys = ("outreach", "capacity", "per_team", team)
+        if not re.fullmatch(TEAM, team):
+            raise _key_error(
+                keys,
+                f"team name {team!r} not allowed: {TEAM_RULE} (as in the consents' team "
+                "column, which is read in lower case).",
+                path,
+                origin,
+            )
+        if rows < 0:
+            raise _key_error(
+                keys,
+                f"a team's capacity cannot be negative (got {rows}); 0 gives the team an "
+                "empty list.",
+                path,
+                origin,
+            )
+    for partner, spec in settings.partners.items():
+        if not re.fullmatch(NAME, partner):
+            raise _key_error(
+                ("partners", partner),
+                f"partner name {partner!r} not allowed: {NAME_RULE} (it names the folder "
+                "events/<name> and the partner's features).",
+                path,
+                origin,
+            )
+        for event_type in spec.event_types:
+            if not re.fullmatch(NAME, event_type):
+                raise _key_error(
+                    ("partners", partner, "event_types"),
+                    f"event type {event_type!r} not allowed: {NAME_RULE} (it names features).",
+                    path,
+                    origin,
+                )
+
+
+def _check_folders(settings: Settings, path: Path, origin: Mapping[tuple[str, ...], str]) -> None:
+    """The workspace and the partners' drop folder apart, neither inside the other.
+
+    Lists, databases and the audit log must not land where partners drop (and may read)
+    extracts, and retention must not delete extracts it does not own. The one exception
+    is ``data_dir`` under ``<workspace>/extracts``, where retention deletes old extracts.
+    """
+    workspace, data_dir = settings.workspace.resolve(), settings.data_dir.resolve()
+    if data_dir.is_relative_to(workspace / EXTRACTS):
+        return
+    if workspace == data_dir:
+        relation = "are the same folder"
+    elif workspace.is_relative_to(data_dir):
+        relation = "overlap: the workspace lies inside the data folder"
+    elif data_dir.is_relative_to(workspace):
+        relation = "overlap: the data folder lies inside the workspace"
+    else:
+        return
+    where = {k: _origin_of((k,), origin) or str(path) for k in ("workspace", "data_dir")}
+    raise ConfigError(
+        where["workspace"],
+        f"`workspace` ({workspace}, set in {where['workspace']}) and `data_dir` ({data_dir}, "
+        f"set in {where['data_dir']}) {relation}; lists, databases and the audit log would "
+        "mix with the partners' extracts.",
+        column="workspace, data_dir",
+        hint=f"Give each its own folder (data_dir may be {workspace / EXTRACTS}, where "
+        "retention deletes old extracts).",
+    )
+
+
+def _key_error(
+    keys: tuple[str, ...], message: str, path: Path, origin: Mapping[tuple[str, ...], str]
+) -> ConfigError:
+    return ConfigError(
+        _origin_of(keys, origin) or str(path),
+        f"invalid configuration: `{'.'.join(keys)}`: {message}",
+        column=".".join(keys),
+        hint="configs/default.yaml documents every key.",
+    )
 
 
 def _read_chain(
@@ -213,12 +375,7 @@ def _read_chain(
             else "Check the --config path (or ENNAKKO_CONFIG)."
         )
         raise ConfigError(str(path), "the configuration file does not exist.", hint=hint)
-    try:
-        raw = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
-        raise ConfigError(str(path), f"is not valid YAML{where}: {exc}.") from None
+    raw = _load_yaml(path) or {}
     if not isinstance(raw, dict):
         raise ConfigError(str(path), "must be a mapping of keys to values at the top level.")
     for keys in SECRET_KEYS:
@@ -332,5 +489,35 @@ def _origin_of(keys: tuple[str, ...], origin: Mapping[tuple[str, ...], str]) -> 
 
 
 def as_of_or_today(settings: Settings, as_of: date | None, today: date) -> date:
-    """The as-of date of a run: command line, then configuration, then today."""
-    return as_of or settings.as_of or today
+    """The as-of date of a run: command line, then configuration, then today.
+
+    Raises
+    ------
+    ConfigError
+        When the date is more than a day after ``today`` (see :func:`check_as_of`).
+    """
+    if as_of is not None:
+        return check_as_of(as_of, today, "--as-of")
+    if settings.as_of is not None:
+        return check_as_of(settings.as_of, today, str(settings.config_path))
+    return today
+
+
+def check_as_of(as_of: date, today: date, source: str = "--as-of") -> date:
+    """``as_of``, unless it lies more than one day after ``today`` (the clock's date).
+
+    A future as-of date moves the extract date that data contracts check against, so rows
+    dated in the future would pass, and lists would be published for a day that has not
+    come. One day of slack covers a run just before midnight in another time zone.
+    ``source`` is where the date came from: ``--as-of`` or the configuration file.
+    """
+    if as_of <= today + timedelta(days=1):
+        return as_of
+    raise ConfigError(
+        source,
+        f"the as-of date {as_of.isoformat()} is {(as_of - today).days} days after today "
+        f"({today.isoformat()}): lists cannot be made for a day that has not come.",
+        column=None if source == "--as-of" else "as_of",
+        hint="Give today's date or an earlier one (YYYY-MM-DD), or leave --as-of and "
+        "`as_of` out to use today.",
+    )
