@@ -13,7 +13,7 @@ from flows.lock import workspace_lock
 from flows.logs import attach_file_log
 from flows.pipeline import RunContext
 from flows.runtime import configure, keys
-from flows.settings import Settings, load_settings
+from flows.settings import Settings, as_of_or_today, load_settings
 
 
 def now_in(settings: Settings) -> datetime:
@@ -30,11 +30,11 @@ def start(
 ) -> RunContext:
     """Settings, workspace, keys and dates of a run."""
     settings = settings or load_settings(config)
-    ws = configure(settings)
     now = now_in(settings)
     if isinstance(as_of, str):
         as_of = date.fromisoformat(as_of)
-    run_date = as_of or settings.as_of or now.date()
+    run_date = as_of_or_today(settings, as_of, now.date())  # refuses a future date
+    ws = configure(settings)
     ctx = RunContext(
         settings=settings,
         ws=ws,
