@@ -77,12 +77,7 @@ class Reconciliation:
     withdrawn_since: int = 0
     notes: list[str] = field(default_factory=list)
     scores_checked: bool = True
-
-    @property
-    def violations(self) -> int:
-        """Persons processed without a valid consent, or after erasure: must be 0."""
-        scored = self.scored - self.scored_valid if self.scores_checked else 0
-        return scored + (self.listed - self.listed_valid) + self.erased_present
+    violations: int = 0  # distinct persons counted in any must-be-zero row
 
 
 def _count(n: int, min_cell: int) -> str:
@@ -160,11 +155,14 @@ def reconcile(
         )
     result.scored = len(scored)
     result.scored_valid = len(scored & may_score)
+    offenders = (listed - may_list) | ((scored - may_score) if result.scores_checked else set())
     if audit_key is not None:
-        erased = set(erased_ids(ws, consents.select("person_id"), audit_key))
-        result.erased_present = len((scored | listed) & erased)
+        erased = (scored | listed) & set(erased_ids(ws, consents.select("person_id"), audit_key))
+        result.erased_present = len(erased)
+        offenders |= erased
     elif erased_hashes(ws):
         result.notes.append("No audit key: erased persons could not be looked for.")
+    result.violations = len(offenders)
     if today > day:
         now = consent_state(consents, today, settings.consent, settings.partners)
         ended = set(now.filter(~pl.col("can_contact"))["person_id"].to_list())

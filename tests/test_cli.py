@@ -119,3 +119,41 @@ def test_a_bad_date_is_one_clear_line(config_for) -> None:
     result = runner.invoke(app, ["run", "--config", str(config_for()), "--as-of", "31.12.2025"])
     assert result.exit_code == 2
     assert "YYYY-MM-DD" in result.output and "Traceback" not in result.output
+
+
+def modules_loaded_by(*args: str) -> set[str]:
+    """Top-level modules a fresh interpreter has loaded after running ``ennakko ARGS``."""
+    code = (
+        "import json, sys\n"
+        "from flows.cli import app\n"
+        "try:\n"
+        "    app(json.loads(sys.argv[1]), standalone_mode=False)\n"
+        "except SystemExit:\n"
+        "    pass\n"
+        "print(json.dumps(sorted({m.split('.')[0] for m in sys.modules})))\n"
+    )
+    import json
+
+    result = subprocess.run(
+        [sys.executable, "-c", code, json.dumps(list(args))],
+        capture_output=True, text=True, cwd=ROOT, timeout=120, check=False,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    return set(json.loads(result.stdout.strip().splitlines()[-1]))
+
+
+def test_validate_starts_neither_prefect_nor_mlflow(config_for) -> None:
+    """`ennakko validate` reads and checks sources only: Prefect and MLflow stay unloaded."""
+    loaded = modules_loaded_by("validate", "--config", str(config_for()))
+    assert "features" in loaded
+    assert not loaded & {"prefect", "mlflow", "sklearn"}
+
+
+def test_privacy_report_starts_neither_prefect_nor_mlflow(config_for, tmp_path: Path) -> None:
+    """`ennakko privacy report` writes its record without loading Prefect or MLflow."""
+    out = tmp_path / "record.md"
+    loaded = modules_loaded_by(
+        "privacy", "report", "--config", str(config_for()), "--out", str(out)
+    )
+    assert out.exists()
+    assert not loaded & {"prefect", "mlflow", "sklearn"}
