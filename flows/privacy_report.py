@@ -360,9 +360,9 @@ def privacy_report(
         "Direct identifiers (name, phone, e-mail) are read only from the contact vault and only "
         "when a list is written. Feature caches and scores hold only the pseudonym"
         + (" as a keyed hash (second pseudonym layer on)" if pseudonym_key else "")
-        + "; models, logs and MLflow hold no identifier of any kind. "
-        + ", ".join(s.features.sensitive).capitalize()
-        + " are used only for the fairness audit, never as model inputs.",
+        + "; models, logs and MLflow hold no identifier of any kind. The sensitive attributes ("
+        + ", ".join(s.features.sensitive)
+        + ") are used only for the fairness audit, never as model inputs.",
         "",
         "## Recipients",
         *[f"- {r}" for r in s.privacy.recipients],
