@@ -23,6 +23,7 @@ from flows.context import exclusive, start
 from flows.lists import Lists, build_lists, stage_lists, stage_scores
 from flows.partitions import Partition, assign, combine, features_and_scores
 from flows.pipeline import Gate, RunContext
+from flows.staleness import check_stale_share
 from flows.steps import Step, as_task, direct
 from flows.tracking import audit_tags, log_nightly, registry_for
 from flows.training import training_steps
@@ -231,11 +232,15 @@ def champion(ctx: RunContext) -> RiskModel | None:
 
 def check_stale(ctx: RunContext, inputs: Inputs, lists: Lists) -> None:
     """Stop before publishing when too many listed persons rest on stale partner data."""
-    try:
-        from flows.staleness import check_stale_share
-    except ImportError:  # not yet built
-        return
-    del check_stale_share, inputs, lists
+    s = ctx.settings
+    check_stale_share(
+        int(lists.rows["flag_stale_data"].sum()) if lists.rows.height else 0,
+        lists.rows.height,
+        s.outreach.max_stale_share,
+        ctx.as_of,
+        inputs.newest_event,
+        {name: spec.max_age_days for name, spec in s.partners.items()},
+    )
 
 
 @flow(name="ennakko-nightly", log_prints=False)

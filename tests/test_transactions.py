@@ -266,3 +266,16 @@ def _unzipped(path: Path) -> bytes:
 
     with zipfile.ZipFile(path) as archive:
         return b"".join(archive.read(name) for name in archive.namelist())
+
+
+def test_a_run_months_past_the_newest_extracts_stops_before_publishing(published, tmp_path):
+    """Three months past the newest extracts every listed row would be flagged stale: the
+    run stops with the sources' ages (exit 2) and publishes nothing for that date."""
+    workspace, config = copy_workspace(published, tmp_path)
+    before = snapshot(workspace)
+    result = cli("run", "--config", str(config), "--as-of", "2026-03-01")
+    assert result.exit_code == 2, result.output
+    assert "too old" in result.output and "max_stale_share" in result.output
+    assert not (workspace / "lists" / "2026-03-01").exists()
+    assert snapshot(workspace) == before
+    assert leftovers(workspace) == []
