@@ -16,10 +16,13 @@ import shutil
 import subprocess
 import sys
 import time
+from datetime import date
 from pathlib import Path
 
 import polars as pl
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from typer.testing import CliRunner
 
 from flows import audit
@@ -279,3 +282,56 @@ def test_a_run_months_past_the_newest_extracts_stops_before_publishing(published
     assert not (workspace / "lists" / "2026-03-01").exists()
     assert snapshot(workspace) == before
     assert leftovers(workspace) == []
+
+
+operation = st.one_of(
+    st.tuples(st.just("erase"), st.integers(0, 200)),
+    st.tuples(st.just("withdraw"), st.integers(0, 200)),
+    st.tuples(st.just("run"), st.just(0)),
+)
+
+
+@pytest.mark.slow
+@settings(max_examples=8, deadline=None, suppress_health_check=list(HealthCheck))
+@given(ops=st.lists(operation, min_size=2, max_size=4), order=st.randoms(use_true_random=False))
+def test_no_erased_or_withdrawn_person_is_listed_after_it_whatever_the_interleaving(
+    published, ops, order
+) -> None:
+    """For any order of the consent rows and any interleaving of erasures, withdrawals and
+    nightly runs, no list published (or still published) after an erasure or withdrawal
+    holds that person."""
+    import tempfile
+
+    _, _, city, _ = published
+    with tempfile.TemporaryDirectory() as tmp:
+        tmp_path = Path(tmp)
+        data = tmp_path / "city"
+        shutil.copytree(city, data)
+        consents = pl.read_parquet(data / "consents.parquet")
+        rows = consents.rows()
+        order.shuffle(rows)
+        pl.DataFrame(rows, schema=consents.schema, orient="row").write_parquet(
+            data / "consents.parquet"
+        )
+        workspace, config = copy_workspace(published, tmp_path, data_dir=str(data))
+        gone: set[str] = set()
+        for op, pick in ops:
+            on_list = sorted(set(listed(workspace)["person_id"].to_list()) - gone)
+            if op == "run":
+                run_night(config)
+            elif op == "erase" and on_list:
+                person = on_list[pick % len(on_list)]
+                assert cli("erase", "--person-id", person, "--config", str(config)).exit_code == 0
+                gone.add(person)
+            elif op == "withdraw" and on_list:
+                person = on_list[pick % len(on_list)]
+                frame = pl.read_parquet(data / "consents.parquet")
+                when = pl.lit(date.fromisoformat(AS_OF))
+                frame.with_columns(
+                    withdrawn_at=pl.when(pl.col("person_id") == person)
+                    .then(pl.min_horizontal(pl.col("withdrawn_at").fill_null(when), when))
+                    .otherwise(pl.col("withdrawn_at"))
+                ).write_parquet(data / "consents.parquet")
+                gone.add(person)
+                run_night(config)  # a withdrawal takes effect at the next run
+            assert not gone & set(listed(workspace)["person_id"].to_list()), (op, gone)
