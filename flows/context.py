@@ -14,6 +14,7 @@ from flows.logs import attach_file_log
 from flows.pipeline import RunContext
 from flows.runtime import configure, keys
 from flows.settings import Settings, as_of_or_today, load_settings
+from flows.store import check_embedded_store
 
 
 def now_in(settings: Settings) -> datetime:
@@ -67,9 +68,16 @@ def _run_id(now: datetime) -> str:
 def exclusive(ctx: RunContext) -> Iterator[RunContext]:
     """Hold the workspace lock, and first check what every changing command relies on:
     the audit log is intact (up to the newest head a manifest recorded) and no erasure
-    is left half done. Run, train, erase, retention and reviews import go through here."""
-    with workspace_lock(ctx.settings.workspace, ctx.kind, ctx.settings.lock_wait_seconds):
+    is left half done; the embedded MLflow store is sound and points into this workspace.
+    Run, train, erase, retention and reviews import go through here."""
+    s = ctx.settings
+    with workspace_lock(s.workspace, ctx.kind, s.lock_wait_seconds):
         ctx.audit.ensure_intact(heads_in_manifests(ctx.ws.path("lists")))
+        if s.mlflow.tracking_uri is None:
+            for old in check_embedded_store(
+                s.workspace / "mlflow" / "mlflow.db", s.mlflow_artifacts
+            ):
+                ctx.say(f"the workspace moved: MLflow artifacts re-pointed from {old}")
         if ctx.ws.path("privacy", "pending").exists():
             from flows.erasure import finish_pending
 
