@@ -471,13 +471,19 @@ def validate(
     missing = [c.name for c in contract.columns if c.required and c.name not in frame.columns]
     if missing:
         present = [c for c in contract.names if c in frame.columns]
+        if present or not header:
+            has = f"the file has {', '.join(header) or 'no columns'}"
+        else:  # a first line of data read as the header: its cells are not column names
+            has = (
+                f"none of the contract's columns is among the file's {len(header)}, whose names "
+                "are not shown: the first line may be data rather than a header"
+            )
         raise SourceError(
             source,
-            f"missing required column(s) {', '.join(missing)}; the file has "
-            f"{', '.join(header) or 'no columns'}.",
+            f"missing required column(s) {', '.join(missing)}; {has}.",
             column=missing[0],
             examples=[]
-            if contract.vault
+            if contract.vault or not present
             else [
                 describe_row(row, where(i), personal=contract.personal)
                 for i, row in enumerate(frame.select(present).head(2).iter_rows(named=True))

@@ -21,7 +21,7 @@ from typing import Any
 HIDDEN = "‹hidden›"
 # Finnish personal identity code (henkilötunnus): ddmmyy, century sign, number, check mark.
 IDENTITY_CODE = re.compile(r"(?<![0-9A-Za-z])\d{6}[-+A-FU-Y]\d{3}[0-9A-Y](?![0-9A-Za-z])", re.I)
-EMAIL = re.compile(r"[^\s@'\"=;,()<>]+@[^\s@'\"=;,()<>]+")
+EMAIL = re.compile(r"[^\s@'\"`=;,()<>]+@[^\s@'\"`=;,()<>]+")
 # Phone numbers as people write them: +358 40 123 4567, 040-1234567, (09) 310 1234.
 PHONE = re.compile(r"(?<![\w.,-])(?:\+|\(?0)[0-9][0-9 ()-]{4,}[0-9](?![\w.,])")
 LONG_DIGITS = re.compile(r"(?<![\w.,-])\d{9,}(?![\w.,])")
@@ -77,11 +77,16 @@ class SourceError(Exception):
     label: str = "Column"
 
     def __post_init__(self) -> None:
+        # Scrubbed once, here: Prefect logs ``repr(exc)`` (the dataclass fields) to the
+        # terminal, logs/ennakko.log and its database, not only ``describe()``.
+        self.message = scrub(self.message)
+        self.column = None if self.column is None else scrub(self.column)
+        self.examples = tuple(scrub(e if isinstance(e, str) else repr(e)) for e in self.examples)
         super().__init__(self.describe())
 
     def describe(self) -> str:
         """Return the one-paragraph description shown to the user (identifiers hidden)."""
-        parts = [f"{self.source}: {scrub(self.message)}"]
+        parts = [f"{self.source}: {self.message}"]
         if self.column:
             parts.append(f"{self.label}: {self.column}.")
         if self.examples:

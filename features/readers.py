@@ -148,7 +148,7 @@ def read_table(path: Path, spec: ReadSpec, contract: Contract | None = None) -> 
     personal = frozenset() if contract is None else contract.personal
     if not path.is_dir():
         table = read_file(path, spec, wanted, vault=vault, personal=personal)
-        _refuse_no_rows(table)
+        _refuse_no_rows(table, wanted)
         return table
     suffixes = SUFFIXES[spec.format]
     files = sorted(
@@ -204,7 +204,7 @@ def read_table(path: Path, spec: ReadSpec, contract: Contract | None = None) -> 
         parts=tuple(p for t in tables for p in t.parts),
         notes=[n for t in tables for n in t.notes],
     )
-    _refuse_no_rows(combined)
+    _refuse_no_rows(combined, wanted)
     return combined
 
 
@@ -501,7 +501,12 @@ def _align(frames: list[pl.DataFrame]) -> list[pl.DataFrame]:
     return frames
 
 
-def _refuse_no_rows(table: Table) -> None:
+def _refuse_no_rows(table: Table, wanted: set[str] | None = None) -> None:
+    """Refuse a file with columns but no rows; its header is shown only if it is one.
+
+    A one-line file without a header has its only row read as the header: when none of
+    the contract's columns is in it, its cells may be personal data and are not shown.
+    """
     if table.frame.height == 0 and table.frame.width:
         if table.path.is_dir():
             what = "has parts but no rows"
@@ -509,10 +514,11 @@ def _refuse_no_rows(table: Table) -> None:
             what = "has columns but no rows"
         else:
             what = "has a header but no rows"
+        real_header = wanted is None or bool(wanted & set(table.header))
         raise SourceError(
             str(table.path),
-            f"{what}.",
-            examples=[", ".join(table.header)[:160]],
+            f"{what}." if real_header else f"{what}, or a row but no header.",
+            examples=[", ".join(table.header)[:160]] if real_header else [],
             hint="If the partner truly has nothing to send, leave the source out of the run.",
         )
 

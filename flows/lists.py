@@ -16,7 +16,8 @@ from features.build import FeatureMatrix
 from features.catalogue import by_name
 from features.safe_repr import sizes_repr
 from features.sources import Inputs
-from flows.pipeline import RunContext, stale_sources
+from flows.pipeline import stale_sources
+from flows.run import RunContext
 from flows.workspace import sha256_file
 from models.bundle import RiskModel
 from outreach.assemble import FLAGS, Exclusions, assemble, risk_band
@@ -105,7 +106,11 @@ def build_lists(
         listed.select("person_id", "as_of"), on=["person_id", "as_of"], how="semi"
     )
     rows = listed.select("person_id", "as_of").join(rows, on=["person_id", "as_of"], how="left")
-    explained = model.estimator.explain(rows.select(model.features), top=3)
+    explained = (
+        model.estimator.explain(rows.select(model.features), top=3)
+        if rows.height  # capacity 0 everywhere: an empty list, nothing to explain
+        else pl.DataFrame(schema={f"reason_{k}": pl.String for k in (1, 2, 3)})
+    )
     listed = add_reasons(listed, explained, rows, by_name(matrix.catalogue), model.medians)
     listed = listed.with_columns(internal_id=pl.col("person_id"))
     if "list_person_id" in listed.columns:

@@ -33,8 +33,12 @@ def _caused_by_source_error(exc: BaseException | None) -> bool:
 
 def quiet_user_errors() -> None:
     """Attach the filter to every handler of the Prefect loggers (after Prefect set them up)."""
-    import prefect  # noqa: F401  (configures Prefect's logging)
+    # Prefect sets its handlers up at the first flow run unless it has already: set them up
+    # now, or the filter would sit on handlers that the flow run replaces (and an error
+    # raised in a flow's own body would print its traceback).
+    from prefect.logging.configuration import ensure_logging_setup
 
+    ensure_logging_setup()
     flt = UserErrorFilter()
     names = ["prefect", "prefect.flow_runs", "prefect.task_runs", "prefect.engine", ""]
     for name in names:
