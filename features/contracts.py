@@ -516,10 +516,14 @@ def validate(
         positions = pl.Series("_row", [], dtype=pl.Int64)
         by_row = pl.DataFrame(schema=_NO_REASONS)
         good = typed
+    # A contract column called like one of bad's own (the reviews' free-text `reason`)
+    # keeps its value under another name, and stays personal if it was.
+    clash = {c: f"{c}_value" for c in ("row", "reason") if c in raw.columns}
+    personal = contract.personal | {new for old, new in clash.items() if old in contract.personal}
     bad = pl.concat(
         [
             (positions + 1).alias("row").to_frame(),
-            raw.select(pl.all().gather(positions).cast(pl.String)),
+            raw.select(pl.all().gather(positions).cast(pl.String)).rename(clash),
             by_row.select("reason"),
         ],
         how="horizontal",
@@ -538,7 +542,7 @@ def validate(
         warnings=warnings,
         vault=contract.vault,
         where=where,
-        personal=contract.personal,
+        personal=personal,
     )
 
 

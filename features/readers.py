@@ -302,23 +302,30 @@ def decode(
 
 
 def first_utf8_line(raw: bytes) -> int | None:
-    """The 1-based number of the first line with a non-ASCII character that is valid UTF-8.
+    """The 1-based number of the first line that is evidently UTF-8, or None.
 
-    A Windows-1252 line holding ä (0xE4 before a letter) is never valid UTF-8; a line whose
-    every non-ASCII byte forms UTF-8 was written as UTF-8.
+    Such a line decodes as UTF-8 and holds a letter of Latin-1 (ä, ö, å, é: U+00C0-U+00FF),
+    a dash or quote (U+2010-U+206F) or €. A Windows-1252 line holding ä (0xE4 before a
+    letter) never decodes; one that happens to decode (Ä before an en dash is the UTF-8 of
+    Ė) yields other characters, unless it holds Ã or â: text that is already mis-decoded.
     """
     pos = 0
     while match := UTF8_MULTIBYTE.search(raw, pos):
         start = raw.rfind(b"\n", 0, match.start()) + 1
         end = raw.find(b"\n", match.end())
         end = len(raw) if end < 0 else end
+        pos = end + 1
         try:
-            raw[start:end].decode("utf-8")
+            text = raw[start:end].decode("utf-8")
         except UnicodeDecodeError:
-            pos = end + 1
             continue
-        return raw[:start].count(b"\n") + 1
+        if any(_evidently_utf8(ch) for ch in text):
+            return raw[:start].count(b"\n") + 1
     return None
+
+
+def _evidently_utf8(ch: str) -> bool:
+    return "\u00c0" <= ch <= "\u00ff" or "\u2010" <= ch <= "\u206f" or ch == "\u20ac"
 
 
 def _mixed_encodings(
