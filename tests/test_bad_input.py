@@ -20,7 +20,7 @@ import shutil
 import sys
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -463,6 +463,59 @@ def _empty_parts_folder(city: Path) -> None:
     (city / "events" / "outreach").mkdir()
 
 
+def _identity_code_as_team(city: Path) -> None:
+    """Typed into the team column, an identity code would name a list file and log lines."""
+    rewrite(city, "consents", lambda f: set_value(f, "team", "010203A123B", [13]))
+
+
+def _email_as_team(city: Path) -> None:
+    """A person's own e-mail (from the vault, so `private` looks for it) as a team name."""
+    email = parquet(city, "contacts")["email"].drop_nulls()[0]
+    rewrite(city, "consents", lambda f: set_value(f, "team", email, [14]))
+
+
+def _slash_in_team(city: Path) -> None:
+    rewrite(city, "consents", lambda f: set_value(f, "team", "itä/koillinen", [5]))
+
+
+def _phone_in_language(city: Path) -> None:
+    """A phone number slipped one column to the right, into preferred_language."""
+    phone = parquet(city, "contacts")["phone"].drop_nulls()[0]
+    rewrite(city, "contacts", lambda f: set_value(f, "preferred_language", phone, [2]))
+
+
+def _mixed_encoding(city: Path) -> None:
+    """UTF-8 consents where line 12 was typed in Excel (Windows-1252): itäinen on both."""
+    target = as_csv(city, "consents", lambda f: set_value(f, "team", "itäinen", [3, 10]))
+    lines = target.read_text(encoding="utf-8").split("\n")
+    target.write_bytes(
+        b"\n".join(x.encode("windows-1252" if i == 11 else "utf-8") for i, x in enumerate(lines))
+    )
+
+
+def _csv_over_limit(city: Path) -> dict:
+    return {"partners": {"school": {"format": "csv", "max_csv_mb": 0.01}}}
+
+
+def _yaml_bomb(city: Path) -> dict:
+    laughs = ["a: &a [lol, lol, lol, lol, lol, lol, lol, lol, lol]"]
+    for prev, name in zip("abcdefgh", "bcdefghi", strict=True):
+        laughs.append(f"{name}: &{name} [" + ", ".join([f"*{prev}"] * 9) + "]")
+    return {"__raw__": "\n".join(laughs) + "\narea_name: *i\n"}
+
+
+def _workspace_is_data_dir(city: Path) -> dict:
+    return {"workspace": str(city)}
+
+
+def _negative_capacity(city: Path) -> dict:
+    return {"outreach": {"capacity": {"per_team": {"itainen": -1}}}}
+
+
+def _future_as_of(city: Path) -> dict:
+    return {"as_of": (date.today() + timedelta(days=90)).isoformat()}
+
+
 CASES = [
     Case("text-in-date-column", _text_in_date, "consents.parquet", "given_at", "'yesterday'", run=True),
     Case("text-in-number-column", _text_in_number, "consents.csv", "birth_year", "'twenty'"),
@@ -511,6 +564,16 @@ CASES = [
     Case("quarantine-under-limit", _quarantine_under, ok=True),
     Case("blank-lines", _blank_lines, ok=True),
     Case("utf-16-excel-export", _utf16, ok=True),
+    Case("identity-code-as-team", _identity_code_as_team, "consents.parquet", "team", "row 14: team=‹hidden›", run=True),
+    Case("email-as-team", _email_as_team, "consents.parquet", "team", "row 15: team=‹hidden›"),
+    Case("slash-in-team", _slash_in_team, "consents.parquet", "team", "team='itä/koillinen'"),
+    Case("phone-in-language", _phone_in_language, "contacts.parquet", "preferred_language", "row 3: preferred_language=‹hidden›"),
+    Case("mixed-encoding", _mixed_encoding, "consents.csv", "team", "line 12 (row 11)", run=True),
+    Case("csv-over-size-limit", _csv_over_limit, "school.csv", None, None),
+    Case("yaml-bomb", _yaml_bomb, "case.yaml", None, None, code=2),
+    Case("workspace-is-data-dir", _workspace_is_data_dir, "case.yaml", "workspace, data_dir", None, code=2),
+    Case("negative-capacity", _negative_capacity, "case.yaml", "outreach.capacity.per_team.itainen", None, code=2),
+    Case("future-as-of", _future_as_of, "case.yaml", "as_of", None, run=True, code=2),
 ]  # fmt: skip
 
 
@@ -528,6 +591,7 @@ def prepare(case: Case, city: Path, workspace: Path, tmp_path: Path) -> tuple[Pa
     shutil.copytree(city, copy)
     overrides = case.breaks(copy) or {}
     raw = overrides.pop("__raw__", None)
+    workspace = Path(overrides.pop("workspace", workspace))  # a case may point it elsewhere
     config = make_config(tmp_path / "case.yaml", workspace, copy, **overrides)
     if raw is not None:
         config.write_text(config.read_text() + raw)
@@ -655,6 +719,60 @@ def test_run_goes_on_under_the_quarantine_limit_and_keeps_the_refused_rows(
     assert quarantined["reason"].to_list() == ["end: before start"]
     assert quarantined["row"].to_list() == [1]  # 1-based data row
     assert quarantined["end"].to_list() == ["2020-01-01"]
+
+
+def workspace_copy(baseline, tmp_path: Path) -> Path:
+    """A copy of the baseline workspace (trained champion, published lists) to run on."""
+    copy_ws = tmp_path / "workspace"
+    shutil.copytree(baseline[0], copy_ws, symlinks=True)
+    return copy_ws
+
+
+def test_capacity_zero_gives_that_team_an_empty_list_not_a_traceback(
+    city: Path, baseline, tmp_path: Path
+) -> None:
+    """0 rows for one team lists the others; 0 for every team publishes a manifest of no rows."""
+    import json
+
+    copy_ws = workspace_copy(baseline, tmp_path)
+    teams = sorted(set(parquet(city, "consents")["team"]))
+    one = make_config(
+        tmp_path / "one.yaml", copy_ws, city, outreach={"capacity": {"per_team": {teams[0]: 0}}}
+    )
+    result = invoke_run(one)
+    assert result.exit_code == 0, result.output
+    manifest = json.loads((copy_ws / "lists" / AS_OF / "manifest.json").read_text())
+    assert teams[0] not in manifest["teams"] and manifest["rows"] > 0
+    every = make_config(tmp_path / "all.yaml", copy_ws, city, outreach={"capacity": {"default": 0}})
+    result = invoke_run(every)
+    assert result.exit_code == 0, result.output
+    assert "Traceback" not in result.output
+    manifest = json.loads((copy_ws / "lists" / AS_OF / "manifest.json").read_text())
+    assert manifest["rows"] == 0 and manifest["teams"] == {}
+
+
+NEEDS_COVERAGE = pytest.mark.xfail(
+    strict=True,
+    reason="the flows must call features.coverage (check_as_of_covered after the sources "
+    "are read; check_training_dates after training_dates): lead's integration",
+)
+
+
+@NEEDS_COVERAGE
+@pytest.mark.parametrize("command", ["run", "train"])
+def test_an_as_of_date_before_the_data_is_one_paragraph(
+    command: str, city: Path, baseline, tmp_path: Path, capfd: pytest.CaptureFixture[str]
+) -> None:
+    """Before the first consent and partner row: exit 2, the earliest date named, no traceback."""
+    copy_ws = workspace_copy(baseline, tmp_path)
+    lists = snapshot(copy_ws)
+    config = make_config(tmp_path / "early.yaml", copy_ws, city, truth=True)
+    result = CliRunner().invoke(app, [command, "--config", str(config), "--as-of", "2019-01-01"])
+    terminal = result.output + "".join(capfd.readouterr())
+    assert result.exit_code == 2, terminal
+    assert "Traceback" not in terminal
+    assert "2019-01-01" in result.output and "on or after" in result.output
+    assert snapshot(copy_ws) == lists
 
 
 # ---------------------------------------------------- the rules behind the corpus, one by one
