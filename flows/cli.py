@@ -91,16 +91,21 @@ def _date(value: str | None) -> date | None:
         ) from None
 
 
-def _prepare(config: Path):
-    """Settings and process environment for a command (before Prefect is imported)."""
+def _prepare(config: Path, *, flow: bool = False):
+    """Settings and process environment for a command (before Prefect is imported).
+
+    Only commands that run a Prefect flow (``flow=True``) import Prefect: the others
+    answer in a second or two without it.
+    """
     from flows.runtime import configure
     from flows.settings import load_settings
 
     settings = load_settings(config)
     configure(settings)
-    from flows.logs import quiet_user_errors
+    if flow:
+        from flows.logs import quiet_user_errors
 
-    quiet_user_errors()
+        quiet_user_errors()
     return settings
 
 
@@ -142,7 +147,7 @@ def run(
     ] = None,
 ) -> None:
     """Run the nightly job once: validate, gate, features, score, publish lists."""
-    settings = _prepare(config)
+    settings = _prepare(config, flow=True)
     from flows.nightly import nightly
 
     _date(as_of)
@@ -162,7 +167,7 @@ def run(
 @user_errors
 def train(config: Config = DEFAULT_CONFIG, as_of: AsOf = None) -> None:
     """Train and evaluate a model on temporal folds; register it, promote if the gate allows."""
-    settings = _prepare(config)
+    settings = _prepare(config, flow=True)
     from flows.training import train as train_flow
 
     _date(as_of)
@@ -384,7 +389,7 @@ def erase(
             "recorded all the same, and later runs will keep the person out.[/]"
         )
     for name in report.files_rewritten:
-        out.print(f"  rewrote {name}", highlight=False)
+        out.print(f"  rewrote {name}", highlight=False, soft_wrap=True)
     if report.model_versions_marked:
         out.print(
             f"Model versions trained with the person, tagged erasure_pending: {', '.join(report.model_versions_marked)}"
@@ -584,8 +589,18 @@ def bench(
     root: Annotated[Path, typer.Option(help="Where cities and workspaces are cached.")] = Path(
         "var/bench"
     ),
+    commands: Annotated[
+        bool,
+        typer.Option(
+            "--commands",
+            help="Instead: how long each non-flow command takes to answer on the demo.",
+        ),
+    ] = False,
 ) -> None:
     """Wall time and peak memory of every nightly stage on a cached synthetic city."""
+    if commands:
+        _bench_commands(root, json_out)
+        return
     from rich.table import Table
 
     from flows.bench import NIGHTLY, run_bench
@@ -630,6 +645,29 @@ def bench(
     for k, v in result.notes.get("training", {}).items():
         out.print(f"  {k}: {v}")
     out.print(f"Saved to {root / scale / 'bench.json'}")
+
+
+def _bench_commands(root: Path, json_out: bool) -> None:
+    from dataclasses import asdict
+
+    from rich.table import Table
+
+    from flows.bench_commands import bench_commands
+    from flows.settings import load_settings
+
+    settings = load_settings(DEFAULT_CONFIG, env={})
+    results = bench_commands(settings.workspace, DEFAULT_CONFIG, root, report=lambda r: None)
+    if json_out:
+        out.print_json(data=[asdict(r) for r in results])
+        return
+    table = Table(title="ennakko bench --commands: each command as its own process, on the demo")
+    for column in ("command", "wall (s)", "peak RSS (MB)", "exit"):
+        table.add_column(column, justify="left" if column == "command" else "right")
+    for r in results:
+        colour = "green" if r.seconds < 2 else "yellow"
+        table.add_row(r.command, f"[{colour}]{r.seconds:.2f}[/]", f"{r.peak_rss_mb:,.0f}",
+                      str(r.exit_code))  # fmt: skip
+    out.print(table)
 
 
 @reviews_app.command("import")
@@ -747,7 +785,7 @@ def serve(config: Config = DEFAULT_CONFIG) -> None:
 
     from features.errors import SourceError
 
-    settings = _prepare(config)
+    settings = _prepare(config, flow=True)
     if not os.environ.get("PREFECT_API_URL"):
         raise SourceError(
             str(settings.config_path),

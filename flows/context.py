@@ -3,15 +3,16 @@
 from __future__ import annotations
 
 import contextlib
+import sys
 import uuid
 from collections.abc import Callable, Iterator
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
 from flows.audit import heads_in_manifests
-from flows.lock import workspace_lock
+from flows.lock import unwritable, workspace_lock
 from flows.logs import attach_file_log
-from flows.pipeline import RunContext
+from flows.run import RunContext
 from flows.runtime import configure, keys
 from flows.settings import Settings, as_of_or_today, load_settings
 from flows.store import check_embedded_store
@@ -35,32 +36,34 @@ def start(
     if isinstance(as_of, str):
         as_of = date.fromisoformat(as_of)
     run_date = as_of_or_today(settings, as_of, now.date())  # refuses a future date
-    ws = configure(settings)
-    ctx = RunContext(
-        settings=settings,
-        ws=ws,
-        keys=keys(settings, ws),
-        as_of=run_date,
-        today=max(now.date(), run_date),
-        run_id=_run_id(now),
-        kind=kind,
-    )
+    try:
+        ws = configure(settings)
+        ctx = RunContext(
+            settings=settings,
+            ws=ws,
+            keys=keys(settings, ws),
+            as_of=run_date,
+            today=max(now.date(), run_date),
+            run_id=_run_id(now),
+            kind=kind,
+        )
+        attach_file_log(ws.path("logs", "ennakko.log"))
+    except OSError as exc:  # a read-only or full workspace: say so now, not minutes later
+        raise unwritable(settings.workspace, exc) from None
     if say is not None:
         ctx.say = say
     ctx.notes["started_at"] = now.isoformat(timespec="seconds")
-    attach_file_log(ws.path("logs", "ennakko.log"))
     return ctx
 
 
 def _run_id(now: datetime) -> str:
     """The Prefect flow run's id when inside one, else a timestamped random id."""
-    try:
+    if "prefect" in sys.modules:  # never import Prefect just to ask
         from prefect.runtime import flow_run
 
-        if flow_run.id:
-            return str(flow_run.id)[:8] + "-" + now.strftime("%Y%m%dT%H%M%S")
-    except Exception:  # not in a flow, or Prefect not importable here
-        pass
+        with contextlib.suppress(Exception):  # not in a flow run
+            if flow_run.id:
+                return str(flow_run.id)[:8] + "-" + now.strftime("%Y%m%dT%H%M%S")
     return now.strftime("%Y%m%dT%H%M%S") + "-" + uuid.uuid4().hex[:6]
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 from prefect.schedules import Cron
 
 from flows.nightly import nightly
-from flows.retention import retention
+from flows.retention_flow import retention
 from flows.settings import ExecutorSpec
 from flows.training import train
 

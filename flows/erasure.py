@@ -16,7 +16,8 @@ import polars as pl
 
 from features.errors import SourceError
 from flows import privacy
-from flows.pipeline import RunContext
+from flows.run import RunContext
+from flows.store import tag_versions_in_store
 from flows.workspace import sha256_file
 from outreach.writers import write_team_files
 
@@ -24,33 +25,32 @@ from outreach.writers import write_team_files
 KNOWN_IN = ("scores", "reviews", "snapshots")
 
 
-def rebuild_list_folder(ctx: RunContext, folder: Path) -> list[Path]:
-    """Rebuild every team's CSV and workbook of a list version from its Parquet, and the
-    manifest's hashes and counts, so the three formats and the manifest agree again."""
+def rebuild_team_list(ctx: RunContext, parquet: Path) -> list[Path]:
+    """Rebuild one team's CSV and workbook from its (scrubbed) Parquet, and the version's
+    manifest (hashes, counts), so the three formats and the manifest agree again."""
+    folder = parquet.parent
     manifest_path = folder / "manifest.json"
     if not manifest_path.exists():
         return []
     manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
     as_of = manifest["as_of"]
-    teams = manifest.get("teams", {})
+    team = parquet.stem[len(as_of) + 1 :]
+    frame = pl.read_parquet(parquet)
     written: list[Path] = []
-    for parquet in sorted(folder.glob("*.parquet")):
-        team = parquet.stem[len(as_of) + 1 :]
-        frame = pl.read_parquet(parquet)
-        with tempfile.TemporaryDirectory(dir=folder, prefix=".rebuild-") as tmp:
-            paths = write_team_files(
-                frame, Path(tmp), parquet.stem, title=f"Ennakko · {manifest.get('area', '')}",
-                as_of=date.fromisoformat(as_of), team=team,
-                model_version=str(manifest.get("model", {}).get("version", "")),
-            )  # fmt: skip
-            for path in paths:
-                if path.suffix == ".parquet":
-                    continue
+    with tempfile.TemporaryDirectory(dir=folder, prefix=".rebuild-") as tmp:
+        paths = write_team_files(
+            frame, Path(tmp), parquet.stem, title=f"Ennakko · {manifest.get('area', '')}",
+            as_of=date.fromisoformat(as_of), team=team,
+            model_version=str(manifest.get("model", {}).get("version", "")),
+        )  # fmt: skip
+        for path in paths:
+            if path.suffix != ".parquet":
                 os.chmod(path, ctx.ws.file_mode)
                 os.replace(path, folder / path.name)
                 written.append(folder / path.name)
-        if team in teams:
-            teams[team]["rows"] = frame.height
+    teams = manifest.get("teams", {})
+    if team in teams:
+        teams[team]["rows"] = frame.height
     for name in list(manifest["files"]):
         manifest["files"][name] = sha256_file(folder / name)
     manifest["rows"] = sum(t["rows"] for t in teams.values())
@@ -72,15 +72,24 @@ def _mark_versions(ctx: RunContext, snapshots: list[str]) -> list[str]:
 
 def tag_versions(ctx: RunContext, versions: list[str]) -> list[str]:
     """Tag registered versions trained with an erased person: retrain before relying on
-    them. Imports MLflow only when there is a version to tag."""
+    them. In the embedded store directly (no MLflow import); through MLflow otherwise."""
     if not versions:
         return []
+    s = ctx.settings
+    tags = {
+        "erasure_pending": "true",
+        "erasure_note": "trained with a person since erased; retrain",
+    }
+    db = s.workspace / "mlflow" / "mlflow.db"
+    name = s.model.registered_name
+    if s.mlflow.tracking_uri is None and tag_versions_in_store(db, name, versions, tags):
+        return versions
     from flows.tracking import registry_for
 
     registry = registry_for(ctx)
     for version in versions:
-        registry.tag_version(version, "erasure_pending", "true")
-        registry.tag_version(version, "erasure_note", "trained with a person since erased; retrain")
+        for key, value in tags.items():
+            registry.tag_version(version, key, value)
     return versions
 
 
@@ -118,7 +127,7 @@ def finish(
     match = privacy.Matcher(journal.hashes, ctx.keys.audit)
     report = privacy.complete(
         ctx.ws, journal, match,
-        rebuild_list=lambda folder: rebuild_list_folder(ctx, folder),
+        rebuild_list=lambda parquet: rebuild_team_list(ctx, parquet),
         mark_versions=lambda versions: tag_versions(ctx, versions),
     )  # fmt: skip
     if needles:

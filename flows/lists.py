@@ -16,6 +16,7 @@ from features.build import FeatureMatrix
 from features.catalogue import by_name
 from features.safe_repr import sizes_repr
 from features.sources import Inputs
+from flows.decisions import HOLDOUT, load_holdout, load_reviews
 from flows.pipeline import stale_sources
 from flows.run import RunContext
 from flows.workspace import sha256_file
@@ -24,11 +25,6 @@ from outreach.assemble import FLAGS, Exclusions, assemble, risk_band
 from outreach.publish import Staged, stage
 from outreach.reasons import add_reasons
 from outreach.writers import STATEMENT, list_frame, write_team_files
-
-REVIEWS = ("reviews", "decisions.parquet")
-# Hold-out draws (outreach.holdout_share): beside the decisions, under the same retention
-# and erasure, since both hold pseudonyms and feed the same comparison.
-HOLDOUT = ("reviews", "holdout.parquet")
 
 
 @dataclass
@@ -41,25 +37,6 @@ class Lists:
     exclusions: Exclusions
     drift_alert: bool
     draws: pl.DataFrame | None = None  # tonight's hold-out draws (None: hold-out off)
-
-
-def load_reviews(ctx: RunContext) -> pl.DataFrame:
-    path = ctx.ws.path(*REVIEWS)
-    if not path.exists():
-        return pl.DataFrame(
-            schema={
-                "list_id": pl.String,
-                "person_id": pl.String,
-                "decision": pl.String,
-                "decided_at": pl.Date,
-            }
-        )
-    return pl.read_parquet(path)
-
-
-def load_holdout(ctx: RunContext) -> pl.DataFrame | None:
-    path = ctx.ws.path(*HOLDOUT)
-    return pl.read_parquet(path) if path.exists() else None
 
 
 def previous_scores(ctx: RunContext) -> pl.DataFrame | None:

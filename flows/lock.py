@@ -38,6 +38,16 @@ class WorkspaceUnwritableError(SourceError):
     """The workspace cannot be written: say so at once, before any work is done."""
 
 
+def unwritable(root: Path, exc: OSError) -> WorkspaceUnwritableError:
+    """The one paragraph for a workspace that cannot be written (read-only, full, missing
+    rights): said at once, before any work is done."""
+    return WorkspaceUnwritableError(
+        str(root),
+        f"the workspace cannot be written ({exc.strerror or exc}); nothing was done.",
+        hint="Check that the folder exists, is writable by this user and the disk has room.",
+    )
+
+
 def _holder(path: Path) -> str:
     try:
         info = json.loads(path.read_text(encoding="utf-8") or "{}")
@@ -73,11 +83,7 @@ def workspace_lock(
         root.mkdir(parents=True, exist_ok=True)
         fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
     except OSError as exc:
-        raise WorkspaceUnwritableError(
-            str(root),
-            f"the workspace cannot be written ({exc.strerror or exc}).",
-            hint="Check that the folder exists, is writable by this user and the disk has room.",
-        ) from None
+        raise unwritable(root, exc) from None
     deadline = time.monotonic() + wait_seconds
     try:
         while True:

@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
@@ -27,35 +27,12 @@ from features.labels import attach_labels
 from features.pseudonym import keyed_hash, keyed_hashes
 from features.safe_repr import sizes_repr
 from features.sources import Inputs, load_inputs
-from flows.audit import AuditLog
 from flows.privacy import erased_ids
-from flows.runtime import Keys
-from flows.settings import Settings
-from flows.workspace import Workspace, sha256_path
+from flows.run import RunContext
+from flows.workspace import sha256_path
 
-AUDIT_LOG = ("audit", "audit.jsonl")
 # Bump when the feature builder changes what it computes, so old caches are not reused.
 FEATURE_CODE_VERSION = 4
-
-
-@dataclass
-class RunContext:
-    """Who, what and when of one run; the clock is read once, by the entry point."""
-
-    settings: Settings
-    ws: Workspace
-    keys: Keys
-    as_of: date
-    today: date
-    run_id: str
-    kind: str  # nightly | train | bench
-    notes: dict[str, Any] = field(default_factory=dict)
-    say: Callable[[str], None] = field(default=lambda message: None, repr=False)
-
-    @property
-    def audit(self) -> AuditLog:
-        """The workspace's audit log, chained under the run's audit key."""
-        return AuditLog(self.ws.path(*AUDIT_LOG), self.keys.audit, self.ws.file_mode)
 
 
 @dataclass

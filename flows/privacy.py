@@ -6,8 +6,8 @@ the second pseudonym layer on, of the layer's id: every store can be matched aga
 whichever id it holds, and nothing keeps the identifier in clear. The consent gate, the
 import of counsellors' decisions and every run consult it.
 
-An erasure is **journaled**: before it changes anything it writes its plan (the list
-folders and model versions it will touch) to ``privacy/pending/<hash>.json``; every step
+An erasure is **journaled**: before it changes anything it writes its plan (the team
+lists and model versions it will touch) to ``privacy/pending/<hash>.json``; every step
 is idempotent and matches rows by keyed hash, so a re-run after a crash (of ``erase``, or
 of the next command that takes the workspace lock) completes every step without the
 pseudonym. Only rows whose id columns match are removed: no other cell is compared.
@@ -88,7 +88,7 @@ class Journal:
     erased_at: str
     reason: str = ""
     versions: list[str] = field(default_factory=list)
-    list_folders: list[str] = field(default_factory=list)
+    list_files: list[str] = field(default_factory=list)  # team Parquets holding the person
     files_rewritten: list[str] = field(default_factory=list)
     rows_removed: int = 0
 
@@ -193,17 +193,15 @@ def holds(path: Path, match: Matcher) -> bool:
 def plan(
     ws: Workspace, journal: Journal, match: Matcher, versions_of: Callable[[list[str]], list[str]]
 ) -> Journal:
-    """Which model versions were trained with the person and which list versions hold
-    them: recorded before anything is changed, so a crash cannot make them forgotten."""
+    """Which model versions were trained with the person and which published team lists
+    hold them: recorded before anything is changed, so a crash cannot make them forgotten."""
     snapshots = [p.stem for p in sorted(ws.path("snapshots").glob("*.parquet")) if holds(p, match)]
     journal.versions = versions_of(snapshots)
-    folders = []
-    versions_root = ws.path("lists", ".versions")
-    if versions_root.exists():
-        for folder in sorted(p for p in versions_root.iterdir() if p.is_dir()):
-            if any(holds(f, match) for f in folder.glob("*.parquet")):
-                folders.append(str(folder.relative_to(ws.root)))
-    journal.list_folders = folders
+    journal.list_files = [
+        str(p.relative_to(ws.root))
+        for p in sorted(ws.path("lists", ".versions").glob("*/*.parquet"))
+        if holds(p, match)
+    ]
     save_journal(ws, journal)
     return journal
 
@@ -234,17 +232,16 @@ def complete(
                 removed = scrub_file(ws, path, match)
                 if removed:
                     rewritten(path, removed)
-    for name in journal.list_folders:
-        folder = ws.root / name
-        if not folder.is_dir():
+    for name in journal.list_files:
+        parquet = ws.root / name
+        if not parquet.exists():
             continue  # removed by retention meanwhile
-        for path in sorted(folder.glob("*.parquet")):
-            removed = scrub_file(ws, path, match)
-            if removed:
-                rewritten(path, removed)
-        # The CSV and workbook are rebuilt from the Parquet every time: a crash may have
-        # come between them.
-        for path in rebuild_list(folder):
+        removed = scrub_file(ws, parquet, match)
+        if removed:
+            rewritten(parquet, removed)
+        # The team's CSV and workbook and the manifest are rebuilt from the Parquet every
+        # time: a crash may have come between them.
+        for path in rebuild_list(parquet):
             rewritten(path, 0)
     report.files_rewritten = list(journal.files_rewritten)
     report.rows_removed = journal.rows_removed

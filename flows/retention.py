@@ -16,10 +16,8 @@ from datetime import date, datetime, timedelta
 from pathlib import Path
 
 import polars as pl
-from prefect import flow, get_run_logger
 
-from flows.context import exclusive, now_in, start
-from flows.pipeline import RunContext
+from flows.run import RunContext
 from flows.workspace import Workspace
 
 # store -> (folder, what one item is)
@@ -107,17 +105,6 @@ def run_retention(ctx: RunContext, now: datetime) -> RetentionReport:
         }
     )
     return report
-
-
-@flow(name="ennakko-retention", log_prints=False)
-def retention(config: str) -> dict:
-    """Daily: delete what each store has kept long enough."""
-    ctx = start(config, None, "retention")
-    with exclusive(ctx):
-        report = run_retention(ctx, now_in(ctx.settings))
-    get_run_logger().info(f"retention deleted {report.total} items: " + ", ".join(
-        f"{k} {len(v)}" for k, v in report.deleted.items()))  # fmt: skip
-    return {"deleted": report.deleted, "review_rows_deleted": report.review_rows_deleted}
 
 
 def touch(path: Path, when: date) -> None:

@@ -10,9 +10,9 @@ import polars as pl
 from features.consent import consent_state
 from features.contracts import Context
 from features.sources import load_source
-from flows.lists import load_holdout
-from flows.pipeline import RunContext
+from flows.decisions import REVIEWS, load_holdout
 from flows.privacy import Matcher, erased_hashes, erased_ids
+from flows.run import RunContext
 from flows.workspace import sha256_file
 from outreach.reviews import (
     STORE_SCHEMA,
@@ -25,7 +25,7 @@ from outreach.reviews import (
     summarise,
 )
 
-STORE = ("reviews", "decisions.parquet")
+STORE = REVIEWS
 
 
 def recorded(ctx: RunContext) -> pl.DataFrame:

@@ -25,11 +25,20 @@ class Keys:
 
 
 def configure(settings: Settings) -> Workspace:
-    """Prepare the process for a run with ``settings``; returns the ready workspace."""
+    """Prepare the process for a run with ``settings``; returns the ready workspace.
+
+    Raises ``WorkspaceUnwritableError`` at once when the workspace cannot be written.
+    """
+    from flows.lock import unwritable
+
     os.umask(0o077)
-    ws = Workspace.from_modes(
-        settings.workspace, settings.privacy.dir_mode, settings.privacy.file_mode
-    ).ensure()
+    try:
+        ws = Workspace.from_modes(
+            settings.workspace, settings.privacy.dir_mode, settings.privacy.file_mode
+        ).ensure()
+        ws.probe_writable()
+    except OSError as exc:
+        raise unwritable(settings.workspace, exc) from None
     env = {
         "PREFECT_HOME": str(settings.prefect_home),
         "PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS": "120",

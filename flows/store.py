@@ -82,3 +82,31 @@ def _relocate(con: sqlite3.Connection, new_root: str) -> list[str]:
             )
     con.commit()
     return sorted(olds)
+
+
+def tag_versions_in_store(db: Path, model: str, versions: list[str], tags: dict[str, str]) -> bool:
+    """Set tags on registered model versions straight in the embedded store.
+
+    ``ennakko erase`` must answer in a second or two, and importing MLflow alone takes
+    four here; the tag table is one row per (model, version, key). Returns False (nothing
+    written) when the table is not the one this was written for, so the caller falls
+    back to MLflow's client.
+    """
+    with contextlib.closing(sqlite3.connect(f"file:{db}?mode=rw", uri=True)) as con:
+        columns = {row[1] for row in con.execute("PRAGMA table_info(model_version_tags)")}
+        if columns != {"key", "value", "name", "version", "workspace"}:
+            return False
+        known = {
+            str(v)
+            for (v,) in con.execute("SELECT version FROM model_versions WHERE name = ?", (model,))
+        }
+        if not set(versions) <= known:
+            return False
+        con.executemany(
+            "INSERT OR REPLACE INTO model_version_tags (key, value, name, version, workspace) "
+            "SELECT ?, ?, name, version, workspace FROM model_versions "
+            "WHERE name = ? AND version = ?",
+            [(k, v, model, int(version)) for version in versions for k, v in tags.items()],
+        )
+        con.commit()
+    return True

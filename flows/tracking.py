@@ -22,7 +22,7 @@ import polars as pl
 from features.folds import Fold
 from features.sources import Inputs
 from flows.audit import Head
-from flows.pipeline import RunContext
+from flows.run import RunContext
 from models import promotion
 from models.bundle import RiskModel
 from models.registry import CHALLENGER, CHAMPION, Registry

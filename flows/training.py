@@ -16,8 +16,8 @@ from features.folds import final_training_dates, temporal_folds
 from features.sources import Inputs
 from flows import pipeline
 from flows.context import exclusive, start
-from flows.pipeline import RunContext
 from flows.reviews import report_tables, review_metrics
+from flows.run import RunContext
 from flows.steps import Step, as_task, direct
 from flows.tracking import TrainingOutcome, log_training
 from models.training import Evaluation, evaluate, fit_risk_model, truth_long

@@ -63,6 +63,12 @@ class Workspace:
             self.mkdir(self.root / store)
         return self
 
+    def probe_writable(self) -> None:
+        """Create and remove a file: raises OSError on a read-only or full workspace."""
+        fd, name = tempfile.mkstemp(prefix=".probe-", dir=self.root)
+        os.close(fd)
+        os.unlink(name)
+
     def mkdir(self, path: Path) -> Path:
         missing = []
         probe = path

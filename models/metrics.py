@@ -14,7 +14,6 @@ from collections.abc import Callable, Mapping
 
 import numpy as np
 import polars as pl
-from sklearn.metrics import average_precision_score, brier_score_loss, roc_auc_score
 
 
 def tie_break(person_ids: pl.Series, as_of: pl.Series | None = None) -> pl.Series:
@@ -52,6 +51,10 @@ def expected_calibration_error(y: np.ndarray, p: np.ndarray, n_bins: int = 10) -
 
 def ranking_metrics(y: np.ndarray, p: np.ndarray) -> dict[str, float]:
     """ROC AUC, average precision, Brier score and calibration error."""
+    # Imported here: the ranking helpers above serve the lists and `ennakko erase`, which
+    # must start in a second, and scikit-learn takes two to import.
+    from sklearn.metrics import average_precision_score, brier_score_loss, roc_auc_score
+
     y = np.asarray(y)
     if y.size == 0 or y.min() == y.max():
         return {"roc_auc": float("nan"), "average_precision": float("nan"),

@@ -335,3 +335,19 @@ def test_no_erased_or_withdrawn_person_is_listed_after_it_whatever_the_interleav
                 gone.add(person)
                 run_night(config)  # a withdrawal takes effect at the next run
             assert not gone & set(listed(workspace)["person_id"].to_list()), (op, gone)
+
+
+def test_a_read_only_workspace_is_refused_at_once(published, tmp_path) -> None:
+    """A workspace on a read-only mount fails in a second with one paragraph (exit 2),
+    not minutes later with a traceback."""
+    workspace, config = copy_workspace(published, tmp_path)
+    subprocess.run(["mount", "--bind", str(workspace), str(workspace)], check=True)
+    try:
+        subprocess.run(["mount", "-o", "remount,ro,bind", str(workspace)], check=True)
+        started = time.monotonic()
+        result = cli("run", "--config", str(config))
+        assert result.exit_code == 2, result.output
+        assert "cannot be written" in result.output and "Traceback" not in result.output
+        assert time.monotonic() - started < 30
+    finally:
+        subprocess.run(["umount", str(workspace)], check=True)

@@ -1,0 +1,32 @@
+"""The stores of counsellors' decisions and hold-out draws, read by the lists stage and by
+``reviews import`` / ``reviews report`` (kept light: no model or feature machinery)."""
+
+from __future__ import annotations
+
+import polars as pl
+
+from flows.run import RunContext
+
+REVIEWS = ("reviews", "decisions.parquet")
+# Hold-out draws (outreach.holdout_share): beside the decisions, under the same retention
+# and erasure, since both hold pseudonyms and feed the same comparison.
+HOLDOUT = ("reviews", "holdout.parquet")
+
+
+def load_reviews(ctx: RunContext) -> pl.DataFrame:
+    path = ctx.ws.path(*REVIEWS)
+    if not path.exists():
+        return pl.DataFrame(
+            schema={
+                "list_id": pl.String,
+                "person_id": pl.String,
+                "decision": pl.String,
+                "decided_at": pl.Date,
+            }
+        )
+    return pl.read_parquet(path)
+
+
+def load_holdout(ctx: RunContext) -> pl.DataFrame | None:
+    path = ctx.ws.path(*HOLDOUT)
+    return pl.read_parquet(path) if path.exists() else None
