@@ -19,8 +19,8 @@ e-mail or phone number: see :func:`describe_row`.
 
 Labels that become file names and audit text (the consents' ``team``: lists are written
 as ``<D>-<team>.xlsx``) are normalised (trimmed, Unicode NFC, lower case) and must match
-:data:`features.names.TEAM`, so no path separator, control character, over-long name or identifier can
-reach a file name.
+:data:`features.names.TEAM`, so no path separator, control character, over-long name or
+identifier can reach a file name. A ``person_id`` shaped like an identity code is refused.
 """
 
 from __future__ import annotations
