@@ -183,6 +183,7 @@ def night(ctx: RunContext, step: Step = direct, executor: str = "local") -> dict
     """The nightly job as a list of stages; the flow runs it with ``step=as_task``, the
     benchmark and the tests call it directly. The caller holds the workspace lock."""
     inputs = step("validate sources", pipeline.validate_sources, ctx)
+    pipeline.check_covered(ctx, inputs)
     indicators = step("read indicators", pipeline.load_indicator_table, ctx)
     g = step("consent gate", pipeline.gate_on_run_date, ctx, inputs)
     ctx.say(f"consent gate on {ctx.as_of}: {g.counts}")

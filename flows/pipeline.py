@@ -20,6 +20,7 @@ import polars as pl
 from features.build import FeatureMatrix, build_features
 from features.catalogue import build_catalogue, model_features
 from features.consent import consent_state, counts_by_status, in_scope
+from features.coverage import check_as_of_covered, check_training_dates
 from features.errors import SourceError
 from features.folds import labelled_dates
 from features.indicators import read_indicators
@@ -250,7 +251,16 @@ def training_dates(ctx: RunContext, inputs: Inputs) -> list[date]:
     if start is None:
         raise SourceError("events", "no partner rows at all: nothing to learn from.")
     history = max(s.features.windows_days)
-    return labelled_dates(start, ctx.as_of, s.labels.horizon_days, history, s.folds.step_months)
+    dates = labelled_dates(start, ctx.as_of, s.labels.horizon_days, history, s.folds.step_months)
+    check_training_dates(
+        dates, ctx.as_of, start, history, s.labels.horizon_days, s.folds.step_months
+    )
+    return dates
+
+
+def check_covered(ctx: RunContext, inputs: Inputs) -> None:
+    """Refuse an as-of date before the data begins (an empty cohort), in one paragraph."""
+    check_as_of_covered(ctx.as_of, inputs.consents, inputs.events)
 
 
 def stale_sources(ctx: RunContext, inputs: Inputs) -> dict[str, bool]:

@@ -751,14 +751,6 @@ def test_capacity_zero_gives_that_team_an_empty_list_not_a_traceback(
     assert manifest["rows"] == 0 and manifest["teams"] == {}
 
 
-NEEDS_COVERAGE = pytest.mark.xfail(
-    strict=True,
-    reason="the flows must call features.coverage (check_as_of_covered after the sources "
-    "are read; check_training_dates after training_dates): lead's integration",
-)
-
-
-@NEEDS_COVERAGE
 @pytest.mark.parametrize("command", ["run", "train"])
 def test_an_as_of_date_before_the_data_is_one_paragraph(
     command: str, city: Path, baseline, tmp_path: Path, capfd: pytest.CaptureFixture[str]
