@@ -24,7 +24,8 @@ IDENTITY_CODE = re.compile(r"(?<![0-9A-Za-z])\d{6}[-+A-FU-Y]\d{3}[0-9A-Y](?![0-9
 EMAIL = re.compile(r"[^\s@'\"`=;,()<>]+@[^\s@'\"`=;,()<>]+")
 # Phone numbers as people write them: +358 40 123 4567, 040-1234567, (09) 310 1234.
 PHONE = re.compile(r"(?<![\w.,-])(?:\+|\(?0)[0-9][0-9 ()-]{4,}[0-9](?![\w.,])")
-LONG_DIGITS = re.compile(r"(?<![\w.,-])\d{9,}(?![\w.,])")
+# Nine digits or more alone (a number without its + or 0), but not a line or row number.
+LONG_DIGITS = re.compile(r"(?<![\w.,-])(?<!line )(?<!row )\d{9,}(?![\w.,])")
 
 
 def looks_like_identifier(text: str) -> bool:
