@@ -8,7 +8,6 @@ with their retention, and mixed +02:00 and +00:00 times.
 from __future__ import annotations
 
 import re
-import shutil
 from pathlib import Path
 
 import polars as pl
@@ -22,30 +21,12 @@ from flows import privacy_report as pr
 from flows.audit import AuditLog, read_key
 from flows.cli import app
 from flows.settings import load_settings
-from tests.conftest import AS_OF, write_config
+from tests.conftest import AS_OF
+from tests.test_privacy import copy_workspace as copy_of
 
 pytestmark = [pytest.mark.e2e, pytest.mark.xdist_group("prefect")]
 runner = CliRunner()
 MUST_BE_ZERO = re.compile(r"\*\*(?P<what>[^*]+)\*\* \(must be 0\) \| \*\*(?P<n>[\d,]+)\*\*")
-
-
-def copy_of(published, tmp_path: Path, **extra) -> tuple[Path, Path]:
-    """A private copy of the published workspace and a configuration pointing at it."""
-    _, settings, city, _ = published
-    workspace = tmp_path / "workspace"
-    shutil.copytree(settings.workspace, workspace, symlinks=True)
-    config = write_config(
-        tmp_path / "ennakko.yaml",
-        {
-            "workspace": str(workspace),
-            "data_dir": str(city),
-            "as_of": AS_OF,
-            "partners": {"school": {"format": "csv"}},
-            "outreach": {"capacity": {"default": 10, "per_team": {"itainen": 15}}},
-            **extra,
-        },
-    )
-    return workspace, config
 
 
 def make_report(config: Path, out: Path, *, env: dict[str, str] | None = None):

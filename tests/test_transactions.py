@@ -351,3 +351,16 @@ def test_a_read_only_workspace_is_refused_at_once(published, tmp_path) -> None:
         assert time.monotonic() - started < 30
     finally:
         subprocess.run(["umount", str(workspace)], check=True)
+
+
+def test_a_scores_store_that_cannot_be_written_leaves_everything_as_it_was(published, tmp_path):
+    """`scores/` cannot be written (here: a file where the folder should be): the run
+    fails before the switch; the lists and the audit log are as they were."""
+    workspace, config = copy_workspace(published, tmp_path)
+    shutil.rmtree(workspace / "scores")
+    (workspace / "scores").write_text("not a folder")
+    before = snapshot(workspace)
+    with pytest.raises(OSError, match="scores"):
+        run_night(config)
+    assert snapshot(workspace) == before
+    assert leftovers(workspace) == []
