@@ -26,7 +26,7 @@ from flows.run import RunContext
 from models import promotion
 from models.bundle import RiskModel
 from models.registry import CHALLENGER, CHAMPION, Registry
-from models.report import build_report
+from models.report import build_report, drift_figure
 from models.training import Evaluation
 
 
@@ -46,6 +46,17 @@ def audit_tags(head: Head | None) -> dict[str, str]:
     if head is None:
         return {}
     return {"audit_head_seq": str(head.seq), "audit_head_hash": head.hash}
+
+
+def report_location(artifact_uri: str) -> str:
+    """Where the HTML report can be opened: a file path for a local artifact store, else
+    the run's artifact address (open it from the run's page in the MLflow UI)."""
+    target = f"{artifact_uri.rstrip('/')}/report/report.html"
+    if target.startswith("file://"):
+        from urllib.parse import unquote, urlparse
+
+        return unquote(urlparse(target).path)
+    return target
 
 
 def registry_for(ctx: RunContext) -> Registry:
@@ -129,6 +140,7 @@ def log_training(
     experiment = registry.experiment_id()
     champion = registry.version_with_alias(CHAMPION)
     champion_metrics = registry.version_metrics(champion) if champion else None
+    champion_model = registry.load(CHAMPION) if champion else None
     metrics = evaluation.metrics()
     decision = promotion.decide(metrics, champion_metrics, s.model.promotion)
     capacities = [s.outreach.capacity.for_team(t) for t in sorted(rows["team"].unique())]
@@ -141,6 +153,8 @@ def log_training(
         capacities=capacities or [s.outreach.capacity.default],
         promotion=s.model.promotion.model_dump(),
         promotion_text=decision.text(),
+        champion=champion_model,
+        champion_metrics=champion_metrics,
     )
     with mlflow.start_run(
         experiment_id=experiment, run_name=f"train {ctx.as_of.isoformat()}"
@@ -166,6 +180,10 @@ def log_training(
                 mlflow.log_artifacts(tmp, artifact_path="reviews")
         version = registry.log_model(model)
         run_id = run.info.run_id
+        # Named for what it is once the version is known: two trainings on the same date
+        # are told apart at a glance in the runs list.
+        mlflow.set_tag("mlflow.runName", f"train {ctx.as_of.isoformat()} v{version.version}")
+        report_path = report_location(run.info.artifact_uri)
     registry.set_alias(CHAMPION if decision.promote else CHALLENGER, version.version)
     registry.tag_version(version.version, "promotion", decision.text()[:5000])
     snapshot = ctx.ws.path("snapshots", f"{s.model.registered_name}-v{version.version}.parquet")
@@ -178,7 +196,7 @@ def log_training(
         promoted=decision.promote,
         decision=decision.text(),
         metrics=metrics,
-        report_uri=f"runs:/{run_id}/report/report.html",
+        report_uri=report_path,
     )
 
 
@@ -198,8 +216,13 @@ def log_nightly(
         mlflow.set_tags({"kind": "nightly", "ennakko.run_id": ctx.run_id, **tags})
         mlflow.log_params({"as_of": ctx.as_of.isoformat(), "code_version": code_version()})
         mlflow.log_metrics({k: float(v) for k, v in metrics.items()})
+        figures = {}
+        if "feature_drift.csv" in tables:
+            figures["drift.png"] = drift_figure(
+                tables["feature_drift.csv"], ctx.settings.outreach.drift_psi_alert
+            )
         with tempfile.TemporaryDirectory() as tmp:
-            _write_artifacts(Path(tmp), {}, tables, {})
+            _write_artifacts(Path(tmp), figures, tables, {})
             mlflow.log_artifacts(tmp, artifact_path="nightly")
         run_id = run.info.run_id
     if s.mlflow.tracking_uri is None:

@@ -25,6 +25,7 @@ from models.bundle import RiskModel
 
 TRUSTED_TYPES = ["models._scorecard_binning.FeatureBins", "models.scorecard.ScorecardClassifier"]
 META_FILE = "risk_model.json"
+KIND_TAG, KIND = "mlflow.experimentKind", "custom_model_development"
 CHAMPION = "champion"
 CHALLENGER = "challenger"
 
@@ -58,10 +59,15 @@ class Registry:
         """The experiment's id, created (with artifacts in ``artifact_root``) if new."""
         name = name or self.experiment
         found = self.client.get_experiment_by_name(name)
-        if found is not None:
-            return found.experiment_id
-        location = (self.artifact_root / name).as_uri() if self.artifact_root else None
-        return self.client.create_experiment(name, artifact_location=location)
+        if found is None:
+            location = (self.artifact_root / name).as_uri() if self.artifact_root else None
+            experiment_id = self.client.create_experiment(name, artifact_location=location)
+        else:
+            experiment_id = found.experiment_id
+        if found is None or found.tags.get(KIND_TAG) != KIND:
+            # Opens in the UI as a model-training experiment, not a GenAI project.
+            self.client.set_experiment_tag(experiment_id, KIND_TAG, KIND)
+        return experiment_id
 
     def log_model(self, model: RiskModel) -> Any:
         """Log the model and its metadata into the active run and register a version."""

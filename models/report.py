@@ -95,6 +95,21 @@ def score_figure(predictions: pl.DataFrame) -> bytes:
     return _png(fig)
 
 
+def drift_figure(feature_drift: pl.DataFrame, alert: float, top: int = 20) -> bytes:
+    """The night's population stability index per input (largest first) against the
+    alert line: the picture an analyst checks when the nightly run raises a drift alert."""
+    shown = feature_drift.sort("psi", descending=True).head(top)
+    fig, ax = plt.subplots(figsize=(7, 0.3 * max(shown.height, 3) + 1.2))
+    names = shown["feature"].to_list()[::-1] if "feature" in shown.columns else []
+    values = shown["psi"].to_list()[::-1]
+    ax.barh(names, values, color=["#c33" if v > alert else "#1f6fb2" for v in values])
+    ax.axvline(alert, color="#c33", linestyle=":", label=f"alert above {alert:g}")
+    ax.set_xlabel("population stability index against the training data")
+    ax.set_title(f"Input drift tonight (top {shown.height})")
+    ax.legend(fontsize=8)
+    return _png(fig)
+
+
 def fold_table(evaluation: Evaluation) -> pl.DataFrame:
     rows = []
     for r in evaluation.folds:
@@ -182,7 +197,12 @@ def model_card(
     return "\n".join(lines) + "\n"
 
 
-def _table_html(frame: pl.DataFrame, limit: int = 400) -> str:
+# Tables longer than this are cut in the HTML page, saying so and naming the CSV artifact
+# that holds every row; the points and calibration tables of a scorecard fit well within.
+HTML_ROWS = 2000
+
+
+def _table_html(frame: pl.DataFrame, name: str = "", limit: int = HTML_ROWS) -> str:
     head = "".join(f"<th>{html.escape(c)}</th>" for c in frame.columns)
     body = []
     for row in frame.head(limit).iter_rows():
@@ -194,21 +214,23 @@ def _table_html(frame: pl.DataFrame, limit: int = 400) -> str:
                 text = "" if v is None else str(v)
             cells.append(f"<td>{html.escape(text)}</td>")
         body.append("<tr>" + "".join(cells) + "</tr>")
-    return f"<table><thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table>"
+    note = ""
+    if frame.height > limit:
+        note = (
+            f"<p class='note'>Showing the first {limit:,} of {frame.height:,} rows; every row is "
+            f"in the run's artifact <code>report/{html.escape(name)}</code>.</p>"
+        )
+    return (
+        f"{note}<table><thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table>"
+        f"<p class='count'>{frame.height:,} rows.</p>"
+    )
 
 
 def _markdown_html(text: str) -> str:
-    out = []
-    for line in text.splitlines():
-        if line.startswith("# "):
-            out.append(f"<h1>{html.escape(line[2:])}</h1>")
-        elif line.startswith("## "):
-            out.append(f"<h2>{html.escape(line[3:])}</h2>")
-        elif line.startswith("- "):
-            out.append(f"<li>{html.escape(line[2:]).replace('**', '')}</li>")
-        elif line.strip():
-            out.append(f"<p>{html.escape(line).replace('**', '')}</p>")
-    return "\n".join(out)
+    """The model card's Markdown as HTML (markdown-it-py: lists, emphasis, escaping)."""
+    from markdown_it import MarkdownIt
+
+    return MarkdownIt("commonmark", {"html": False}).render(text)
 
 
 CSS = """
@@ -235,9 +257,57 @@ def html_report(report: Report, *, title: str, card: str, promotion_text: str) -
         parts.append(f"<img alt='{html.escape(name)}' src='data:image/png;base64,{encoded}'>")
     for name, table in report.tables.items():
         parts.append(f"<h2>{html.escape(name.removesuffix('.csv').replace('_', ' '))}</h2>")
-        parts.append(_table_html(table))
+        parts.append(_table_html(table, name))
     parts.append("</body></html>")
     return "\n".join(parts)
+
+
+def champion_comparison(
+    metrics: Mapping[str, float],
+    champion_metrics: Mapping[str, float] | None,
+    points: pl.DataFrame,
+    champion_points: pl.DataFrame | None,
+) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """The candidate beside the current champion: pooled metrics, and how the points
+    changed per feature (added, dropped, or the range of points it can give)."""
+    names = sorted(k for k in metrics if k.startswith("pooled_"))
+    rows = []
+    for name in names:
+        new = metrics[name]
+        old = (champion_metrics or {}).get(name)
+        rows.append({"metric": name.removeprefix("pooled_"), "candidate": new,
+                     "champion": old, "difference": None if old is None else new - old})  # fmt: skip
+    table = pl.DataFrame(
+        rows,
+        schema={"metric": pl.String, "candidate": pl.Float64, "champion": pl.Float64,
+                "difference": pl.Float64},
+    )  # fmt: skip
+
+    def spans(frame: pl.DataFrame | None) -> pl.DataFrame:
+        if frame is None or frame.is_empty() or "points" not in frame.columns:
+            return pl.DataFrame(schema={"feature": pl.String, "span": pl.Float64})
+        return frame.group_by("feature").agg(
+            span=(pl.col("points").max() - pl.col("points").min()).cast(pl.Float64)
+        )
+
+    diff = (
+        spans(points)
+        .join(spans(champion_points), on="feature", how="full", suffix="_champion", coalesce=True)
+        .select(
+            "feature",
+            pl.col("span").alias("points_span_candidate"),
+            pl.col("span_champion").alias("points_span_champion"),
+        )
+        .with_columns(
+            change=pl.when(pl.col("points_span_champion").is_null())
+            .then(pl.lit("added"))
+            .when(pl.col("points_span_candidate").is_null())
+            .then(pl.lit("dropped"))
+            .otherwise(pl.lit("kept"))
+        )
+        .sort("change", "feature")
+    )
+    return table, diff
 
 
 def build_report(
@@ -250,7 +320,11 @@ def build_report(
     capacities: Sequence[int],
     promotion: Mapping[str, object],
     promotion_text: str,
+    champion: RiskModel | None = None,
+    champion_metrics: Mapping[str, float] | None = None,
 ) -> Report:
+    """Figures, tables, the model card and the HTML page of one training run; beside the
+    current ``champion`` (and its logged metrics) when there is one."""
     report = Report()
     preds = evaluation.predictions
     report.figures["calibration.png"] = calibration_figure(preds)
@@ -264,6 +338,13 @@ def build_report(
         *[c for r in RATES for c in (r, f"{r}_ratio", f"{r}_flag")],
     ) if not evaluation.fairness.is_empty() else evaluation.fairness  # fmt: skip
     report.tables["precision_by_team.csv"] = evaluation.per_team
+    if champion is not None or champion_metrics:
+        metrics_table, points_diff = champion_comparison(
+            evaluation.metrics(), champion_metrics, report.tables["points_table.csv"],
+            champion.estimator.points_table() if champion is not None else None,
+        )  # fmt: skip
+        report.tables["compared_with_champion.csv"] = metrics_table
+        report.tables["points_compared_with_champion.csv"] = points_diff
     card = model_card(
         model, evaluation, area=area, as_of=as_of, horizon_days=horizon_days, promotion=promotion
     )
