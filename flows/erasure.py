@@ -41,6 +41,7 @@ def rebuild_team_list(ctx: RunContext, parquet: Path) -> list[Path]:
         paths = write_team_files(
             frame, Path(tmp), parquet.stem, title=f"Ennakko · {manifest.get('area', '')}",
             as_of=date.fromisoformat(as_of), team=team,
+            language=manifest.get("teams", {}).get(team, {}).get("language", "fi"),
             model_version=str(manifest.get("model", {}).get("version", "")),
         )  # fmt: skip
         for path in paths:

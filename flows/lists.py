@@ -88,7 +88,12 @@ def build_lists(
         if rows.height  # capacity 0 everywhere: an empty list, nothing to explain
         else pl.DataFrame(schema={f"reason_{k}": pl.String for k in (1, 2, 3)})
     )
-    listed = add_reasons(listed, explained, rows, by_name(matrix.catalogue), model.medians)
+    points = model.estimator.points_table() if hasattr(model.estimator, "points_table") else None
+    team_languages = [s.outreach.language_for(t) for t in listed["team"].to_list()]
+    listed = add_reasons(
+        listed, explained, rows, by_name(matrix.catalogue), model.medians, points,
+        languages=team_languages,
+    )  # fmt: skip
     listed = listed.with_columns(internal_id=pl.col("person_id"))
     if "list_person_id" in listed.columns:
         listed = listed.with_columns(person_id=pl.col("list_person_id"))
@@ -113,12 +118,13 @@ def stage_lists(ctx: RunContext, lists: Lists, model: RiskModel) -> Staged:
             frame = list_frame(rows.sort("rank"))
             paths = write_team_files(
                 frame, folder, f"{ctx.as_of.isoformat()}-{team}", title=title, as_of=ctx.as_of,
-                model_version=version, team=team,
+                model_version=version, team=team, language=s.outreach.language_for(team),
             )  # fmt: skip
             for path in paths:
                 files[path.name] = sha256_file(path)
             teams[team] = {
                 "rows": frame.height,
+                "language": s.outreach.language_for(team),
                 "capacity": s.outreach.capacity.for_team(team),
                 "flags": {f: int(rows[f"flag_{f}"].sum()) for f in FLAGS},
                 "bands": dict(sorted(frame.group_by("risk_band").len().iter_rows())),

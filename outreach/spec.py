@@ -41,8 +41,15 @@ class FlagSpec(Spec):
     near_cutoff: int = Field(3, ge=0, description="Rows either side of the capacity cut-off.")
 
 
+Language = Literal["fi", "sv", "en"]
+
+
 class OutreachSpec(Spec):
     capacity: CapacitySpec = CapacitySpec()
+    language: Language = Field("fi", description="Language of a team's list workbook.")
+    team_language: dict[str, Language] = Field(
+        default_factory=dict, description="Per team: the workbook's language, if not language."
+    )
     cooldown_days: int = Field(30, ge=0)
     decline_days: int = Field(180, ge=0)
     bands: BandSpec = BandSpec()
@@ -59,3 +66,7 @@ class OutreachSpec(Spec):
         le=1,
         description="Share of listed persons flagged stale_data above which a run stops.",
     )
+
+    def language_for(self, team: str) -> str:
+        """The language a team's counsellors read their workbook in."""
+        return self.team_language.get(team, self.language)

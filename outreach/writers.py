@@ -1,12 +1,14 @@
 """Write one team's list for people (XLSX) and for machines (CSV, Parquet).
 
-Every row asks for a decision. The XLSX opens with the statement that the list supports
-the counsellor's judgement and decides nothing, freezes the header, sizes columns to be
-read, offers the decision as a drop-down, and carries a legend of the flags in Finnish,
-Swedish and English. Text a spreadsheet would run as a formula (starting with ``=``,
+Every row asks for a decision. The XLSX speaks the team's language (Finnish or Swedish,
+English optional; words from :mod:`outreach.labels`), says in every page header that the
+list supports the counsellor's judgement and decides nothing, and prints: A4 landscape,
+one page wide, headings repeated, rows tall enough for their text, the technical columns
+after the print area. Text a spreadsheet would run as a formula (starting with ``=``,
 ``+``, ``-``, ``@``, a tab or a carriage return) is neutralised: written as a text cell
 with Excel's quote prefix in XLSX, prefixed with an apostrophe in CSV (OWASP's advice for
-files that may be opened in a spreadsheet). CSV and Parquet are byte-identical for identical inputs.
+files that may be opened in a spreadsheet). CSV and Parquet are byte-identical for
+identical inputs and keep the code values (bands, flags) machines read.
 """
 
 from __future__ import annotations
@@ -18,51 +20,33 @@ from pathlib import Path
 import polars as pl
 import xlsxwriter
 
+from outreach import labels
 from outreach.assemble import FLAGS
+from outreach.labels import LANGS
+from outreach.reasons import context_text
 
-STATEMENT = {
-    "fi": "Lista tukee ohjaajan harkintaa; se ei tee päätöksiä.",
-    "sv": "Listan stöder handledarens bedömning; den fattar inga beslut.",
-    "en": "This list supports the counsellor's judgement; it decides nothing.",
-}
+STATEMENT = labels.STATEMENT
+# Every word a counsellor may choose, in any of the three languages, to its code: the
+# import accepts a decision in Finnish, Swedish or English (and the code itself).
 DECISION_LABELS = {
-    "contacted": "contacted",
-    "not reached": "not_reached",
-    "declined": "declined",
-    "not appropriate": "not_appropriate",
-    "already helped elsewhere": "helped_elsewhere",
+    word: code for code, words in labels.DECISIONS.items() for word in words.values()
 }
-FLAG_LEGEND = {
-    "new": ("Uusi listalla", "Ny på listan", "New on the list"),
-    "score_change": ("Riski muuttunut paljon edellisestä", "Risken har ändrats mycket sedan sist",
-                     "Risk changed a lot since the last run"),
-    "near_cutoff": ("Lähellä listan rajaa", "Nära listans gräns", "Close to the list's cut-off"),
-    "stale_data": ("Tiedot puutteelliset tai vanhoja", "Uppgifterna är ofullständiga eller gamla",
-                   "Data incomplete or out of date"),
-    "consent_expiring": ("Suostumus päättymässä: kysy uusimisesta",
-                         "Samtycket går snart ut: fråga om förnyelse",
-                         "Consent expiring soon: ask about renewal"),
-    "drift": ("Aineisto poikkeaa mallin opetusaineistosta tänä yönä",
-              "Materialet avviker i natt från modellens träningsmaterial",
-              "Tonight's data differs from the model's training data"),
-    "declined_before": ("Kieltäytynyt aiemmin", "Har tackat nej tidigare", "Declined before"),
-}  # fmt: skip
-RISK_BANDS = {
-    "high": ("korkea", "hög", "high"),
-    "medium": ("kohtalainen", "måttlig", "medium"),
-    "low": ("matala", "låg", "low"),
-}
+FLAG_LEGEND = {f: tuple(labels.FLAGS[f][lang] for lang in LANGS) for f in FLAGS}
+RISK_BANDS = {b: tuple(words[lang] for lang in LANGS) for b, words in labels.BANDS.items()}
 COLUMNS = (
     "list_id", "rank", "person_id", "name", "phone", "email", "language", "risk_band",
-    "probability", "reason_1", "reason_2", "reason_3", "flags", "consent_expires_at",
-    "decision", "comment", "decided_at", "counsellor",
+    "probability", "reason_1", "reason_2", "reason_3", "age_band", "home_area", "flags",
+    "consent_expires_at", "decision", "comment", "decided_at", "counsellor",
 )  # fmt: skip
-WIDTHS = {
-    "list_id": 22, "rank": 6, "person_id": 15, "name": 24, "phone": 17, "email": 30,
-    "language": 9, "risk_band": 10, "probability": 11, "reason_1": 48, "reason_2": 48,
-    "reason_3": 48, "flags": 30, "consent_expires_at": 14, "decision": 24, "comment": 36,
-    "decided_at": 12, "counsellor": 16,
-}  # fmt: skip
+# The workbook's columns: what a counsellor reads and fills in first, printed on one page
+# width (name and rank frozen); the technical columns after them, outside the print area.
+SHEET_COLUMNS = (
+    ("rank", 4), ("name", 16), ("contact", 25), ("language", 8), ("risk", 12),
+    ("reasons", 50), ("context", 15), ("flags", 18), ("decision", 16), ("comment", 18),
+    ("decided_at", 11), ("counsellor", 10),
+)  # fmt: skip
+TECHNICAL_COLUMNS = (("person_id", 15), ("list_id", 22), ("probability", 12), ("risk_band", 10))
+HEADER_ROW, KEY_ROW = 2, 3  # zero-based: plain headings, then the keys the import reads
 DANGEROUS = ("=", "+", "-", "@", "\t", "\r")
 
 
@@ -88,7 +72,10 @@ def neutralise_frame(frame: pl.DataFrame) -> pl.DataFrame:
 
 def list_frame(rows: pl.DataFrame) -> pl.DataFrame:
     """The published columns, in order, with empty decision columns for the counsellor."""
+    optional = {"age_band": pl.String, "home_area": pl.String}
     out = rows.with_columns(
+        [pl.lit(None, dtype=t).alias(c) for c, t in optional.items() if c not in rows.columns]
+    ).with_columns(
         pl.col("probability").round(3),
         pl.lit(None, dtype=pl.String).alias("decision"),
         pl.lit(None, dtype=pl.String).alias("comment"),
@@ -106,6 +93,62 @@ def write_parquet(frame: pl.DataFrame, path: Path) -> None:
     frame.write_parquet(path, statistics=False, compression="zstd")
 
 
+def _lines(*parts: str | None) -> str | None:
+    return "\n".join(p for p in parts if p) or None
+
+
+def sheet_cells(row: dict, lang: str) -> dict[str, object]:
+    """One list row as the workbook shows it, in the team's language ``lang``."""
+    percent = labels.tr(labels.TEXT["percent"], lang, n=round(100 * (row["probability"] or 0)))
+    band = labels.tr(labels.BANDS.get(row["risk_band"], {"en": str(row["risk_band"])}), lang)
+    flags = [f for f in (row.get("flags") or "").split(",") if f]
+    flag_lines = [labels.tr(labels.FLAGS.get(f, {"en": f}), lang) for f in flags]
+    expires = row.get("consent_expires_at")
+    if "consent_expiring" in flags and expires is not None:
+        flag_lines.append(labels.tr(labels.TEXT["consent_until"], lang, date=_fi_date(expires)))
+    language = row.get("language")
+    return {
+        "rank": row["rank"],
+        "name": row.get("name"),
+        "contact": _lines(row.get("phone"), row.get("email")),
+        "language": labels.tr(labels.LANGUAGE_NAMES[language], lang)
+        if language in labels.LANGUAGE_NAMES
+        else language,
+        "risk": labels.tr(labels.TEXT["risk"], lang, band=band, percent=percent),
+        "reasons": _lines(*(row.get(f"reason_{k}") for k in (1, 2, 3))),
+        "context": context_text(row.get("age_band"), row.get("home_area"), lang),
+        "flags": _lines(*flag_lines),
+        "decision": row.get("decision"),
+        "comment": row.get("comment"),
+        "decided_at": row.get("decided_at"),
+        "counsellor": row.get("counsellor"),
+        "person_id": row["person_id"],
+        "list_id": row["list_id"],
+        "probability": row["probability"],
+        "risk_band": row["risk_band"],
+    }
+
+
+def _fi_date(day: date) -> str:
+    return f"{day.day}.{day.month}.{day.year}"
+
+
+def row_height(cells: dict[str, object], widths: dict[str, int], line_pt: float = 13.0) -> float:
+    """Points a row needs so every wrapped cell shows all its lines (10-point text)."""
+    most = 1
+    for key, value in cells.items():
+        if not isinstance(value, str) or key not in widths:
+            continue
+        per_line = max(int(widths[key] * 1.15) - 1, 1)  # 10-point text in 11-point units
+        most = max(most, sum(max(1, -(-len(line) // per_line)) for line in value.split("\n")))
+    return most * line_pt + 4
+
+
+def _header_text(text: str) -> str:
+    """Page header/footer text with Excel's ``&`` codes escaped."""
+    return text.replace("&", "&&")
+
+
 def write_xlsx(
     frame: pl.DataFrame,
     path: Path,
@@ -114,91 +157,144 @@ def write_xlsx(
     as_of: date,
     model_version: str,
     team: str,
+    language: str = "fi",
 ) -> None:
-    """The counsellor's workbook: statement, the list, a drop-down per decision, a legend."""
+    """The counsellor's workbook in the team's ``language``, made to be printed.
+
+    Plain headings over a row of column keys (the import reads the keys, so a heading may
+    be translated), rank and name frozen, one page wide in A4 landscape with the headings
+    on every page and the statement that the list decides nothing in every page header,
+    rows tall enough for their text, a drop-down of decisions in the team's language, a
+    note when low-band persons fill places, and a guide sheet.
+    """
+    lang = language if language in LANGS else "fi"
     workbook = xlsxwriter.Workbook(
         str(path), {"strings_to_formulas": False, "strings_to_urls": False}
     )
     workbook.set_properties(
         {"title": title, "created": datetime(as_of.year, as_of.month, as_of.day)}
     )
-    bold = workbook.add_format(
-        {"bold": True, "bg_color": "#DDEBF7", "border": 1, "text_wrap": True}
+    base = {"font_size": 10, "valign": "top"}
+    head = workbook.add_format(
+        {**base, "bold": True, "bg_color": "#DDEBF7", "border": 1, "text_wrap": True}
     )
+    keyfmt = workbook.add_format({"font_size": 7, "font_color": "#808080", "italic": True})
     note = workbook.add_format({"bold": True, "font_size": 12})
-    wrap = workbook.add_format({"text_wrap": True, "valign": "top"})
+    lownote = workbook.add_format({**base, "text_wrap": True, "bg_color": "#FFF2CC"})
+    cell = workbook.add_format({**base, "text_wrap": True, "border": 1, "border_color": "#BFBFBF"})
+    quoted = workbook.add_format({**base, "text_wrap": True, "border": 1,
+                                  "border_color": "#BFBFBF", "quote_prefix": True})  # fmt: skip
+    dated = workbook.add_format({**base, "border": 1, "border_color": "#BFBFBF",
+                                 "num_format": "dd.mm.yyyy"})  # fmt: skip
     sheet = workbook.add_worksheet("Lista")
-    sheet.write_string(0, 0, " / ".join(STATEMENT.values()), note)
-    sheet.write_string(1, 0, f"{title} · {team} · {as_of.isoformat()} · model {model_version}")
-    header_row = 3
-    for col, name in enumerate(COLUMNS):
-        sheet.write_string(header_row, col, name, bold)
-        sheet.set_column(
-            col, col, WIDTHS.get(name, 14), wrap if name.startswith("reason") else None
-        )
-    # In the workbook a formula-like text keeps its characters and gets Excel's quote prefix
-    # (the cell is text, shown as written, and stays text when edited).
-    quoted = workbook.add_format({"quote_prefix": True})
-    for r, row in enumerate(frame.iter_rows(), start=header_row + 1):
-        for c, value in enumerate(row):
+    columns = (*SHEET_COLUMNS, *TECHNICAL_COLUMNS)
+    widths = dict(columns)
+    position = {key: c for c, (key, _) in enumerate(columns)}
+    statement = labels.STATEMENT[lang]
+    sheet.write_string(0, 0, statement, note)
+    sheet.write_string(1, 0, labels.tr(labels.TEXT["title"], lang, title=title, team=team,
+                                       date=_fi_date(as_of), model=model_version))  # fmt: skip
+    if frame.height and (frame["risk_band"] == "low").any():
+        first, last_col = position["reasons"], len(SHEET_COLUMNS) - 1
+        sheet.merge_range(1, first, 1, last_col, labels.TEXT["low_note"][lang], lownote)
+        sheet.set_row(1, 30)
+    for col, (key, width) in enumerate(columns):
+        sheet.write_string(HEADER_ROW, col, labels.tr(labels.HEADERS[key], lang), head)
+        sheet.write_string(KEY_ROW, col, key, keyfmt)
+        sheet.set_column(col, col, width)
+    sheet.set_row(HEADER_ROW, 28)
+    sheet.set_row(KEY_ROW, 10)
+    for r, row in enumerate(frame.iter_rows(named=True), start=KEY_ROW + 1):
+        cells = sheet_cells(row, lang)
+        for key, value in cells.items():
+            c = position[key]
             if value is None:
-                continue
-            if isinstance(value, (int, float)):
-                sheet.write_number(r, c, value)
+                sheet.write_blank(r, c, None, cell)
+            elif isinstance(value, (int, float)):
+                sheet.write_number(r, c, value, cell)
+            elif isinstance(value, date):
+                sheet.write_datetime(r, c, datetime(value.year, value.month, value.day), dated)
             else:
+                # A formula-like text keeps its characters and gets Excel's quote prefix
+                # (the cell is text, shown as written, and stays text when edited).
                 text = str(value)
-                sheet.write_string(r, c, text, quoted if text.startswith(DANGEROUS) else None)
-    last = header_row + max(frame.height, 1)
-    decision_col = COLUMNS.index("decision")
+                sheet.write_string(r, c, text, quoted if text.startswith(DANGEROUS) else cell)
+        sheet.set_row(r, row_height(cells, widths))
+    last = KEY_ROW + max(frame.height, 1)
+    choices = [words[lang] for words in labels.DECISIONS.values()]
+    decision_col = position["decision"]
     sheet.data_validation(
-        header_row + 1, decision_col, last + 200, decision_col,
-        {"validate": "list", "source": list(DECISION_LABELS), "error_type": "stop",
-         "error_message": "Choose one of: " + ", ".join(DECISION_LABELS)},
+        KEY_ROW + 1, decision_col, last + 200, decision_col,
+        {"validate": "list", "source": choices, "error_type": "stop",
+         "error_message": labels.tr(labels.TEXT["choose"], lang, choices=", ".join(choices))},
     )  # fmt: skip
-    date_col = COLUMNS.index("decided_at")
+    date_col = position["decided_at"]
     sheet.data_validation(
-        header_row + 1, date_col, last + 200, date_col,
+        KEY_ROW + 1, date_col, last + 200, date_col,
         {"validate": "date", "criteria": ">", "value": datetime(2000, 1, 1),
-         "input_title": "dd.mm.yyyy", "error_type": "warning"},
+         "input_title": labels.HEADERS["decided_at"][lang], "error_type": "warning"},
     )  # fmt: skip
-    sheet.freeze_panes(header_row + 1, 3)
-    sheet.autofilter(header_row, 0, last, len(COLUMNS) - 1)
-    _legend(workbook, bold, wrap)
+    sheet.freeze_panes(KEY_ROW + 1, position["name"] + 1)
+    sheet.autofilter(KEY_ROW, 0, last, len(columns) - 1)
+    _print_setup(sheet, statement, lang, last)
+    _legend(workbook, head, workbook.add_format({"text_wrap": True, "valign": "top"}), lang)
     workbook.close()
 
 
-def _legend(workbook: xlsxwriter.Workbook, bold, wrap) -> None:
+def _print_setup(sheet, statement: str, lang: str, last: int) -> None:
+    """A4 landscape, one page wide, headings repeated, the statement on every page."""
+    sheet.set_paper(9)
+    sheet.set_landscape()
+    sheet.set_margins(left=0.3, right=0.3, top=0.6, bottom=0.4)
+    sheet.set_header(
+        f'&L&"-,Bold"&11{_header_text(statement)}&R{labels.TEXT["page"][lang]}', {"margin": 0.2}
+    )
+    sheet.print_area(0, 0, last, len(SHEET_COLUMNS) - 1)
+    sheet.repeat_rows(HEADER_ROW, KEY_ROW)
+    sheet.fit_to_pages(1, 0)
+    sheet.hide_gridlines(0)
+
+
+def _legend(workbook: xlsxwriter.Workbook, bold, wrap, lang: str) -> None:
     sheet = workbook.add_worksheet("Ohje - Guide")
     sheet.set_column(0, 0, 20)
     sheet.set_column(1, 3, 55, wrap)
+    sheet.set_paper(9)
+    sheet.set_landscape()
+    sheet.fit_to_pages(1, 1)
+    sheet.set_header(f'&L&"-,Bold"&11{_header_text(labels.STATEMENT[lang])}')
+    order = (lang, *(x for x in LANGS if x != lang))
     row = 0
-    for lang, text in STATEMENT.items():
-        sheet.write_string(row, 0, lang, bold)
-        sheet.write_string(row, 1, text)
+    for x in order:
+        sheet.write_string(row, 0, x, bold)
+        sheet.write_string(row, 1, labels.STATEMENT[x])
         row += 1
     row += 1
-    for col, name in enumerate(("flag", "suomi", "svenska", "English")):
-        sheet.write_string(row, col, name, bold)
+    sheet.write_string(row, 0, labels.HEADERS["reasons"][lang], bold)
+    sheet.write_string(row, 1, labels.TEXT["guide_reasons"][lang])
+    row += 2
+    sheet.write_string(row, 0, labels.TEXT["guide_flags"][lang], bold)
+    for col, x in enumerate(order, start=1):
+        sheet.write_string(row, col, labels.LANGUAGE_NAMES[x][x], bold)
     for flag in FLAGS:
         row += 1
         sheet.write_string(row, 0, flag)
-        for col, text in enumerate(FLAG_LEGEND[flag], start=1):
-            sheet.write_string(row, col, text)
+        for col, x in enumerate(order, start=1):
+            sheet.write_string(row, col, labels.FLAGS[flag][x])
     row += 2
-    sheet.write_string(row, 0, "decision", bold)
-    sheet.write_string(
-        row, 1, "Fill in one per row / Yksi päätös jokaiselle riville / Ett beslut per rad", bold
-    )
-    for label in DECISION_LABELS:
+    sheet.write_string(row, 0, labels.TEXT["guide_decisions"][lang], bold)
+    for code, words in labels.DECISIONS.items():
         row += 1
-        sheet.write_string(row, 1, label)
+        sheet.write_string(row, 0, code)
+        for col, x in enumerate(order, start=1):
+            sheet.write_string(row, col, words[x])
     row += 2
-    sheet.write_string(row, 0, "risk_band", bold)
-    for band, words in RISK_BANDS.items():
+    sheet.write_string(row, 0, labels.TEXT["guide_bands"][lang], bold)
+    for band, words in labels.BANDS.items():
         row += 1
         sheet.write_string(row, 0, band)
-        for col, text in enumerate(words, start=1):
-            sheet.write_string(row, col, text)
+        for col, x in enumerate(order, start=1):
+            sheet.write_string(row, col, words[x])
 
 
 def write_team_files(
@@ -210,10 +306,12 @@ def write_team_files(
     as_of: date,
     model_version: str,
     team: str,
+    language: str = "fi",
 ) -> Sequence[Path]:
     """Write ``<stem>.xlsx``, ``.csv`` and ``.parquet`` into ``folder``; return the paths."""
     paths = [folder / f"{stem}.{ext}" for ext in ("xlsx", "csv", "parquet")]
-    write_xlsx(frame, paths[0], title=title, as_of=as_of, model_version=model_version, team=team)
+    write_xlsx(frame, paths[0], title=title, as_of=as_of, model_version=model_version,
+               team=team, language=language)  # fmt: skip
     write_csv(frame, paths[1])
     write_parquet(frame, paths[2])
     return paths

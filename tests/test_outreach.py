@@ -131,42 +131,60 @@ PARTNERS = {"school": PartnerSpec(label=Labels(fi="Ammattiopisto", sv="Yrkesinst
 @pytest.mark.parametrize(
     ("lang", "high", "low"),
     [
-        ("fi", "Poissaoloja on viimeisen 30 päivän aikana tavallista enemmän.",
-         "Poissaoloja on viimeisen 30 päivän aikana tavallista vähemmän."),
-        ("sv", "Mer frånvaro än vanligt under de senaste 30 dagarna.",
-         "Mindre frånvaro än vanligt under de senaste 30 dagarna."),
-        ("en", "More absences than usual in the last 30 days.",
-         "Fewer absences than usual in the last 30 days."),
+        ("fi", "Poissaolot viimeisen 30 päivän aikana: 5 (tavallisesti 1)",
+         "Poissaolot viimeisen 30 päivän aikana: vain 0 (tavallisesti 1)"),
+        ("sv", "Frånvarotillfällen de senaste 30 dagarna: 5 (vanligen 1)",
+         "Frånvarotillfällen de senaste 30 dagarna: bara 0 (vanligen 1)"),
+        ("en", "Absences in the last 30 days: 5 (typically 1)",
+         "Absences in the last 30 days: only 0 (typically 1)"),
     ],
 )  # fmt: skip
-def test_reasons_in_three_languages_follow_the_persons_value(
+def test_reasons_in_three_languages_carry_the_persons_figure(
     lang: str, high: str, low: str
 ) -> None:
+    """A reason states the person's own figure and the typical one, worded the way it
+    raised the score: a value above the reference bin reads as much, below as little."""
     feature = by_name(build_catalogue(FeatureSpec(), PARTNERS, ()))["school_absence_n_30d"]
     assert reason_text(feature, 5, 1, lang) == high
     assert reason_text(feature, 0, 1, lang) == low
 
 
-def test_add_reasons_uses_each_persons_language_and_skips_zero_point_reasons() -> None:
+def test_add_reasons_names_only_consented_partner_rows_above_the_reference_bin() -> None:
+    """Reasons come from the points above each feature's reference bin, in each row's
+    language, never from a partner without consent and never from "no data" flags; age and
+    home area are background columns, not reasons."""
     catalogue = by_name(build_catalogue(FeatureSpec(), PARTNERS, ()))
-    listed = pl.DataFrame({"person_id": ["x", "y"], "language": ["sv", "en"]})
-    explained = pl.DataFrame({"reason_1": ["school_absence_n_30d", "school_credits_sum_90d"],
-                              "reason_2": ["school_unknown", None], "reason_3": [None, None]})  # fmt: skip
+    listed = pl.DataFrame({"person_id": ["x", "y"], "language": ["sv", "en"],
+                           "source_school": [True, False], "postal_code": ["00100", "00200"]})  # fmt: skip
+    explained = pl.DataFrame({"points_school_absence_n_30d": [7, 7],
+                              "points_school_credits_sum_90d": [3, 9],
+                              "points_school_unknown": [0, 20], "points_age": [15, 15]})  # fmt: skip
     values = pl.DataFrame({"school_absence_n_30d": [4, 0], "school_credits_sum_90d": [0.0, 3.0],
-                           "school_unknown": [1, 0]})  # fmt: skip
+                           "school_unknown": [0, 1], "age": [19, 26]})  # fmt: skip
+    points = pl.DataFrame({
+        "feature": ["school_absence_n_30d"] * 2 + ["school_credits_sum_90d"] * 2,
+        "lower": [None, 2.0, None, 5.0], "upper": [2.0, None, 5.0, None],
+        "points": [0, 7, 3, 0], "count": [10, 10, 10, 10]})  # fmt: skip
     out = add_reasons(
         listed,
         explained,
         values,
         catalogue,
         {"school_absence_n_30d": 1.0, "school_credits_sum_90d": 10.0},
+        points,
     )
     assert out["reason_1"].to_list() == [
-        "Mer frånvaro än vanligt under de senaste 30 dagarna.",
-        "Fewer competence points earned than usual in the last 90 days.",
+        "Frånvarotillfällen de senaste 30 dagarna: 4 (vanligen 1)",
+        None,  # y has not consented to the school's rows
     ]
-    assert out["reason_2"].to_list() == ["Uppgifter saknas: Yrkesinstitut.", None]
+    assert out["reason_2"].to_list() == [
+        "Avlagda kompetenspoäng de senaste 90 dagarna: bara 0 (vanligen 10)",
+        None,
+    ]
+    assert out["reason_1_feature"].to_list() == ["school_absence_n_30d", None]
     assert out["reason_3"].to_list() == [None, None]
+    assert out["age_band"].to_list() == ["18–20", "25–29"]
+    assert out["home_area"].to_list() == ["00100", "00200"]
 
 
 def _list_rows(**overrides) -> pl.DataFrame:
@@ -191,32 +209,60 @@ def test_formulas_are_neutralised_in_csv_and_xlsx(tmp_path: Path) -> None:
     row = {h: c for h, c in zip(header, sheet[5], strict=True)}
     assert row["name"].value == '=HYPERLINK("x")' and row["name"].data_type == "s"
     assert row["name"].quotePrefix
-    assert row["phone"].value == "+358 40 1234567" and row["phone"].quotePrefix
+    assert row["contact"].value == "+358 40 1234567\n@evil" and row["contact"].quotePrefix
     assert not row["list_id"].quotePrefix
     assert neutralise("=1") == "'=1" and neutralise("ok") == "ok" and neutralise(None) is None
 
 
-def test_the_workbook_states_it_decides_nothing_and_offers_the_decisions(tmp_path: Path) -> None:
-    write_xlsx(
-        _list_rows(name="Aino"),
-        tmp_path / "l.xlsx",
-        title="t",
-        as_of=D,
-        model_version="1",
-        team="a",
-    )
+@pytest.mark.parametrize(
+    ("lang", "statement", "name", "band", "flag", "choices"),
+    [
+        ("fi", "se ei tee päätöksiä", "Nimi", "korkea\n81 %", "Uusi listalla",
+         '"tavoitettu,ei tavoitettu,kieltäytyi,ei sovellu,saa jo apua muualla"'),
+        ("sv", "den fattar inga beslut", "Namn", "hög\n81 %", "Ny på listan",
+         '"nådd,inte nådd,tackade nej,inte lämplig,får redan hjälp på annat håll"'),
+    ],
+)  # fmt: skip
+def test_the_workbook_speaks_the_teams_language_and_prints_on_a4_landscape(
+    tmp_path: Path, lang: str, statement: str, name: str, band: str, flag: str, choices: str
+) -> None:
+    """Headings, band, flags and decision choices are in the team's language; the statement
+    that the list decides nothing heads every printed page; rank and name stay frozen; A4
+    landscape one page wide with the headings repeated; technical columns after the print
+    area; a row is tall enough for its lines."""
+    write_xlsx(_list_rows(name="Aino"), tmp_path / "l.xlsx", title="t", as_of=D,
+               model_version="1", team="a", language=lang)  # fmt: skip
     book = load_workbook(tmp_path / "l.xlsx")
     sheet = book["Lista"]
-    assert "se ei tee päätöksiä" in sheet["A1"].value and "decides nothing" in sheet["A1"].value
-    assert sheet.freeze_panes == "D5"
-    rules = sheet.data_validations.dataValidation
-    decision = next(r for r in rules if r.type == "list")
-    assert (
-        decision.formula1
-        == '"contacted,not reached,declined,not appropriate,already helped elsewhere"'
-    )
+    assert statement in sheet["A1"].value
+    assert statement in sheet.oddHeader.left.text
+    headings = [c.value for c in sheet[3]]
+    keys = [c.value for c in sheet[4]]
+    cells = {k: c.value for k, c in zip(keys, sheet[5], strict=True)}
+    assert headings[keys.index("name")] == name and cells["name"] == "Aino"
+    assert cells["risk"] == band and cells["flags"] == flag
+    assert keys[:2] == ["rank", "name"] and sheet.freeze_panes == "C5"
+    assert keys.index("person_id") > keys.index("counsellor") > keys.index("decision")
+    assert sheet.page_setup.orientation == "landscape" and sheet.page_setup.paperSize == 9
+    assert sheet.sheet_properties.pageSetUpPr.fitToPage  # one page wide, as tall as needed
+    assert sheet.page_setup.fitToWidth in (None, 1) and sheet.page_setup.fitToHeight == 0
+    assert sheet.print_title_rows == "$3:$4"
+    assert sheet.print_area == f"'Lista'!$A$1:${chr(ord('A') + keys.index('counsellor'))}$5"
+    assert sheet.row_dimensions[5].height >= 2 * 13  # two reason lines
+    decision = next(r for r in sheet.data_validations.dataValidation if r.type == "list")
+    assert decision.formula1 == choices
     legend = book["Ohje - Guide"]
     assert any(c.value == "consent_expiring" for row in legend.iter_rows() for c in row)
+
+
+def test_a_low_band_person_on_the_list_comes_with_a_note(tmp_path: Path) -> None:
+    """When low-band persons fill places, the sheet says why they are there; not otherwise."""
+    for band, expected in (("low", True), ("high", False)):
+        write_xlsx(_list_rows(risk_band=band), tmp_path / f"{band}.xlsx", title="t", as_of=D,
+                   model_version="1", team="a", language="fi")  # fmt: skip
+        texts = [c.value for row in load_workbook(tmp_path / f"{band}.xlsx")["Lista"]["A1:L2"]
+                 for c in row if c.value]  # fmt: skip
+        assert any("matalan riskin" in t for t in texts) is expected
 
 
 def test_csv_and_parquet_are_byte_identical_for_the_same_rows(tmp_path: Path) -> None:

@@ -1,0 +1,256 @@
+"""Every word a counsellor reads, in Finnish, Swedish and English: one table.
+
+The list workbook, its guide sheet and the reasons take their words from here, so a
+sentence says the same in every language and a missing translation is caught by a test
+(tests/test_labels.py) instead of by a counsellor. Texts are ``str.format`` templates;
+every language of one entry uses the same placeholders. Have a native speaker review
+them before production.
+"""
+
+from __future__ import annotations
+
+import string
+from collections.abc import Mapping
+
+LANGS = ("fi", "sv", "en")
+T = Mapping[str, str]
+
+
+def tr(entry: T, lang: str, **values: object) -> str:
+    """``entry`` in ``lang`` (English when the language is unknown), filled in."""
+    text = entry.get(lang) or entry["en"]
+    return text.format(**values) if values else text
+
+
+def placeholders(text: str) -> set[str]:
+    """The ``{name}`` fields of a template (for the completeness test)."""
+    return {name for _, name, _, _ in string.Formatter().parse(text) if name}
+
+
+STATEMENT: dict[str, str] = {
+    "fi": "Lista tukee ohjaajan harkintaa; se ei tee päätöksiä.",
+    "sv": "Listan stöder handledarens bedömning; den fattar inga beslut.",
+    "en": "This list supports the counsellor's judgement; it decides nothing.",
+}
+
+# Column headings of the workbook, by the column's key (the key row the import reads).
+HEADERS: dict[str, T] = {
+    "rank": {"fi": "Nro", "sv": "Nr", "en": "No."},
+    "name": {"fi": "Nimi", "sv": "Namn", "en": "Name"},
+    "contact": {"fi": "Puhelin ja sähköposti", "sv": "Telefon och e-post", "en": "Phone and e-mail"},
+    "language": {"fi": "Kieli", "sv": "Språk", "en": "Language"},
+    "risk": {"fi": "Riski", "sv": "Risk", "en": "Risk"},
+    "reasons": {"fi": "Miksi listalla", "sv": "Varför på listan", "en": "Why on the list"},
+    "context": {"fi": "Taustaa (ei syy)", "sv": "Bakgrund (inget skäl)",
+                "en": "Background (not a reason)"},
+    "flags": {"fi": "Huomioitavaa", "sv": "Att observera", "en": "Look harder"},
+    "decision": {"fi": "Päätös", "sv": "Beslut", "en": "Decision"},
+    "comment": {"fi": "Kommentti", "sv": "Kommentar", "en": "Comment"},
+    "decided_at": {"fi": "Päivä (pp.kk.vvvv)", "sv": "Datum (dd.mm.åååå)",
+                   "en": "Date (dd.mm.yyyy)"},
+    "counsellor": {"fi": "Ohjaaja", "sv": "Handledare", "en": "Counsellor"},
+    "person_id": {"fi": "Tunniste (älä muuta)", "sv": "Kod (ändra inte)",
+                  "en": "Pseudonym (do not change)"},
+    "list_id": {"fi": "Lista (älä muuta)", "sv": "Lista (ändra inte)",
+                "en": "List (do not change)"},
+    "probability": {"fi": "Todennäköisyys", "sv": "Sannolikhet", "en": "Probability"},
+    "risk_band": {"fi": "Riskiluokka (koodi)", "sv": "Riskklass (kod)", "en": "Risk band (code)"},
+}  # fmt: skip
+
+BANDS: dict[str, T] = {
+    "high": {"fi": "korkea", "sv": "hög", "en": "high"},
+    "medium": {"fi": "kohtalainen", "sv": "måttlig", "en": "medium"},
+    "low": {"fi": "matala", "sv": "låg", "en": "low"},
+}
+
+FLAGS: dict[str, T] = {
+    "new": {"fi": "Uusi listalla", "sv": "Ny på listan", "en": "New on the list"},
+    "score_change": {"fi": "Riski muuttunut paljon edellisestä",
+                     "sv": "Risken har ändrats mycket sedan sist",
+                     "en": "Risk changed a lot since the last run"},
+    "near_cutoff": {"fi": "Lähellä listan rajaa", "sv": "Nära listans gräns",
+                    "en": "Close to the list's cut-off"},
+    "stale_data": {"fi": "Tiedot puutteelliset tai vanhoja",
+                   "sv": "Uppgifterna är ofullständiga eller gamla",
+                   "en": "Data incomplete or out of date"},
+    "consent_expiring": {"fi": "Suostumus päättymässä: kysy uusimisesta",
+                         "sv": "Samtycket går snart ut: fråga om förnyelse",
+                         "en": "Consent expiring soon: ask about renewal"},
+    "drift": {"fi": "Aineisto poikkeaa mallin opetusaineistosta tänä yönä",
+              "sv": "Materialet avviker i natt från modellens träningsmaterial",
+              "en": "Tonight's data differs from the model's training data"},
+    "declined_before": {"fi": "Kieltäytynyt aiemmin", "sv": "Har tackat nej tidigare",
+                        "en": "Declined before"},
+}  # fmt: skip
+
+# Decision codes (what the store keeps) and the words a counsellor chooses from.
+DECISIONS: dict[str, T] = {
+    "contacted": {"fi": "tavoitettu", "sv": "nådd", "en": "contacted"},
+    "not_reached": {"fi": "ei tavoitettu", "sv": "inte nådd", "en": "not reached"},
+    "declined": {"fi": "kieltäytyi", "sv": "tackade nej", "en": "declined"},
+    "not_appropriate": {"fi": "ei sovellu", "sv": "inte lämplig", "en": "not appropriate"},
+    "helped_elsewhere": {"fi": "saa jo apua muualla", "sv": "får redan hjälp på annat håll",
+                         "en": "already helped elsewhere"},
+}  # fmt: skip
+
+LANGUAGE_NAMES: dict[str, T] = {
+    "fi": {"fi": "suomi", "sv": "finska", "en": "Finnish"},
+    "sv": {"fi": "ruotsi", "sv": "svenska", "en": "Swedish"},
+    "en": {"fi": "englanti", "sv": "engelska", "en": "English"},
+}
+
+TEXT: dict[str, T] = {
+    "percent": {"fi": "{n} %", "sv": "{n} %", "en": "{n}%"},
+    "risk": {"fi": "{band}\n{percent}", "sv": "{band}\n{percent}", "en": "{band}\n{percent}"},
+    "age": {"fi": "Ikä {band}", "sv": "Ålder {band}", "en": "Age {band}"},
+    "area": {"fi": "Postinumero {code}", "sv": "Postnummer {code}", "en": "Postcode {code}"},
+    "consent_until": {"fi": "suostumus {date} asti", "sv": "samtycke till {date}",
+                      "en": "consent until {date}"},
+    "title": {"fi": "{title} · tiimi {team} · {date} · malli {model}",
+              "sv": "{title} · team {team} · {date} · modell {model}",
+              "en": "{title} · team {team} · {date} · model {model}"},
+    "page": {"fi": "sivu &P/&N", "sv": "sida &P/&N", "en": "page &P/&N"},
+    "low_note": {
+        "fi": "Listalla on matalan riskin nuoria, koska tiimin paikkoja on enemmän kuin "
+              "korkean ja kohtalaisen riskin nuoria. Harkitse, onko yhteydenotto heille nyt "
+              "tarpeen.",
+        "sv": "Listan har unga med låg risk, eftersom teamet har fler platser än det finns "
+              "unga med hög eller måttlig risk. Bedöm om kontakt med dem behövs nu.",
+        "en": "Low-risk young people are on the list because the team has more places than "
+              "there are young people at high or medium risk. Judge whether contacting them "
+              "is needed now."},
+    "choose": {"fi": "Valitse: {choices}", "sv": "Välj: {choices}", "en": "Choose: {choices}"},
+    "guide_flags": {"fi": "Merkit", "sv": "Markeringar", "en": "Flags"},
+    "guide_decisions": {"fi": "Päätös (yksi jokaiselle riville)",
+                        "sv": "Beslut (ett per rad)", "en": "Decision (one per row)"},
+    "guide_bands": {"fi": "Riskiluokka", "sv": "Riskklass", "en": "Risk band"},
+    "guide_reasons": {
+        "fi": "Syyt kertovat nuoren omista tiedoista sen, mikä nostaa arvioitua riskiä. "
+              "Ikä ja postinumero ovat taustaa, eivät syitä.",
+        "sv": "Skälen säger vad i den ungas egna uppgifter som höjer den bedömda risken. "
+              "Ålder och postnummer är bakgrund, inte skäl.",
+        "en": "Reasons say what in the young person's own records raises the estimated "
+              "risk. Age and postcode are background, not reasons."},
+}  # fmt: skip
+
+# Reasons: a figure about the person, worded in the direction that raises risk.
+# {what}: the event words (count or sum), {item}: one event, {window}: the period.
+REASONS: dict[str, T] = {
+    "amount_high": {"fi": "{what} {window}: {n}", "sv": "{what} {window}: {n}",
+                    "en": "{what} {window}: {n}"},
+    "amount_high_typical": {"fi": "{what} {window}: {n} (tavallisesti {typical})",
+                            "sv": "{what} {window}: {n} (vanligen {typical})",
+                            "en": "{what} {window}: {n} (typically {typical})"},
+    "amount_low_bare": {"fi": "{what} {window}: vain {n}", "sv": "{what} {window}: bara {n}",
+                        "en": "{what} {window}: only {n}"},
+    "amount_low": {"fi": "{what} {window}: vain {n} (tavallisesti {typical})",
+                   "sv": "{what} {window}: bara {n} (vanligen {typical})",
+                   "en": "{what} {window}: only {n} (typically {typical})"},
+    "since_long": {"fi": "{item}: ei merkintöjä {ago}", "sv": "{item}: inga uppgifter på {ago}",
+                   "en": "{item}: none for {ago}"},
+    "since_never": {"fi": "{item}: ei yhtään merkintää", "sv": "{item}: inga uppgifter alls",
+                    "en": "{item}: none on record"},
+    "since_recent": {"fi": "{item}: viimeksi {ago} sitten", "sv": "{item}: senast för {ago} sedan",
+                     "en": "{item}: the latest {ago} ago"},
+    "trend_high": {"fi": "{what} viimeisen {days} päivän aikana: {n} enemmän kuin sitä ennen",
+                   "sv": "{what} under de senaste {days} dagarna: {n} fler än före dem",
+                   "en": "{what} in the last {days} days: {n} more than in the {days} before"},
+    "trend_low": {"fi": "{what} viimeisen {days} päivän aikana: {n} vähemmän kuin sitä ennen",
+                  "sv": "{what} under de senaste {days} dagarna: {n} färre än före dem",
+                  "en": "{what} in the last {days} days: {n} fewer than in the {days} before"},
+    "recent_high": {"fi": "{what}: viime aikoina tavallista enemmän",
+                    "sv": "{what}: mer än vanligt på senare tid",
+                    "en": "{what}: more than usual recently"},
+    "recent_low": {"fi": "{what}: viime aikoina tavallista vähemmän",
+                   "sv": "{what}: mindre än vanligt på senare tid",
+                   "en": "{what}: fewer than usual recently"},
+    "window_days": {"fi": "viimeisen {days} päivän aikana", "sv": "de senaste {days} dagarna",
+                    "en": "in the last {days} days"},
+    "window_all": {"fi": "koko seurannan aikana", "sv": "under hela uppföljningen",
+                   "en": "in all records"},
+    "days": {"fi": "{n} päivään", "sv": "{n} dagar", "en": "{n} days"},
+    "months": {"fi": "{n} kuukauteen", "sv": "{n} månader", "en": "{n} months"},
+    "days_ago": {"fi": "{n} päivää", "sv": "{n} dagar", "en": "{n} days"},
+    "months_ago": {"fi": "{n} kuukautta", "sv": "{n} månader", "en": "{n} months"},
+    "generic": {"fi": "Merkinnät ({source}: {event})", "sv": "Uppgifter ({source}: {event})",
+                "en": "Records ({source}: {event})"},
+}  # fmt: skip
+
+
+# Words per partner event: rows counted, the summed value, and one event.
+EVENTS: dict[str, dict[str, T]] = {
+    "school.enrolled": {
+        "count": {"fi": "Opintojen aloitukset", "sv": "Studiestarter", "en": "Study starts"},
+        "item": {"fi": "Opintojen aloitus", "sv": "Studiestart", "en": "Study start"}},
+    "school.absence": {
+        "count": {"fi": "Poissaolot", "sv": "Frånvarotillfällen", "en": "Absences"},
+        "sum": {"fi": "Poissaolotunnit", "sv": "Frånvarotimmar", "en": "Hours of absence"},
+        "item": {"fi": "Poissaolo", "sv": "Frånvaro", "en": "Absence"}},
+    "school.credits": {
+        "count": {"fi": "Osaamispistemerkinnät", "sv": "Poängregistreringar",
+                  "en": "Credit records"},
+        "sum": {"fi": "Suoritetut osaamispisteet", "sv": "Avlagda kompetenspoäng",
+                "en": "Competence points earned"},
+        "item": {"fi": "Suoritettu osaamispiste", "sv": "Avlagd kompetenspoäng",
+                 "en": "Competence points earned"}},
+    "school.interrupted": {
+        "count": {"fi": "Opintojen keskeytykset", "sv": "Avbrutna studier",
+                  "en": "Interrupted studies"},
+        "item": {"fi": "Opintojen keskeytys", "sv": "Avbrott i studierna",
+                 "en": "Interrupted studies"}},
+    "school.graduated": {
+        "count": {"fi": "Valmistumiset", "sv": "Examina", "en": "Graduations"},
+        "item": {"fi": "Valmistuminen", "sv": "Examen", "en": "Graduation"}},
+    "outreach.contact": {
+        "count": {"fi": "Etsivän nuorisotyön yhteydenotot",
+                  "sv": "Kontakter med uppsökande ungdomsarbete",
+                  "en": "Contacts with outreach youth work"},
+        "item": {"fi": "Yhteys etsivään nuorisotyöhön",
+                 "sv": "Kontakt med uppsökande ungdomsarbete",
+                 "en": "Contact with outreach youth work"}},
+    "outreach.meeting": {
+        "count": {"fi": "Etsivän nuorisotyön tapaamiset",
+                  "sv": "Möten med uppsökande ungdomsarbete",
+                  "en": "Meetings with outreach youth work"},
+        "item": {"fi": "Etsivän nuorisotyön tapaaminen",
+                 "sv": "Möte med uppsökande ungdomsarbete",
+                 "en": "Meeting with outreach youth work"}},
+    "ohjaamo.visit": {
+        "count": {"fi": "Ohjaamo-käynnit", "sv": "Besök på Navigatorn", "en": "Visits to Ohjaamo"},
+        "item": {"fi": "Ohjaamo-käynti", "sv": "Besök på Navigatorn", "en": "Visit to Ohjaamo"}},
+    "ohjaamo.guidance": {
+        "count": {"fi": "Ohjauskerrat Ohjaamossa", "sv": "Handledningar på Navigatorn",
+                  "en": "Guidance sessions at Ohjaamo"},
+        "sum": {"fi": "Ohjausminuutit Ohjaamossa", "sv": "Handledningsminuter på Navigatorn",
+                "en": "Minutes of guidance at Ohjaamo"},
+        "item": {"fi": "Ohjaus Ohjaamossa", "sv": "Handledning på Navigatorn",
+                 "en": "Guidance at Ohjaamo"}},
+    "employment.registration": {
+        "count": {"fi": "Aiemmat työttömyysjaksot", "sv": "Tidigare arbetslöshetsperioder",
+                  "en": "Earlier unemployment periods"},
+        "sum": {"fi": "Työttömänä vietetyt päivät", "sv": "Dagar som arbetslös",
+                "en": "Days registered unemployed"},
+        "item": {"fi": "Työttömyysjakso", "sv": "Arbetslöshetsperiod",
+                 "en": "Unemployment period"}},
+    "employment.activation_start": {
+        "count": {"fi": "Alkaneet aktivointitoimenpiteet", "sv": "Påbörjade aktiveringsåtgärder",
+                  "en": "Activation measures started"},
+        "item": {"fi": "Aktivointitoimenpiteen alku", "sv": "Påbörjad aktiveringsåtgärd",
+                 "en": "Start of an activation measure"}},
+    "employment.activation_end": {
+        "count": {"fi": "Päättyneet aktivointitoimenpiteet", "sv": "Avslutade aktiveringsåtgärder",
+                  "en": "Activation measures ended"},
+        "item": {"fi": "Aktivointitoimenpiteen päättyminen", "sv": "Avslutad aktiveringsåtgärd",
+                 "en": "End of an activation measure"}},
+}  # fmt: skip
+
+
+def event_words(event_key: str, form: str, lang: str) -> str:
+    """The words for one partner event (``form``: count, sum or item), with a plain
+    fallback naming the source and event type for events this table does not know."""
+    words = EVENTS.get(event_key, {})
+    entry = words.get(form) or words.get("count")
+    if entry is None:
+        source, _, event = event_key.partition(".")
+        return tr(REASONS["generic"], lang, source=source, event=event)
+    return tr(entry, lang)
