@@ -83,6 +83,19 @@ FLAGS: dict[str, T] = {
                         "en": "Declined before"},
 }  # fmt: skip
 
+# The same flags as a few words, for the list's narrow column (the guide explains them).
+FLAGS_SHORT: dict[str, T] = {
+    "new": {"fi": "uusi", "sv": "ny", "en": "new"},
+    "score_change": {"fi": "riski muuttui", "sv": "risken ändrades", "en": "risk changed"},
+    "near_cutoff": {"fi": "lähellä rajaa", "sv": "nära gränsen", "en": "near the cut-off"},
+    "stale_data": {"fi": "vanhoja tietoja", "sv": "gamla uppgifter", "en": "old data"},
+    "consent_expiring": {"fi": "suostumus päättyy", "sv": "samtycket går ut",
+                         "en": "consent ends"},
+    "drift": {"fi": "aineisto muuttunut", "sv": "materialet avviker", "en": "data drifted"},
+    "declined_before": {"fi": "kieltäytynyt aiemmin", "sv": "tackat nej förut",
+                        "en": "declined before"},
+}  # fmt: skip
+
 # Decision codes (what the store keeps) and the words a counsellor chooses from.
 DECISIONS: dict[str, T] = {
     "contacted": {"fi": "tavoitettu", "sv": "nådd", "en": "contacted"},
@@ -104,8 +117,7 @@ TEXT: dict[str, T] = {
     "risk": {"fi": "{band}\n{percent}", "sv": "{band}\n{percent}", "en": "{band}\n{percent}"},
     "age": {"fi": "Ikä {band}", "sv": "Ålder {band}", "en": "Age {band}"},
     "area": {"fi": "Postinumero {code}", "sv": "Postnummer {code}", "en": "Postcode {code}"},
-    "consent_until": {"fi": "suostumus {date} asti", "sv": "samtycke till {date}",
-                      "en": "consent until {date}"},
+    "consent_until": {"fi": "{flag} {date}", "sv": "{flag} {date}", "en": "{flag} {date}"},
     "title": {"fi": "{title} · tiimi {team} · {date} · malli {model}",
               "sv": "{title} · team {team} · {date} · modell {model}",
               "en": "{title} · team {team} · {date} · model {model}"},

@@ -42,7 +42,7 @@ COLUMNS = (
 # width (name and rank frozen); the technical columns after them, outside the print area.
 SHEET_COLUMNS = (
     ("rank", 4), ("name", 16), ("contact", 25), ("language", 8), ("risk", 12),
-    ("reasons", 50), ("context", 15), ("flags", 18), ("decision", 16), ("comment", 18),
+    ("reasons", 58), ("context", 15), ("flags", 18), ("decision", 16), ("comment", 18),
     ("decided_at", 11), ("counsellor", 10),
 )  # fmt: skip
 TECHNICAL_COLUMNS = (("person_id", 15), ("list_id", 22), ("probability", 12), ("risk_band", 10))
@@ -101,11 +101,13 @@ def sheet_cells(row: dict, lang: str) -> dict[str, object]:
     """One list row as the workbook shows it, in the team's language ``lang``."""
     percent = labels.tr(labels.TEXT["percent"], lang, n=round(100 * (row["probability"] or 0)))
     band = labels.tr(labels.BANDS.get(row["risk_band"], {"en": str(row["risk_band"])}), lang)
-    flags = [f for f in (row.get("flags") or "").split(",") if f]
-    flag_lines = [labels.tr(labels.FLAGS.get(f, {"en": f}), lang) for f in flags]
     expires = row.get("consent_expires_at")
-    if "consent_expiring" in flags and expires is not None:
-        flag_lines.append(labels.tr(labels.TEXT["consent_until"], lang, date=_fi_date(expires)))
+    flag_words = []
+    for flag in (f for f in (row.get("flags") or "").split(",") if f):
+        word = labels.tr(labels.FLAGS_SHORT.get(flag, {"en": flag}), lang)
+        if flag == "consent_expiring" and expires is not None:
+            word = labels.tr(labels.TEXT["consent_until"], lang, flag=word, date=_fi_date(expires))
+        flag_words.append(word)
     language = row.get("language")
     return {
         "rank": row["rank"],
@@ -117,7 +119,7 @@ def sheet_cells(row: dict, lang: str) -> dict[str, object]:
         "risk": labels.tr(labels.TEXT["risk"], lang, band=band, percent=percent),
         "reasons": _lines(*(row.get(f"reason_{k}") for k in (1, 2, 3))),
         "context": context_text(row.get("age_band"), row.get("home_area"), lang),
-        "flags": _lines(*flag_lines),
+        "flags": ", ".join(flag_words) or None,
         "decision": row.get("decision"),
         "comment": row.get("comment"),
         "decided_at": row.get("decided_at"),
@@ -133,15 +135,31 @@ def _fi_date(day: date) -> str:
     return f"{day.day}.{day.month}.{day.year}"
 
 
-def row_height(cells: dict[str, object], widths: dict[str, int], line_pt: float = 13.0) -> float:
-    """Points a row needs so every wrapped cell shows all its lines (10-point text)."""
+def wrapped_lines(text: str, width: int) -> int:
+    """Lines ``text`` takes in a column ``width`` characters wide, wrapped at spaces."""
+    total = 0
+    for paragraph in text.split("\n"):
+        lines, used = 1, 0
+        for word in paragraph.split():
+            need = len(word) if used == 0 else used + 1 + len(word)
+            if need <= width or used == 0:
+                used = need
+                while used > width:  # a word longer than the column breaks anywhere
+                    lines, used = lines + 1, used - width
+            else:
+                lines, used = lines + 1, len(word)
+        total += lines
+    return total
+
+
+def row_height(cells: dict[str, object], widths: dict[str, int], line_pt: float = 12.6) -> float:
+    """Points a row needs so every wrapped cell shows all its lines of 10-point text (a
+    column unit holds about 1.2 such characters)."""
     most = 1
     for key, value in cells.items():
-        if not isinstance(value, str) or key not in widths:
-            continue
-        per_line = max(int(widths[key] * 1.15) - 1, 1)  # 10-point text in 11-point units
-        most = max(most, sum(max(1, -(-len(line) // per_line)) for line in value.split("\n")))
-    return most * line_pt + 4
+        if isinstance(value, str) and key in widths:
+            most = max(most, wrapped_lines(value, int(widths[key] * 1.2) - 1))
+    return round(most * line_pt + 3, 1)
 
 
 def _header_text(text: str) -> str:

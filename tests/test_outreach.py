@@ -217,9 +217,9 @@ def test_formulas_are_neutralised_in_csv_and_xlsx(tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     ("lang", "statement", "name", "band", "flag", "choices"),
     [
-        ("fi", "se ei tee päätöksiä", "Nimi", "korkea\n81 %", "Uusi listalla",
+        ("fi", "se ei tee päätöksiä", "Nimi", "korkea\n81 %", "uusi",
          '"tavoitettu,ei tavoitettu,kieltäytyi,ei sovellu,saa jo apua muualla"'),
-        ("sv", "den fattar inga beslut", "Namn", "hög\n81 %", "Ny på listan",
+        ("sv", "den fattar inga beslut", "Namn", "hög\n81 %", "ny",
          '"nådd,inte nådd,tackade nej,inte lämplig,får redan hjälp på annat håll"'),
     ],
 )  # fmt: skip

@@ -71,3 +71,76 @@ def test_the_list_workbook_converts_to_pdf_in_libreoffice(
     assert result.returncode == 0, result.stderr
     assert pdf.exists() and pdf.stat().st_size > 5_000
     assert pdf.read_bytes().startswith(b"%PDF")
+
+
+def _twenty_rows():
+    """A 20-person Swedish-team list with the longest texts the lists produce."""
+    from datetime import date
+
+    import polars as pl
+
+    from outreach.writers import list_frame
+
+    reasons = (
+        "Handledningsminuter på Navigatorn under hela uppföljningen: 660 (vanligen 45)",
+        "Avlagda kompetenspoäng under hela uppföljningen: bara 12 (vanligen 24)",
+        "Kontakt med uppsökande ungdomsarbete: inga uppgifter på 8 månader",
+    )
+    rows = [
+        {"list_id": "2025-12-01-lantinen", "rank": i, "person_id": f"EN{i:010d}",
+         "name": f"Henrietta-Josefiina{i:02d} Wahlström-Kärkkäinen", "phone": f"+358 40 {i:07d}",
+         "email": f"henrietta.wahlstrom.karkkainen{i}@example.org", "language": "sv",
+         "risk_band": "medium" if i < 18 else "low", "probability": 0.5 - i / 100,
+         "reason_1": reasons[0], "reason_2": reasons[1], "reason_3": reasons[2],
+         "age_band": "21–24", "home_area": "00420",
+         "flags": "new,near_cutoff,stale_data,consent_expiring",
+         "consent_expires_at": date(2025, 12, 20)}
+        for i in range(1, 21)
+    ]  # fmt: skip
+    return list_frame(pl.DataFrame(rows))
+
+
+def test_a_twenty_person_list_prints_on_two_a4_landscape_pages_with_name_and_decision(
+    soffice: str, tmp_path: Path
+) -> None:
+    """Converted by LibreOffice, a 20-row list with the longest texts prints on at most two
+    A4 landscape pages; every page of the list carries the statement, the headings of the
+    name and decision columns, and every person's name is printed (read from the PDF's
+    text, as a counsellor would see it)."""
+    import shutil
+    from datetime import date
+
+    from outreach.labels import HEADERS, STATEMENT
+    from outreach.writers import write_xlsx
+
+    for tool in ("pdftotext", "pdfinfo"):
+        if not shutil.which(tool):
+            from tests.conftest import unavailable
+
+            raise unavailable(f"{tool} is not installed (apt-get install poppler-utils)")
+    workbook = tmp_path / "2025-12-01-lantinen.xlsx"
+    write_xlsx(_twenty_rows(), workbook, title="Ennakko · Helsinki", as_of=date(2025, 12, 1),
+               model_version="7", team="lantinen", language="sv")  # fmt: skip
+    result = subprocess.run(
+        [soffice, f"-env:UserInstallation=file://{tmp_path / 'profile'}", "--headless",
+         "--convert-to", "pdf", "--outdir", str(tmp_path), str(workbook)],
+        capture_output=True, text=True, timeout=180, check=False,
+    )  # fmt: skip
+    pdf = workbook.with_suffix(".pdf")
+    assert result.returncode == 0 and pdf.exists(), result.stderr
+    info = subprocess.run(["pdfinfo", str(pdf)], capture_output=True, text=True, check=True)
+    size = next(line for line in info.stdout.splitlines() if line.startswith("Page size"))
+    width, height = (float(x) for x in size.split(":")[1].split("pts")[0].split(" x "))
+    assert (round(width), round(height)) == (842, 595), size  # A4 landscape
+    pages = subprocess.run(
+        ["pdftotext", "-layout", str(pdf), "-"], capture_output=True, text=True, check=True
+    ).stdout.split("\f")
+    listed = [p for p in pages if "Wahlström-Kärkkäinen" in p]
+    assert 1 <= len(listed) <= 2, f"{len(listed)} pages of the list"
+    for page in listed:
+        flat = " ".join(page.split())
+        assert STATEMENT["sv"] in flat
+        assert HEADERS["name"]["sv"] in flat and HEADERS["decision"]["sv"] in flat
+    names = " ".join(listed)
+    assert all(f"Henrietta-Josefiina{i:02d}" in names for i in range(1, 21))
+    assert "Listan har unga med låg risk" in " ".join(listed[0].split())
