@@ -9,7 +9,9 @@ reasons, and "no data" from a partner is not a fact about the person.
 
 The sentence is worded in the direction that raised the score, decided by where the
 person's bin lies against the reference bin (not against the median, which read
-backwards when points do not rise with the value), and carries the person's figure
+backwards when points do not rise with the value; a bin that raised the score on the
+reassuring side of its event, such as few absences, gives no reason), and carries the
+person's figure
 where there is one: "Hours of absence in the last 90 days: 14 (typically 2)". Words come
 from :mod:`outreach.labels`, the same sentence in Finnish, Swedish and English.
 """
@@ -26,6 +28,14 @@ from features.catalogue import NEVER, Feature
 from outreach.labels import LANGS, REASONS, TEXT, event_words, tr
 
 REASON_KINDS = ("count", "sum", "recency", "trend", "decay")
+# Events whose meaning has a side: more absences, interruptions or unemployment is a worry,
+# fewer credits, graduations or study starts is. A bin that raised the score against this
+# (a model's wiggle, "fewer absences") would read backwards, so it gives no reason. Events
+# without a side (contacts, visits) may give a reason either way.
+RISK_SIDE = {
+    "school.absence": 1, "school.interrupted": 1, "employment.registration": 1,
+    "school.credits": -1, "school.graduated": -1, "school.enrolled": -1,
+}  # fmt: skip
 AGE_BANDS = ((0, 17, "16–17"), (18, 20, "18–20"), (21, 24, "21–24"), (25, 200, "25–29"))
 
 
@@ -70,6 +80,16 @@ def raises_with_value(value: float | None, ref: Reference | None, median: float 
         if ref.lower is not None and value < ref.lower:
             return False
     return median is None or value > median
+
+
+def reads_forward(feature: Feature, high: bool) -> bool:
+    """Whether "more" (``high``) or "less" of this feature is the worrying side of its
+    event; a long time since the latest event counts as less of it."""
+    side = RISK_SIDE.get(feature.event_key or "")
+    if side is None:
+        return True
+    more = (not high) if feature.kind == "recency" else high
+    return more == (side > 0)
 
 
 def _figure(value: float) -> str:
@@ -187,7 +207,10 @@ def add_reasons(
             feature = catalogue.get(name)
             ref = refs.get(name, Reference(0.0))
             if points > ref.points and may_give_reason(feature, consents):
-                chosen.append((points, name))
+                value = values[name][i] if name in values.columns else None
+                high = raises_with_value(value, refs.get(name), medians.get(name))
+                if reads_forward(feature, high):
+                    chosen.append((points, name))
         chosen.sort(key=lambda pair: -pair[0])  # stable: ties keep the feature order
         for k in range(top):
             name = chosen[k][1] if k < len(chosen) else None

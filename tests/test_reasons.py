@@ -109,3 +109,22 @@ def test_a_person_with_many_absences_gets_the_figure_as_a_reason(
     features = [out[f"reason_{k}_feature"][0] for k in (1, 2, 3)]
     assert not any(f and f.startswith("school_") for f in features)
     assert out["age_band"][0] is not None and out["home_area"][0] == "00100"
+
+
+def test_a_bin_that_would_read_backwards_gives_no_reason() -> None:
+    """Few absences or many credits never read as a risk, even where the model's bins gave
+    them points; an event without a side (Ohjaamo visits) may give a reason either way."""
+    listed = pl.DataFrame({"person_id": ["x"], "language": ["en"], "source_school": [True],
+                           "source_ohjaamo": [True]})  # fmt: skip
+    names = ["school_absence_n_90d", "school_credits_sum_365d", "ohjaamo_visit_n_90d"]
+    explained = pl.DataFrame({f"points_{n}": [5] for n in names})
+    values = pl.DataFrame({"school_absence_n_90d": [0], "school_credits_sum_365d": [80.0],
+                           "ohjaamo_visit_n_90d": [0]})  # fmt: skip
+    points = pl.DataFrame({
+        "feature": [n for n in names for _ in range(2)],
+        "lower": [None, 3.0] * 3, "upper": [3.0, None] * 3,
+        "points": [5, 0, 5, 0, 5, 0], "count": [10] * 6})  # fmt: skip
+    out = add_reasons(listed, explained, values, CATALOGUE, {}, points)
+    assert out["reason_1_feature"][0] == "ohjaamo_visit_n_90d"
+    assert out["reason_1"][0] == "Visits to Ohjaamo in the last 90 days: only 0"
+    assert out["reason_2"][0] is None
