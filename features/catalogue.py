@@ -311,9 +311,42 @@ def build_catalogue(
     return [*person_features(), *event_features(spec, partners), *indicator_features(uses)]
 
 
+#: Sources that describe our own process, not the young person or their area.
+PROCESS_SOURCES = ("consent", "channel", "notice", "lists", "reviews", "outreach_lists")
+#: Name patterns of process attributes: consent age, recruitment channel, privacy-notice
+#: version, list history (times listed, decisions, contacts made from a list).
+PROCESS_PATTERNS = (
+    "consent_*", "channel*", "*_channel", "notice_*", "*notice_version*", "list_*", "listed*",
+    "*_listed*", "times_listed*", "review_*", "reviews_*", "decision*", "holdout*",
+)  # fmt: skip
+
+
+def is_process_attribute(name: str, source: str = "") -> bool:
+    """True for an attribute of our own process rather than of the person or their area.
+
+    How long a consent has run, the channel that recruited the person, the notice version
+    and the person's list history say how *we* met them, not how they are doing: a model
+    that learns from them learns our recruitment, and would drift whenever it changes.
+    """
+    return source in PROCESS_SOURCES or any(fnmatch.fnmatch(name, p) for p in PROCESS_PATTERNS)
+
+
 def model_features(catalogue: Sequence[Feature], spec: FeatureSpec) -> list[str]:
-    """Names that go into the model: include/exclude patterns applied, sensitive ones never."""
-    names = [f.name for f in catalogue]
+    """Names that go into the model: include/exclude patterns applied; sensitive ones and
+    process attributes (see :func:`is_process_attribute`) never.
+
+    Raises ValueError when ``include`` names a process attribute outright: a setting that
+    asks for one is a mistake to tell, not to ignore.
+    """
+    asked = [p for p in spec.include if not any(c in p for c in "*?[")]
+    process = {f.name for f in catalogue if is_process_attribute(f.name, f.source)}
+    refused = [n for n in asked if n in process or is_process_attribute(n)]
+    if refused:
+        raise ValueError(
+            f"features.include names {', '.join(refused)}: an attribute of our own process "
+            "(consent age, channel, notice version or list history), never a model input."
+        )
+    names = [f.name for f in catalogue if f.name not in process]
     if spec.include:
         names = [n for n in names if any(fnmatch.fnmatch(n, p) for p in spec.include)]
     names = [n for n in names if not any(fnmatch.fnmatch(n, p) for p in spec.exclude)]

@@ -117,10 +117,15 @@ def fit_bins(
     n_bins: int,
     min_bin_share: float,
     random_state: int,
+    round_edges: bool = False,
 ) -> FeatureBins:
-    """Fit the bins of one feature (rows with zero weight are ignored)."""
+    """Fit the bins of one feature (rows with zero weight are ignored).
+
+    With ``round_edges``, cut points become numbers a person would write (see
+    :func:`readable_edges`); a bin left without training rows by the rounding is merged away.
+    """
     if column.kind == CATEGORICAL:
-        return _fit_categorical(name, column.values, weights, min_bin_share)
+        return _fit_categorical(name, column.values, weights, min_bin_share, n_bins)
     values = column.values
     keep = ~np.isnan(values) & (weights > 0)
     x, w = values[keep], weights[keep]
@@ -131,7 +136,50 @@ def fit_bins(
     else:
         edges = _tree_edges(x, w, y01[keep], n_bins, min_bin_share, random_state)
     edges = np.unique(edges)
+    if round_edges:
+        edges = readable_edges(edges, x)
     return FeatureBins(name, NUMERIC, edges[edges > x.min()])
+
+
+def readable_edges(edges: np.ndarray, x: np.ndarray) -> np.ndarray:
+    """Cut points rounded to values a person would write, keeping only bins with rows.
+
+    A cut point is rounded to two significant digits, and never finer than a twentieth of
+    the feature's central spread (5th to 95th percentile, or its range) taken down to a
+    power of ten; for whole-number features (counts, days) never finer than 1. So 137 days
+    reads 140, 1.2e-05 recent contacts reads 0 (and the cut disappears). Cut points that
+    coincide after rounding, or that would leave a bin without a training row, are dropped.
+    """
+    if edges.shape[0] == 0:
+        return edges
+    low, high = np.quantile(x, [0.05, 0.95])
+    spread = high - low if high > low else float(x.max() - x.min())
+    step = 10.0 ** np.floor(np.log10(spread / 20.0)) if spread > 0 else 1.0
+    if np.all(x == np.round(x)):
+        step = max(step, 1.0)
+    rounded = np.round(edges / step) * step
+    rounded = np.array([_significant(v, 2) for v in rounded])
+    rounded = np.unique(rounded[rounded > x.min()])
+    # Keep a cut only if the bin it closes holds rows: x >= previous cut and < this cut.
+    kept: list[float] = []
+    sorted_x = np.sort(x)
+    for edge in rounded:
+        previous = kept[-1] if kept else -np.inf
+        left = np.searchsorted(sorted_x, previous, side="left")
+        right = np.searchsorted(sorted_x, edge, side="left")
+        if right > left:
+            kept.append(float(edge))
+    if kept and np.searchsorted(sorted_x, kept[-1], side="left") == sorted_x.shape[0]:
+        kept.pop()  # the last bin, [last cut, inf), would be empty
+    return np.asarray(kept, dtype=np.float64)
+
+
+def _significant(value: float, digits: int) -> float:
+    """``value`` rounded to ``digits`` significant digits (0 stays 0)."""
+    if value == 0 or not np.isfinite(value):
+        return float(value)
+    magnitude = int(np.floor(np.log10(abs(value))))
+    return float(np.round(value, digits - 1 - magnitude))
 
 
 def weighted_quantiles(x: np.ndarray, w: np.ndarray, qs: np.ndarray) -> np.ndarray:
@@ -168,14 +216,44 @@ def monotone_blocks(
     return [(int(a), int(b)) for a, b in zip(starts, ends, strict=True) if b > a]
 
 
+def monotone_direction(coefficients: np.ndarray, bin_weights: np.ndarray) -> int:
+    """The direction the data show over ordered bins: 1, -1, or 0 when they refuse one.
+
+    Both isotonic fits (rising and falling, weighted by bin size) are tried on the
+    unconstrained coefficients; the one with the smaller weighted squared error wins.
+    The data refuse a direction when even the winner leaves more than a quarter of the
+    weighted variance between the bins unexplained (a clear U or hump, e.g. risk highest
+    at both ends); then the feature stays unconstrained.
+    """
+    if coefficients.shape[0] < 3:
+        return 1 if coefficients.shape[0] < 2 or coefficients[-1] >= coefficients[0] else -1
+    w = np.maximum(bin_weights, 1e-12)
+    index = np.arange(coefficients.shape[0], dtype=np.float64)
+    errors = {}
+    for direction in (1, -1):
+        fitted = IsotonicRegression(increasing=direction > 0).fit_transform(
+            index, coefficients, sample_weight=w
+        )
+        errors[direction] = float(np.sum(w * (coefficients - fitted) ** 2))
+    best = min((1, -1), key=lambda d: (errors[d], -d))
+    mean = np.average(coefficients, weights=w)
+    variance = float(np.sum(w * (coefficients - mean) ** 2))
+    if variance > 0 and errors[best] > 0.25 * variance:
+        return 0
+    return best
+
+
 def _fit_categorical(
-    name: str, values: np.ndarray, weights: np.ndarray, min_bin_share: float
+    name: str, values: np.ndarray, weights: np.ndarray, min_bin_share: float, n_bins: int
 ) -> FeatureBins:
+    """Categories with at least ``min_bin_share`` of the weight, at most ``n_bins - 1`` of
+    them (the largest; ties by name), so that with ``other`` there are at most ``n_bins``."""
     keep = ~pd.isna(values) & (weights > 0)
     codes, uniques = pd.factorize(values[keep], sort=True)
     share = np.bincount(codes, weights=weights[keep], minlength=len(uniques))
     share /= weights.sum()
-    kept = tuple(str(c) for c, s in zip(uniques, share, strict=True) if s >= min_bin_share)
+    order = np.argsort(-share, kind="stable")[: max(n_bins - 1, 1)]
+    kept = tuple(sorted(str(uniques[k]) for k in order if share[k] >= min_bin_share))
     return FeatureBins(name, CATEGORICAL, np.empty(0), kept)
 
 

@@ -131,19 +131,57 @@ def integer_points(
 
     Each bin gets ``round(scale * coef)``; the minimum over the feature's bins seen in
     training is subtracted from the feature and added to the base points, so the score
-    ``base + sum(points)`` equals ``round(scale * intercept) + sum(round(scale * coef))``.
-    Bins unseen in training (coefficient 0) are clipped at 0 points.
+    ``base + sum(points)`` equals ``round(scale * intercept) + sum(round(scale * coef))``
+    on seen bins. A bin without training rows gets 0 points: nothing was learnt there,
+    so it adds no risk (it scores as the feature's lowest-risk bin).
     """
     raw = np.rint(scale * coef).astype(np.int64)
-    points = np.empty_like(raw)
+    points = np.zeros_like(raw)
     base = int(np.rint(scale * intercept))
     for j, offset in enumerate(design.offsets):
         segment = slice(offset, offset + design.bins[j].n_bins)
         seen = observed[segment]
         low = int(raw[segment][seen].min()) if seen.any() else 0
-        points[segment] = np.maximum(raw[segment] - low, 0)
+        points[segment] = np.where(seen, raw[segment] - low, 0)
         base += low
     return points, base
+
+
+def points_scale(
+    design: Design,
+    coef: np.ndarray,
+    intercept: float,
+    observed: np.ndarray,
+    max_points: int,
+) -> float:
+    """Points per unit of log-odds so that the highest total of feature points is at most
+    ``max_points`` (and as close to it as rounding allows).
+
+    The first guess spreads ``max_points`` over the sum of the features' coefficient
+    ranges (seen bins only); rounding can add a point per feature, so the scale is then
+    lowered in 1% steps until the rounded maximum fits.
+    """
+    spans = 0.0
+    for j, offset in enumerate(design.offsets):
+        segment = slice(offset, offset + design.bins[j].n_bins)
+        seen = coef[segment][observed[segment]]
+        if seen.shape[0]:
+            spans += float(seen.max() - seen.min())
+    if spans <= 0:
+        return 1.0
+    scale = max_points / spans
+    for _ in range(200):
+        points, _ = integer_points(design, coef, intercept, observed, scale)
+        if highest_total(design, points) <= max_points:
+            break
+        scale *= 0.99
+    return scale
+
+
+def highest_total(design: Design, points: np.ndarray) -> int:
+    """The largest sum of feature points a person can reach."""
+    ends = [*design.offsets[1:], design.n_columns]
+    return int(sum(points[a:b].max() for a, b in zip(design.offsets, ends, strict=True)))
 
 
 def fit_monotone(
@@ -152,16 +190,22 @@ def fit_monotone(
     weights: np.ndarray,
     solver: Solver,
     directions: dict[int, int],
+    start: tuple[np.ndarray, float, int] | None = None,
 ) -> tuple[Design, np.ndarray, float, int]:
     """Fit the points model, merging adjacent bins until every constraint holds.
 
-    After each fit, a constrained feature whose rounded points break its direction has
+    After each fit, a constrained feature whose coefficients break its direction has
     the runs of bins that the pool-adjacent-violators algorithm pools (on the bins'
     coefficients) merged into single bins, and the model is refitted (warm-started).
+    Monotone coefficients give monotone points at any scale (rounding keeps order).
     Every round removes at least one bin, so the loop ends, at worst with one bin.
+    ``start`` is an already fitted (coefficients, intercept, iterations) on ``design``.
     Returns the final design, coefficients, intercept and total solver iterations.
     """
-    coef, intercept, n_iter = fit_logistic(design.matrix, y01, weights, solver)
+    if start is None:
+        coef, intercept, n_iter = fit_logistic(design.matrix, y01, weights, solver)
+    else:
+        coef, intercept, n_iter = start
     for _ in range(design.n_columns):
         column_weight = design.column_weights(weights)
         merged: dict[int, np.ndarray] = {}
@@ -169,9 +213,11 @@ def fit_monotone(
         for j, direction in directions.items():
             offset, n_ordered = int(design.offsets[j]), design.bins[j].n_ordered
             segment = coef[offset : offset + n_ordered]
-            if np.all(direction * np.diff(np.rint(solver.scale * segment)) >= 0):
+            if np.all(direction * np.diff(segment) >= 0):
                 continue
             blocks = monotone_blocks(segment, column_weight[offset : offset + n_ordered], direction)
+            if not blocks:
+                continue
             bins[j], merged[j] = design.bins[j].merge(blocks)
         if not merged:
             break

@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 import numbers
 from collections.abc import Callable
+from dataclasses import replace
 from typing import Any
 
 import numpy as np
@@ -15,49 +16,71 @@ from sklearn.utils import check_random_state
 from sklearn.utils.parallel import Parallel, delayed
 from sklearn.utils.validation import check_is_fitted, validate_data
 
-from models._scorecard_binning import FeatureBins, fit_bins
+from models._scorecard_binning import FeatureBins, fit_bins, monotone_direction
 from models._scorecard_calibration import choose_calibration
 from models._scorecard_fit import (
     Design,
     Solver,
     cross_fit_scores,
+    fit_logistic,
     fit_monotone,
     integer_points,
+    points_scale,
     total_scores,
 )
 from models._scorecard_input import NUMERIC, Column, as_kind, check_target, check_weights
 from models._scorecard_input import to_columns as _to_columns
+from models._scorecard_select import forward_select, subset
 
 
 class ScorecardClassifier(ClassifierMixin, BaseEstimator):
     """Binary points scorecard: bins, integer points per bin, calibrated risk per score.
 
+    Built to fit on one page: at most ``max_features`` features (forward selection on
+    cross-validated log-loss), at most ``n_bins`` bins each plus ``missing``, cut points a
+    person would write, monotone points over ordered bins, and feature points that add up
+    to at most ``max_points`` (0 to about 100).
+
     Each feature is cut into bins; an L2-regularised logistic regression on the one-hot
-    bins gives every bin ``round(scale * coefficient)`` points (``scale = pdo / ln 2``),
-    shifted so that each feature's lowest-risk bin has 0 points. A person's score is
-    ``base_points_ + sum of their bins' points``, an integer on a log-odds scale (``pdo``
-    points double the odds). The probability of the positive class (``classes_[1]``) is
-    a function of the score alone: an isotonic or Platt map fitted on out-of-fold
-    scores, tabulated in :meth:`calibration_table`.
+    bins gives every bin ``round(scale * coefficient)`` points, shifted so that each
+    feature's lowest-risk bin has 0 points. A person's score is ``base_points_ + sum of
+    their bins' points``, an integer on a log-odds scale. The probability of the positive
+    class (``classes_[1]``) is a function of the score alone: an isotonic or Platt map
+    fitted on out-of-fold scores, tabulated in :meth:`calibration_table`.
 
     Parameters
     ----------
     binning : {"quantile", "tree"}, default="quantile"
         How numeric features are cut: at weighted quantiles (ties collapsed) or at the
         splits of a shallow decision tree grown on the feature alone.
-    n_bins : int, default=8
-        Maximum number of non-missing bins of a numeric feature.
+    n_bins : int, default=5
+        Maximum number of non-missing bins of a feature (a categorical feature keeps at
+        most ``n_bins - 1`` categories, the largest, beside ``other``).
     min_bin_share : float, default=0.05
         Categories with a smaller share of the training weight are pooled into
         ``other``; with ``binning="tree"`` also the smallest share of a leaf.
-    monotonic : dict of {str or int: {1, -1}}, default=None
+    max_features : int or None, default=12
+        Most features in the scorecard: forward selection (score test to rank the next
+        feature, cross-validated log-loss to choose how many of the path to keep). None
+        keeps every feature.
+    round_edges : bool, default=True
+        Round cut points to values a person would write: two significant digits, whole
+        numbers for whole-number features (counts, days), no finer than a twentieth of
+        the feature's spread.
+    monotonic : "auto" or dict of {str or int: {1, -1, "auto"}}, default="auto"
         Per numeric feature (by name, or by position): points non-decreasing (1) or
-        non-increasing (-1) over its ordered bins (``missing`` excluded). Enforced by
-        merging adjacent bins that violate it and refitting until none does.
+        non-increasing (-1) over its ordered bins (``missing`` excluded), or "auto": the
+        direction the unconstrained fit shows, unless the data refuse any direction (a
+        clear U or hump; see ``monotonic_``). "auto" alone means "auto" for every numeric
+        feature. Enforced by merging adjacent bins that violate it and refitting until
+        none does. None: no constraints.
     C : float, default=1.0
         Inverse L2 regularisation strength of the logistic regression.
+    max_points : int or None, default=100
+        The highest total of feature points: the points scale is chosen so a person's
+        feature points add up to between 0 and ``max_points``. None: use ``pdo``.
     pdo : float, default=20.0
-        Points to double the odds: the scale of the points.
+        Points to double the odds: the scale of the points when ``max_points`` is None.
     calibration : {"auto", "isotonic", "platt"}, default="auto"
         Map from score to probability; "auto" takes the one with the lower
         cross-validated Brier score on the out-of-fold scores.
@@ -86,8 +109,20 @@ class ScorecardClassifier(ClassifierMixin, BaseEstimator):
         Number of features seen in fit.
     feature_names_in_ : ndarray of shape (n_features_in_,)
         Names of the features, when X has string column names.
+    selected_features_ : ndarray of str
+        Names of the features in the scorecard (all of them when ``max_features`` is
+        None), in input order; the other columns of X are read but never used.
+    selection_path_ : list of str
+        Features in the order forward selection added them (empty without selection).
+    selection_cv_log_loss_ : list of float
+        Cross-validated log-loss after each step of ``selection_path_``.
+    monotonic_ : dict of {str: int}
+        Direction enforced per constrained feature: 1, -1, or 0 where "auto" found that
+        the data refuse a direction (the feature is left unconstrained).
+    points_scale_ : float
+        Points per unit of log-odds.
     bins_ : list of FeatureBins
-        The fitted bins of each feature.
+        The fitted bins of each feature in the scorecard.
     points_ : list of ndarray of int64
         Points of each feature's bins, in the order of :meth:`points_table`.
     base_points_ : int
@@ -114,12 +149,11 @@ class ScorecardClassifier(ClassifierMixin, BaseEstimator):
     plain list mixing numbers and strings becomes all strings (numpy's rule): pass a
     DataFrame or an object array to keep numbers numeric.
 
-    *Bins.* Intervals are ``[lower, upper)``; quantile cut points are training values.
-    Missing values (NaN, None, null) always have their own ``missing`` bin. Categories
-    rarer than ``min_bin_share``, and categories never seen in training, fall in
-    ``other``. A bin without training rows (``missing`` or ``other`` never seen) keeps a
-    zero coefficient, which under the L2 penalty is the unweighted average of the
-    feature's bins, so such a value is scored as an average one, never as an extreme.
+    *Bins.* Intervals are ``[lower, upper)``; quantile cut points are training values
+    (rounded with ``round_edges``). Missing values (NaN, None, null) always have their
+    own ``missing`` bin. Categories rarer than ``min_bin_share``, and categories never
+    seen in training, fall in ``other``. A bin without training rows (``missing`` or
+    ``other`` never seen) gets 0 points: nothing was learnt there, so it adds no risk.
 
     *Monotonic constraints.* After each fit, the pool-adjacent-violators algorithm
     (``IsotonicRegression``, weighted by bin size) is run on a violating feature's bin
@@ -152,10 +186,13 @@ class ScorecardClassifier(ClassifierMixin, BaseEstimator):
         self,
         *,
         binning: str = "quantile",
-        n_bins: int = 8,
+        n_bins: int = 5,
         min_bin_share: float = 0.05,
-        monotonic: dict[str | int, int] | None = None,
+        max_features: int | None = 12,
+        round_edges: bool = True,
+        monotonic: str | dict[str | int, int | str] | None = "auto",
         C: float = 1.0,
+        max_points: int | None = 100,
         pdo: float = 20.0,
         calibration: str = "auto",
         cv: Any = 3,
@@ -167,8 +204,11 @@ class ScorecardClassifier(ClassifierMixin, BaseEstimator):
         self.binning = binning
         self.n_bins = n_bins
         self.min_bin_share = min_bin_share
+        self.max_features = max_features
+        self.round_edges = round_edges
         self.monotonic = monotonic
         self.C = C
+        self.max_points = max_points
         self.pdo = pdo
         self.calibration = calibration
         self.cv = cv
@@ -214,7 +254,7 @@ class ScorecardClassifier(ClassifierMixin, BaseEstimator):
                 "the scorecard needs 2 classes."
             )
         names = self._names()
-        directions = self._directions(names, columns)
+        requested = self._directions(names, columns)
         seed = int(check_random_state(self.random_state).randint(np.iinfo(np.int32).max))
         solver = Solver(self.C, self.tol, self.max_iter, self.pdo / math.log(2.0))
 
@@ -228,17 +268,36 @@ class ScorecardClassifier(ClassifierMixin, BaseEstimator):
                 n_bins=self.n_bins,
                 min_bin_share=self.min_bin_share,
                 random_state=seed,
+                round_edges=bool(self.round_edges),
             )
             for name, column in zip(names, columns, strict=True)
         )
         design = Design.from_codes(bins, self._encode(bins, columns))
+        splits = self._splits(y01, seed)
+        kept = list(range(len(bins)))
+        self.selection_path_: list[str] = []
+        self.selection_cv_log_loss_: list[float] = []
+        if self.max_features is not None:
+            selection = forward_select(design, y01, weights, solver, splits, int(self.max_features))
+            kept = selection.kept
+            self.selection_path_ = [names[j] for j in selection.order]
+            self.selection_cv_log_loss_ = [float(v) for v in selection.cv_log_loss]
+            design = subset(design, kept)
+        self._selected = np.asarray(kept, dtype=np.intp)
+        self.selected_features_ = np.asarray([names[j] for j in kept], dtype=object)
+
+        start = fit_logistic(design.matrix, y01, weights, solver)
+        directions = self._resolve_directions(design, kept, requested, start[0], weights)
         design, coef, intercept, self.n_iter_ = fit_monotone(
-            design, y01, weights, solver, directions
+            design, y01, weights, solver, {j: d for j, d in directions.items() if d}, start
         )
         observed = design.column_weights(weights) > 0
+        if self.max_points is not None:
+            scale = points_scale(design, coef, intercept, observed, int(self.max_points))
+            solver = replace(solver, scale=scale)
+        self.points_scale_ = float(solver.scale)
         points, raw_base = integer_points(design, coef, intercept, observed, solver.scale)
 
-        splits = self._splits(y01, seed)
         if splits is None:
             oof, folds = design.scores(points, raw_base), np.zeros(n_samples, dtype=np.int64)
         else:
@@ -355,6 +414,10 @@ class ScorecardClassifier(ClassifierMixin, BaseEstimator):
             raise ValueError(f"binning must be 'quantile' or 'tree', got {self.binning!r}.")
         if not isinstance(self.n_bins, numbers.Integral) or self.n_bins < 2:
             raise ValueError(f"n_bins must be an integer >= 2, got {self.n_bins!r}.")
+        for name in ("max_features", "max_points"):
+            value = getattr(self, name)
+            if value is not None and (not isinstance(value, numbers.Integral) or value < 1):
+                raise ValueError(f"{name} must be a positive integer or None, got {value!r}.")
         if not 0.0 <= self.min_bin_share < 0.5:
             raise ValueError(f"min_bin_share must be in [0, 0.5), got {self.min_bin_share!r}.")
         if self.calibration not in ("auto", "isotonic", "platt"):
@@ -374,21 +437,52 @@ class ScorecardClassifier(ClassifierMixin, BaseEstimator):
             return [str(name) for name in self.feature_names_in_]
         return [f"x{j}" for j in range(self.n_features_in_)]
 
-    def _directions(self, names: list[str], columns: list[Column]) -> dict[int, int]:
-        directions: dict[int, int] = {}
-        for key, direction in (self.monotonic or {}).items():
+    def _directions(self, names: list[str], columns: list[Column]) -> dict[int, int | str]:
+        """Requested direction per input position: 1, -1 or "auto" (numeric features only)."""
+        monotonic = self.monotonic
+        if monotonic is None:
+            return {}
+        if isinstance(monotonic, str):
+            if monotonic != "auto":
+                raise ValueError(f"monotonic must be 'auto', a dict or None, got {monotonic!r}.")
+            return {j: "auto" for j, c in enumerate(columns) if c.kind == NUMERIC}
+        directions: dict[int, int | str] = {}
+        for key, direction in monotonic.items():
             if isinstance(key, numbers.Integral) and 0 <= key < len(names):
                 j = int(key)
             elif key in names:
                 j = names.index(key)
             else:
                 raise ValueError(f"monotonic names an unknown feature: {key!r}.")
-            if direction not in (1, -1):
-                raise ValueError(f"monotonic direction of {key!r} must be 1 or -1.")
+            if direction not in (1, -1, "auto"):
+                raise ValueError(f"monotonic direction of {key!r} must be 1, -1 or 'auto'.")
             if columns[j].kind != NUMERIC:
                 raise ValueError(f"monotonic feature {key!r} is not numeric.")
-            directions[j] = int(direction)
+            directions[j] = direction if direction == "auto" else int(direction)
         return directions
+
+    def _resolve_directions(
+        self,
+        design: Design,
+        kept: list[int],
+        requested: dict[int, int | str],
+        coef: np.ndarray,
+        weights: np.ndarray,
+    ) -> dict[int, int]:
+        """Directions by position in the scorecard; "auto" read off the unconstrained fit."""
+        column_weight = design.column_weights(weights)
+        out: dict[int, int] = {}
+        for position, j in enumerate(kept):
+            if j not in requested:
+                continue
+            direction = requested[j]
+            if direction == "auto":
+                offset, n_ordered = int(design.offsets[position]), design.bins[position].n_ordered
+                segment = slice(offset, offset + n_ordered)
+                direction = monotone_direction(coef[segment], column_weight[segment])
+            out[position] = int(direction)
+        self.monotonic_ = {design.bins[k].name: d for k, d in out.items()}
+        return out
 
     def _splits(self, y01: np.ndarray, seed: int) -> list | None:
         placeholder = np.zeros((y01.shape[0], 1))
@@ -439,6 +533,7 @@ class ScorecardClassifier(ClassifierMixin, BaseEstimator):
         check_is_fitted(self)
         columns = _to_columns(X, self)
         validate_data(self, X, reset=False, skip_check_array=True)
+        columns = [columns[j] for j in self._selected]
         columns = [as_kind(c, b.kind, b.name) for b, c in zip(self.bins_, columns, strict=True)]
         return self._encode(self.bins_, columns)
 

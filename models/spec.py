@@ -12,16 +12,19 @@ from features.spec import Spec
 class ScorecardSpec(Spec):
     """The transparent model (see models.scorecard.ScorecardClassifier)."""
 
-    n_bins: int = Field(20, ge=2, le=50)
+    n_bins: int = Field(5, ge=2, le=50)
     binning: Literal["quantile", "tree"] = "quantile"
+    max_features: int | None = Field(12, ge=1, description="Most features in the scorecard.")
+    round_edges: bool = Field(True, description="Cut points a person would write.")
+    max_points: int | None = Field(100, ge=1, description="Highest total of feature points.")
     C: float = Field(0.1, gt=0)
     tol: float = Field(1e-4, gt=0, description="Stopping tolerance of the logistic solver.")
-    pdo: float = Field(20.0, gt=0, description="Points that double the odds.")
+    pdo: float = Field(20.0, gt=0, description="Points that double the odds (max_points null).")
     min_bin_share: float = Field(0.02, ge=0, lt=0.5)
     cv: int = Field(2, ge=2, description="Internal folds for out-of-fold calibration.")
     n_jobs: int = Field(2, ge=1, description="Threads for binning and the calibration folds.")
     calibration: Literal["auto", "isotonic", "platt"] = "auto"
-    monotonic: dict[str, Literal[-1, 1]] = Field(default_factory=dict)
+    monotonic: Literal["auto"] | dict[str, Literal[-1, 1, "auto"]] = "auto"
     max_train_rows: int = Field(
         600_000, ge=1000, description="Stratified subsample above this many training rows."
     )

@@ -31,9 +31,14 @@ def make_scorecard(spec: ScorecardSpec, seed: int) -> ScorecardClassifier:
         binning=spec.binning,
         n_bins=spec.n_bins,
         min_bin_share=spec.min_bin_share,
-        monotonic=dict(spec.monotonic) or None,
+        max_features=spec.max_features,
+        round_edges=spec.round_edges,
+        monotonic=spec.monotonic
+        if isinstance(spec.monotonic, str)
+        else dict(spec.monotonic) or None,
         C=spec.C,
         tol=spec.tol,
+        max_points=spec.max_points,
         pdo=spec.pdo,
         calibration=spec.calibration,
         cv=spec.cv,
@@ -76,7 +81,18 @@ def fit_risk_model(
     rows = subsample(rows, spec.scorecard.max_train_rows, spec.seed)
     estimator = make_scorecard(spec.scorecard, spec.seed)
     estimator.fit(rows.select(features), rows["label"].to_numpy())
-    feature_list = list(features)
+    feature_list = [str(f) for f in estimator.selected_features_]
+    if len(feature_list) < len(features):
+        # The deployed model reads only the features it selected: refit on them alone
+        # (same bins and points; the selection is recorded in the model's info).
+        path = {
+            "selection_path": list(estimator.selection_path_),
+            "selection_cv_log_loss": list(estimator.selection_cv_log_loss_),
+        }
+        estimator = make_scorecard(spec.scorecard, spec.seed).set_params(max_features=None)
+        estimator.fit(rows.select(feature_list), rows["label"].to_numpy())
+        info = {**path, **(info or {})}
+    features = feature_list
     points = estimator.score_points(rows.select(features))
     score_profile = drift.reference_profile(
         pl.DataFrame({"points": points.astype(float)}), ["points"], n_bins=10

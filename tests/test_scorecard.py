@@ -173,11 +173,17 @@ def test_risk_rises_with_a_known_risk_factor(monotonic):
 
 
 def test_irrelevant_row_order_does_not_change_the_points():
-    """Shuffling the training rows gives the same bins and points."""
+    """Shuffling the training rows gives the same selection path, bins and points.
+
+    (Where the path is cut depends on the shuffled cross-validation folds, so the points
+    are compared with selection off.)"""
     frame, y = youth_frame(6)
     order = np.random.default_rng(0).permutation(frame.height)
     a = ScorecardClassifier(cv=2).fit(frame, y)
     b = ScorecardClassifier(cv=2).fit(frame[order], y[order])
+    assert a.selection_path_ == b.selection_path_
+    a = ScorecardClassifier(cv=2, max_features=None).fit(frame, y)
+    b = ScorecardClassifier(cv=2, max_features=None).fit(frame[order], y[order])
     assert a.points_table().equals(b.points_table())
 
 
@@ -305,10 +311,107 @@ def test_holds_its_own_on_breast_cancer():
 
 def test_holds_its_own_on_titanic():
     """On mixed data with missing values (Titanic) the mean AUC gap over five splits is
-    within 0.03; single splits reach ~0.035, the price of an additive model on data with a
-    strong sex-by-class interaction."""
+    within 0.03; single splits reach ~0.053, the price of an additive model on data with a
+    strong sex-by-class interaction, cut to 5 bins a feature (8 bins: mean AUC 0.818
+    against 0.809) and to the features that lower held-out log-loss (all: 0.813)."""
     passengers = titanic()
     X = passengers[["pclass", "sex", "age", "sibsp", "parch", "fare", "embarked"]]
     gaps = [auc_gap(X, passengers["survived"].to_numpy(), s) for s in range(5)]
     assert np.mean(gaps) <= 0.03
-    assert max(gaps) <= 0.05
+    assert max(gaps) <= 0.06
+
+
+def wide_frame(seed: int, n: int = 3000) -> tuple[pl.DataFrame, np.ndarray]:
+    """Thirty features, four of which carry risk: counts, days and an amount, one U-shaped."""
+    rng = np.random.default_rng(seed)
+    absences = rng.poisson(4.0, n).astype(np.float64)
+    days_since = rng.integers(0, 400, n).astype(np.float64)
+    income = rng.lognormal(10, 0.4, n)
+    age = rng.integers(16, 30, n).astype(np.float64)
+    logit = -1.0 + 0.35 * absences + 0.004 * days_since - 0.00004 * income
+    logit += 0.08 * (age - 23) ** 2 - 1.0
+    y = (rng.random(n) < 1 / (1 + np.exp(-logit))).astype(int)
+    noise = {f"noise_{k}": rng.normal(size=n) for k in range(26)}
+    frame = pl.DataFrame(
+        {"absences": absences, "days_since": days_since, "income": income, "age": age, **noise}
+    )
+    return frame, y
+
+
+def test_the_scorecard_fits_on_one_page():
+    """At most max_features features with at most n_bins bins plus missing, feature points
+    adding up to at most 100 (and close to it), the risk-carrying features selected."""
+    frame, y = wide_frame(0)
+    model = ScorecardClassifier(max_features=12).fit(frame, y)
+    table = model.points_table()
+    assert 4 <= len(model.selected_features_) <= 12
+    assert {"absences", "days_since", "income", "age"} <= set(model.selected_features_)
+    assert model.selection_path_[:4] and set(model.selection_path_[:4]) <= set(frame.columns)
+    assert len(model.selection_cv_log_loss_) == len(model.selection_path_)
+    per_feature = table.group_by("feature").agg(
+        bins=(pl.col("kind") != "missing").sum(), top=pl.col("points").max()
+    )
+    assert per_feature["bins"].max() <= 5
+    assert 90 <= per_feature["top"].sum() <= 100
+    assert set(table["feature"]) == set(model.selected_features_)
+    explained = model.explain(frame)
+    assert explained["score"].min() >= model.base_points_
+    assert (explained["score"] - model.base_points_).max() <= 100
+    assert_array_equal(scores_from_tables(model, frame), model.score_points(frame))
+
+
+def test_one_feature_fewer_is_never_cheaper_on_held_out_log_loss():
+    """The kept prefix of the selection path is the one with the lowest held-out loss."""
+    frame, y = wide_frame(1, n=1500)
+    model = ScorecardClassifier(max_features=8).fit(frame, y)
+    losses = model.selection_cv_log_loss_
+    kept = len(model.selected_features_)
+    assert losses[kept - 1] == min(losses)
+    assert set(model.selected_features_) == set(model.selection_path_[:kept])
+
+
+def test_cut_points_are_numbers_a_person_would_write():
+    """Whole-number features get whole-number cuts; others two significant digits."""
+    frame, y = wide_frame(2)
+    model = ScorecardClassifier(max_features=None).fit(frame, y)
+    table = model.points_table().filter(pl.col("kind") == "interval")
+    for feature in ("absences", "days_since", "age"):
+        cuts = table.filter(pl.col("feature") == feature)["upper"].to_numpy()[:-1]
+        assert_array_equal(cuts, np.round(cuts))
+    for cut in table.filter(pl.col("feature") == "income")["upper"].to_numpy()[:-1]:
+        assert float(f"{cut:.2g}") == cut
+    assert not table["bin"].str.contains("e-").any()
+
+
+def test_bins_without_training_rows_get_no_points():
+    """A missing or other bin no training row fell in adds 0 points."""
+    frame, y = youth_frame(7)
+    frame = frame.with_columns(pl.col("credits").fill_null(0.0))
+    table = ScorecardClassifier(max_features=None).fit(frame, y).points_table()
+    empty = table.filter(pl.col("count") == 0)
+    assert empty.height >= 1
+    assert empty["points"].to_list() == [0] * empty.height
+
+
+def test_auto_monotone_follows_the_data_and_yields_to_a_u_shape():
+    """With monotonic="auto", a risk factor's points never fall as it rises; a U-shaped
+    feature (age here) is left unconstrained and said so."""
+    frame, y = wide_frame(3, n=6000)
+    model = ScorecardClassifier(max_features=None, monotonic="auto").fit(frame, y)
+    table = model.points_table().filter(pl.col("kind") == "interval")
+    assert model.monotonic_["absences"] == 1 and model.monotonic_["days_since"] == 1
+    assert model.monotonic_["income"] == -1 and model.monotonic_["age"] == 0
+    for feature, direction in model.monotonic_.items():
+        points = table.filter(pl.col("feature") == feature)["points"].to_numpy()
+        assert np.all(direction * np.diff(points) >= 0), (feature, points)
+    age = table.filter(pl.col("feature") == "age")["points"].to_numpy()
+    assert age[0] > age.min() < age[-1]
+
+
+def test_max_points_none_falls_back_to_points_to_double_the_odds():
+    """Without max_points the scale is pdo / ln 2 points per unit of log-odds."""
+    frame, y = youth_frame(2)
+    model = ScorecardClassifier(max_points=None, pdo=20).fit(frame, y)
+    assert model.points_scale_ == pytest.approx(20 / np.log(2))
+    with pytest.raises(ValueError, match="max_features"):
+        ScorecardClassifier(max_features=0).fit(frame, y)
