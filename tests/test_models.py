@@ -197,3 +197,33 @@ def test_a_worse_model_is_kept_as_challenger_and_the_report_says_why(
     report = Path(mlflow.artifacts.download_artifacts(run_id=challenger.run_id, artifact_path="report/report.html",
                                                        tracking_uri=settings.mlflow_uri, dst_path=str(tmp_path)))  # fmt: skip
     assert "Kept as challenger" in report.read_text()
+
+
+def test_the_deployed_model_reads_only_the_features_it_selected() -> None:
+    """fit_risk_model keeps the scorecard's selected features as the model's inputs: the
+    points table, the drift profile and the medians name those and no other; the path
+    of the selection travels in the model's info."""
+    from models.spec import ModelSpec, ScorecardSpec
+    from models.training import fit_risk_model
+
+    rng = np.random.default_rng(0)
+    n = 4000
+    signal = {"absences": rng.poisson(3, n), "days_since": rng.integers(0, 300, n)}
+    noise = {f"noise_{k}": rng.normal(size=n) for k in range(10)}
+    logit = -2.0 + 0.5 * signal["absences"] + 0.006 * signal["days_since"]
+    rows = pl.DataFrame({
+        "person_id": [f"p{i:05d}" for i in range(n)], "as_of": [D] * n,
+        "label": (rng.random(n) < 1 / (1 + np.exp(-logit))).astype(int), **signal, **noise,
+    })  # fmt: skip
+    features = [*signal, *noise]
+    spec = ModelSpec(scorecard=ScorecardSpec(max_features=4, max_train_rows=10_000))
+    model = fit_risk_model(rows, features, spec)
+    assert {"absences", "days_since"} <= set(model.features) and len(model.features) <= 4
+    assert model.estimator.n_features_in_ == len(model.features)
+    assert set(model.estimator.points_table()["feature"]) == set(model.features)
+    assert set(model.medians) == set(model.features)
+    kept = model.info["selection_path"][: len(model.features)]
+    assert set(kept) == set(model.features)
+    assert len(model.info["selection_cv_log_loss"]) == len(model.info["selection_path"])
+    proba = model.estimator.predict_proba(rows.select(model.features))[:, 1]
+    assert proba[rows["absences"].to_numpy() >= 6].mean() > proba.mean()
