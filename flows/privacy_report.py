@@ -40,8 +40,8 @@ META_FILE = "risk_model.json"  # models.registry.META_FILE, without importing ML
 # outreach.assemble.DRAW_COLUMNS, flows.lists.save_scores), so they cannot drift apart.
 LIST_FIELDS = (
     "list_id", "rank", "person_id", "name", "phone", "email", "language", "risk_band",
-    "probability", "reason_1", "reason_2", "reason_3", "flags", "consent_expires_at",
-    "decision", "comment", "decided_at", "counsellor",
+    "probability", "reason_1", "reason_2", "reason_3", "age_band", "home_area", "flags",
+    "consent_expires_at", "decision", "comment", "decided_at", "counsellor",
 )  # fmt: skip
 SCORE_FIELDS = ("person_id", "team", "probability", "listed")
 DECISION_FIELDS = (
