@@ -681,9 +681,15 @@ def reviews_import(
         str | None, typer.Option(help="Counsellor for rows that name none.")
     ] = None,
 ) -> None:
-    """Import counsellors' decisions; they feed cool-downs and 'declined before' flags."""
+    """Import counsellors' decisions; they feed cool-downs and 'declined before' flags.
+
+    A list may be returned again as more rows are decided: new decisions are added,
+    unchanged ones skipped, changed ones recorded as corrections. Every mistake in a file
+    is listed in one table.
+    """
     from flows.context import exclusive, start
     from flows.reviews import import_files
+    from outreach.reviews import problem_table
 
     settings = _prepare(config)
     ctx = start(str(config), None, "reviews-import", settings=settings)
@@ -692,10 +698,19 @@ def reviews_import(
     for path, result in imported:
         overrides = int(result.decisions["override"].sum()) if result.decisions.height else 0
         out.print(
-            f"{path.name}: {result.decisions.height} decisions ({overrides} overrides), {result.undecided} rows still undecided"
+            f"{path.name}: {result.decisions.height} decisions ({overrides} overrides), "
+            f"{result.corrections} corrections, {result.unchanged} unchanged, "
+            f"{result.undecided} rows still undecided",
+            highlight=False,
+            soft_wrap=True,
         )
         for warning in result.warnings:
-            out.print(f"  warning: {warning}", style="yellow")
+            out.print(f"  warning: {warning}", style="yellow", highlight=False, soft_wrap=True)
+        if result.problems.height:
+            out.print(
+                problem_table(result.problems),
+                style="yellow", highlight=False, markup=False, soft_wrap=True,
+            )  # fmt: skip
 
 
 @reviews_app.command("report")
@@ -745,10 +760,12 @@ def reviews_report(
         out.print(shown)
         lines += [f"## {name.replace('_', ' ')}", "", _markdown_table(table), ""]
     notes = (
-        f"Blank cells: fewer than {settings.privacy.min_cell_size} persons, suppressed "
-        "(privacy.min_cell_size). Disagreement: a row marked 'not appropriate', or a person a "
-        "counsellor added. Registration shares by decision describe, they do not prove that "
-        "outreach helps (counsellors choose whom to contact); the hold-out table, when "
+        f"Blank cells: a count of fewer than {settings.privacy.min_cell_size} persons, or a "
+        "share or rate whose numerator or denominator is that small, suppressed "
+        "(privacy.min_cell_size). Only the latest decision per person and list counts; "
+        "corrections: how many of them replaced an earlier decision. Disagreement: a row "
+        "marked 'not appropriate', or a person a counsellor added. Registration shares by "
+        "decision describe, they do not prove that outreach helps (counsellors choose whom to contact); the hold-out table, when "
         "outreach.holdout_share is on, compares randomly held-out persons of the capacity "
         "margin with the not-held-out: see 'The hold-out' in docs/runbook.md."
     )

@@ -24,7 +24,11 @@ def load_reviews(ctx: RunContext) -> pl.DataFrame:
                 "decided_at": pl.Date,
             }
         )
-    return pl.read_parquet(path)
+    stored = pl.read_parquet(path)
+    # A decision replaced by a correction (superseded_at set) no longer shapes the lists.
+    if "superseded_at" in stored.columns:
+        stored = stored.filter(pl.col("superseded_at").is_null())
+    return stored
 
 
 def load_holdout(ctx: RunContext) -> pl.DataFrame | None:

@@ -86,6 +86,8 @@ def drift_check(ctx: RunContext, model: RiskModel, matrix: FeatureMatrix, scored
 
 
 def _suppress(counts: dict[str, int], min_cell: int) -> dict[str, int]:
+    """Counts of persons that may be published: zero, or at least ``min_cell``
+    (outreach.cells.publishable)."""
     return {k: v for k, v in counts.items() if v >= min_cell or v == 0}
 
 
@@ -109,8 +111,11 @@ def night_metrics(
         "drift_alert": float(alert),
         **{f"consents_{k}": v for k, v in _suppress(g.counts, min_cell).items()},
         **{f"band_{k}": v for k, v in _suppress(distribution, min_cell).items()},
-        **{f"flag_{k}": v for k, v in flags.items()},
-        **{f"excluded_{k}": v for k, v in lists.exclusions.__dict__.items()},
+        **{f"flag_{k}": v for k, v in _suppress(flags, min_cell).items()},
+        **{
+            f"excluded_{k}": v
+            for k, v in _suppress(lists.exclusions.__dict__, min_cell).items()
+        },
         "probability_mean": float(scored["probability"].mean() or 0.0),
         **{
             f"probability_p{q}": float(scored["probability"].quantile(q / 100) or 0.0)

@@ -46,7 +46,7 @@ LIST_FIELDS = (
 SCORE_FIELDS = ("person_id", "team", "probability", "listed")
 DECISION_FIELDS = (
     "list_id", "person_id", "decision", "reason", "decided_at", "counsellor", "team", "rank",
-    "risk_band", "override", "imported_at",
+    "risk_band", "override", "imported_at", "corrects", "superseded_at",
 )  # fmt: skip
 HOLDOUT_FIELDS = ("person_id", "as_of", "team", "rank", "probability", "held_out", "listed")
 SNAPSHOT_FIELDS = ("person_id", "as_of")

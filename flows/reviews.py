@@ -18,33 +18,31 @@ from outreach.reviews import (
     STORE_SCHEMA,
     ImportResult,
     check_returned,
-    disagrees,
+    current,
     effectiveness,
+    headline,
     holdout_comparison,
+    merge,
     read_returned,
     summarise,
+    with_history_columns,
 )
 
 STORE = REVIEWS
 
 
 def recorded(ctx: RunContext) -> pl.DataFrame:
+    """Every stored decision, corrected ones included (a store from before corrections
+    were kept gets their empty columns)."""
     path = ctx.ws.path(*STORE)
-    return pl.read_parquet(path) if path.exists() else pl.DataFrame(schema=STORE_SCHEMA)
+    if not path.exists():
+        return pl.DataFrame(schema=STORE_SCHEMA)
+    return with_history_columns(pl.read_parquet(path))
 
 
 def review_metrics(ctx: RunContext) -> dict[str, float]:
-    """Headline figures of the decisions so far, for MLflow; nothing under min_cell."""
-    decisions = recorded(ctx)
-    if decisions.height < ctx.settings.privacy.min_cell_size:
-        return {}
-    row = decisions.select(
-        reviews_decisions=pl.len().cast(pl.Float64),
-        reviews_disagreement_rate=disagrees().mean(),
-        reviews_override_share=pl.col("override").mean(),
-        reviews_contacted_share=(pl.col("decision") == "contacted").mean(),
-    ).row(0, named=True)
-    return {k: float(v) for k, v in row.items()}
+    """Headline figures of the latest decisions, for MLflow (small cells left out)."""
+    return headline(recorded(ctx), ctx.settings.privacy.min_cell_size)
 
 
 def published_lists(ctx: RunContext) -> dict[str, pl.DataFrame]:
@@ -98,9 +96,12 @@ def import_files(
 ) -> list[tuple[Path, ImportResult]]:
     """Check every file first; store all their decisions only when every file passed.
 
-    Rows of persons erased or withdrawn since the list was sent are not stored (a list
-    downloaded before an erasure must not bring the person back); the result says how
-    many, never who.
+    A file returned again adds its new decisions, skips unchanged ones and records changed
+    ones as corrections (the earlier row kept, marked superseded). With
+    ``reviews.keep_good_rows`` a file's rows without mistakes are stored and the others
+    reported; else one mistake refuses the file, every mistake listed. Rows of persons
+    erased or withdrawn since the list was sent are not stored (a list downloaded before
+    an erasure must not bring the person back); the result says how many, never who.
     """
     lists = published_lists(ctx)
     consents = load_consents(ctx)
@@ -122,14 +123,14 @@ def import_files(
         result = check_returned(
             returned.filter(~out), source=str(path),
             published=lists, contactable=allowed, recorded=stored, today=ctx.today,
-            counsellor=counsellor,
+            counsellor=counsellor, keep_good_rows=ctx.settings.reviews.keep_good_rows,
         )  # fmt: skip
         if dropped.height:
             result.warnings.append(
                 f"{dropped.height} row(s) of persons whose data was erased or whose consent "
                 f"was withdrawn were not stored (rows {', '.join(map(str, dropped['row'].head(5)))})"
             )
-        stored = pl.concat([stored, result.decisions])
+        stored = merge(stored, result.decisions, ctx.today)
         results.append((path, result))
     ctx.ws.write_parquet(ctx.ws.path(*STORE), stored)
     ctx.audit.append(
@@ -140,6 +141,9 @@ def import_files(
             "files": {p.name: sha256_file(p) for p, _ in results},
             "decisions": sum(r.decisions.height for _, r in results),
             "overrides": sum(int(r.decisions["override"].sum()) for _, r in results),
+            "corrections": sum(r.corrections for _, r in results),
+            "unchanged": sum(r.unchanged for _, r in results),
+            "rows_refused": sum(r.problems["row"].n_unique() for _, r in results),
         }
     )
     return results
@@ -147,7 +151,7 @@ def import_files(
 
 def report_tables(ctx: RunContext, outcomes: pl.DataFrame | None = None) -> dict[str, pl.DataFrame]:
     """Summaries for `reviews report` and for the monthly training run's MLflow log."""
-    decisions = recorded(ctx)
+    decisions = current(recorded(ctx))  # the latest decision per person and list
     s = ctx.settings
     tables = summarise(decisions, s.privacy.min_cell_size)
     if outcomes is not None and not decisions.is_empty():

@@ -85,6 +85,14 @@ class RetentionSpec(Spec):
     reviews: int = Field(730, ge=1)
 
 
+class ReviewsSpec(Spec):
+    """How `ennakko reviews import` treats a returned list with mistakes in some rows."""
+
+    keep_good_rows: bool = Field(
+        False, description="Store the rows without errors and report the others (else none)."
+    )
+
+
 class MlflowSpec(Spec):
     tracking_uri: str | None = None
     experiment: str = "ennakko"
@@ -126,6 +134,7 @@ class Settings(Spec):
     outreach: OutreachSpec = OutreachSpec()
     privacy: PrivacySpec = PrivacySpec()
     retention: RetentionSpec = RetentionSpec()
+    reviews: ReviewsSpec = ReviewsSpec()
     mlflow: MlflowSpec = MlflowSpec()
     prefect: PrefectSpec = PrefectSpec()
     executor: ExecutorSpec = ExecutorSpec()

@@ -2,7 +2,8 @@
 
 A person is **eligible** on date D when their consent covers scoring and contact, they
 are not already a client of a service (the cohort), they were not contacted within the
-cool-down, and they did not decline within the decline window. Eligible persons are
+cool-down, and they did not decline (nor were marked already helped elsewhere) within the
+decline window. Eligible persons are
 ranked by calibrated risk within their team (ties by a stable hash, never input order)
 and each team's list is cut at its capacity.
 
@@ -52,6 +53,9 @@ FLAGS = (
 )
 CONTACT_DECISIONS = ("contacted", "not_reached")
 DECLINE_DECISIONS = ("declined", "not_appropriate")
+# Already a client of another service: off the lists for the decline window too, but not
+# flagged after it (they declined nothing).
+ELSEWHERE_DECISIONS = ("helped_elsewhere",)
 
 
 @dataclass
@@ -93,7 +97,8 @@ def recent_decisions(reviews: pl.DataFrame, as_of: date, spec: OutreachSpec) -> 
             pl.col("decision").is_in(CONTACT_DECISIONS) & (pl.col("decided_at") >= cooldown_from)
         ).any(),
         declined=(
-            pl.col("decision").is_in(DECLINE_DECISIONS) & (pl.col("decided_at") >= decline_from)
+            pl.col("decision").is_in(DECLINE_DECISIONS + ELSEWHERE_DECISIONS)
+            & (pl.col("decided_at") >= decline_from)
         ).any(),
         declined_before=(
             pl.col("decision").is_in(DECLINE_DECISIONS) & (pl.col("decided_at") < decline_from)
