@@ -533,7 +533,10 @@ class ScorecardClassifier(ClassifierMixin, BaseEstimator):
         check_is_fitted(self)
         columns = _to_columns(X, self)
         validate_data(self, X, reset=False, skip_check_array=True)
-        columns = [columns[j] for j in self._selected]
+        # A scorecard saved before feature selection existed uses every column.
+        selected = getattr(self, "_selected", None)
+        if selected is not None:
+            columns = [columns[j] for j in selected]
         columns = [as_kind(c, b.kind, b.name) for b, c in zip(self.bins_, columns, strict=True)]
         return self._encode(self.bins_, columns)
 

@@ -415,3 +415,13 @@ def test_max_points_none_falls_back_to_points_to_double_the_odds():
     assert model.points_scale_ == pytest.approx(20 / np.log(2))
     with pytest.raises(ValueError, match="max_features"):
         ScorecardClassifier(max_features=0).fit(frame, y)
+
+
+def test_a_scorecard_saved_before_feature_selection_still_scores():
+    """A champion fitted before selection existed (no record of selected columns) reads
+    every column, as it did, so a nightly run after the upgrade still scores."""
+    frame, y = youth_frame(4, n=300)
+    model = ScorecardClassifier(max_features=None).fit(frame, y)
+    expected = model.predict_proba(frame)
+    del model._selected
+    assert_array_equal(model.predict_proba(frame), expected)
