@@ -21,7 +21,7 @@ from flows.pipeline import stale_sources
 from flows.run import RunContext
 from flows.workspace import sha256_file
 from models.bundle import RiskModel
-from outreach.assemble import FLAGS, Exclusions, assemble, risk_band
+from outreach.assemble import FLAGS, Exclusions, assemble, rest_days, risk_band
 from outreach.publish import Staged, stage
 from outreach.reasons import add_reasons
 from outreach.writers import STATEMENT, list_frame, write_team_files
@@ -119,6 +119,7 @@ def stage_lists(ctx: RunContext, lists: Lists, model: RiskModel) -> Staged:
             paths = write_team_files(
                 frame, folder, f"{ctx.as_of.isoformat()}-{team}", title=title, as_of=ctx.as_of,
                 model_version=version, team=team, language=s.outreach.language_for(team),
+                days_off=rest_days(s.outreach),
             )  # fmt: skip
             for path in paths:
                 files[path.name] = sha256_file(path)

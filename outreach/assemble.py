@@ -78,6 +78,14 @@ def risk_band(probability: pl.Expr, spec: OutreachSpec) -> pl.Expr:
     )
 
 
+def rest_days(spec: OutreachSpec) -> dict[str, int]:
+    """Days each decision keeps a person off the lists (what the guide sheet tells)."""
+    return {
+        **{code: spec.cooldown_days for code in CONTACT_DECISIONS},
+        **{code: spec.decline_days for code in DECLINE_DECISIONS + ELSEWHERE_DECISIONS},
+    }
+
+
 def recent_decisions(reviews: pl.DataFrame, as_of: date, spec: OutreachSpec) -> pl.DataFrame:
     """Per person: contacted within the cool-down, declined within / before the window."""
     if reviews.is_empty():

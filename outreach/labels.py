@@ -136,6 +136,29 @@ TEXT: dict[str, T] = {
     "guide_decisions": {"fi": "Päätös (yksi jokaiselle riville)",
                         "sv": "Beslut (ett per rad)", "en": "Decision (one per row)"},
     "guide_bands": {"fi": "Riskiluokka", "sv": "Riskklass", "en": "Risk band"},
+    # What each decision does to the next lists ({days}: outreach.cooldown_days or
+    # decline_days); written beside the decision words on the guide sheet.
+    "effect_contacted": {"fi": "Ei listalla {days} päivään.",
+                         "sv": "Inte på listan på {days} dagar.",
+                         "en": "Off the lists for {days} days."},
+    "effect_not_reached": {"fi": "Ei listalla {days} päivään, sitten uusi yritys.",
+                           "sv": "Inte på listan på {days} dagar, sedan ett nytt försök.",
+                           "en": "Off the lists for {days} days, then another try."},
+    "effect_declined": {"fi": "Ei listalla {days} päivään; sen jälkeen merkki "
+                              "'Kieltäytynyt aiemmin'.",
+                        "sv": "Inte på listan på {days} dagar; därefter markerad "
+                              "'Har tackat nej tidigare'.",
+                        "en": "Off the lists for {days} days; after that flagged "
+                              "'Declined before'."},
+    "effect_not_appropriate": {"fi": "Ei listalla {days} päivään; sen jälkeen merkki "
+                                     "'Kieltäytynyt aiemmin'. Kertoo, että lista oli väärässä.",
+                               "sv": "Inte på listan på {days} dagar; därefter markerad "
+                                     "'Har tackat nej tidigare'. Visar att listan hade fel.",
+                               "en": "Off the lists for {days} days; after that flagged "
+                                     "'Declined before'. Tells us the list was wrong."},
+    "effect_helped_elsewhere": {"fi": "Ei listalla {days} päivään.",
+                                "sv": "Inte på listan på {days} dagar.",
+                                "en": "Off the lists for {days} days."},
     "guide_reasons": {
         "fi": "Syyt kertovat nuoren omista tiedoista sen, mikä nostaa arvioitua riskiä. "
               "Ikä ja postinumero ovat taustaa, eivät syitä.",

@@ -13,7 +13,7 @@ identical inputs and keep the code values (bands, flags) machines read.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import date, datetime
 from pathlib import Path
 
@@ -21,9 +21,10 @@ import polars as pl
 import xlsxwriter
 
 from outreach import labels
-from outreach.assemble import FLAGS
+from outreach.assemble import FLAGS, rest_days
 from outreach.labels import LANGS
 from outreach.reasons import context_text
+from outreach.spec import OutreachSpec
 
 STATEMENT = labels.STATEMENT
 # Every word a counsellor may choose, in any of the three languages, to its code: the
@@ -176,6 +177,7 @@ def write_xlsx(
     model_version: str,
     team: str,
     language: str = "fi",
+    days_off: Mapping[str, int] | None = None,
 ) -> None:
     """The counsellor's workbook in the team's ``language``, made to be printed.
 
@@ -255,7 +257,8 @@ def write_xlsx(
     sheet.freeze_panes(KEY_ROW + 1, position["name"] + 1)
     sheet.autofilter(KEY_ROW, 0, last, len(columns) - 1)
     _print_setup(sheet, statement, lang, last)
-    _legend(workbook, head, workbook.add_format({"text_wrap": True, "valign": "top"}), lang)
+    _legend(workbook, head, workbook.add_format({"text_wrap": True, "valign": "top"}), lang,
+            days_off)  # fmt: skip
     workbook.close()
 
 
@@ -273,10 +276,14 @@ def _print_setup(sheet, statement: str, lang: str, last: int) -> None:
     sheet.hide_gridlines(0)
 
 
-def _legend(workbook: xlsxwriter.Workbook, bold, wrap, lang: str) -> None:
+def _legend(
+    workbook: xlsxwriter.Workbook, bold, wrap, lang: str, days_off: Mapping[str, int] | None
+) -> None:
     sheet = workbook.add_worksheet("Ohje - Guide")
     sheet.set_column(0, 0, 20)
     sheet.set_column(1, 3, 55, wrap)
+    sheet.set_column(4, 4, 55, wrap)
+    days_off = days_off if days_off is not None else rest_days(OutreachSpec())
     sheet.set_paper(9)
     sheet.set_landscape()
     sheet.fit_to_pages(1, 1)
@@ -306,6 +313,8 @@ def _legend(workbook: xlsxwriter.Workbook, bold, wrap, lang: str) -> None:
         sheet.write_string(row, 0, code)
         for col, x in enumerate(order, start=1):
             sheet.write_string(row, col, words[x])
+        effect = labels.TEXT[f"effect_{code}"]  # what the decision does to the next lists
+        sheet.write_string(row, 4, labels.tr(effect, lang, days=days_off[code]))
     row += 2
     sheet.write_string(row, 0, labels.TEXT["guide_bands"][lang], bold)
     for band, words in labels.BANDS.items():
@@ -325,11 +334,15 @@ def write_team_files(
     model_version: str,
     team: str,
     language: str = "fi",
+    days_off: Mapping[str, int] | None = None,
 ) -> Sequence[Path]:
-    """Write ``<stem>.xlsx``, ``.csv`` and ``.parquet`` into ``folder``; return the paths."""
+    """Write ``<stem>.xlsx``, ``.csv`` and ``.parquet`` into ``folder``; return the paths.
+
+    ``days_off``: days each decision keeps a person off the lists (outreach.assemble.
+    rest_days), told on the guide sheet; the defaults when None."""
     paths = [folder / f"{stem}.{ext}" for ext in ("xlsx", "csv", "parquet")]
     write_xlsx(frame, paths[0], title=title, as_of=as_of, model_version=model_version,
-               team=team, language=language)  # fmt: skip
+               team=team, language=language, days_off=days_off)  # fmt: skip
     write_csv(frame, paths[1])
     write_parquet(frame, paths[2])
     return paths

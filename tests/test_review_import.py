@@ -199,3 +199,34 @@ def test_already_helped_elsewhere_keeps_a_person_off_the_lists_without_a_flag() 
     }
     assert state["recent"]["declined"] and not state["recent"]["declined_before"]
     assert not state["long_ago"]["declined"] and not state["long_ago"]["declined_before"]
+
+
+def test_the_guide_sheet_says_what_each_decision_does_with_the_configured_days(
+    tmp_path: Path,
+) -> None:
+    """Beside every decision word, the guide sheet says how long it keeps a person off the
+    lists, in the team's language and with the configured days."""
+    from openpyxl import load_workbook
+
+    from outreach.assemble import rest_days
+    from outreach.spec import OutreachSpec
+    from outreach.writers import list_frame, write_xlsx
+
+    row = {
+        "list_id": LIST, "rank": 1, "person_id": "P001", "name": "Aino", "phone": None,
+        "email": None, "language": "sv", "risk_band": "high", "probability": 0.6,
+        "reason_1": None, "reason_2": None, "reason_3": None, "flags": "",
+        "consent_expires_at": date(2026, 1, 1),
+    }  # fmt: skip
+    spec = OutreachSpec(cooldown_days=21, decline_days=120)
+    path = tmp_path / "list.xlsx"
+    write_xlsx(list_frame(pl.DataFrame([row])), path, title="t", as_of=TODAY, model_version="1",
+               team="itainen", language="sv", days_off=rest_days(spec))  # fmt: skip
+    guide = load_workbook(path)["Ohje - Guide"]
+    effects = {
+        r[0]: r[4] for r in guide.iter_rows(values_only=True) if r[0] in DECISION_WORDS
+    }  # fmt: skip
+    assert set(effects) == set(DECISION_WORDS)
+    assert effects["contacted"] == "Inte på listan på 21 dagar."
+    assert "120 dagar" in effects["declined"] and "Har tackat nej tidigare" in effects["declined"]
+    assert effects["helped_elsewhere"] == "Inte på listan på 120 dagar."
