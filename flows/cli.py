@@ -183,7 +183,8 @@ def train(config: Config = DEFAULT_CONFIG, as_of: AsOf = None) -> None:
             else ""
         )
     )
-    out.print(f"Report: {result['report_uri']} (open with `make mlflow-ui`)")
+    out.print(f"Report: {result['report_uri']}", soft_wrap=True, highlight=False)
+    out.print("Every run, metric and artifact: make mlflow-ui (then http://127.0.0.1:5000)")
 
 
 @app.command()
@@ -832,7 +833,7 @@ def _report_run(summary: dict[str, Any], settings) -> None:
     if summary.get("trained"):
         t = summary["trained"]
         say(f"Trained model version {t['version']}: {t['decision']}")
-        say(f"Training report (MLflow artifact): {t['report_uri']}")
+        say(f"Training report: {t['report_uri']}")
     from flows.settings import shown_uri
 
     say(f"MLflow store: {shown_uri(settings.mlflow_uri)}")

@@ -10,6 +10,7 @@ persons are suppressed: the rate, its ratio and its flag are left empty.
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Sequence
 
 import numpy as np
@@ -40,6 +41,24 @@ def _precision(
     return float(precision_score(y_true, y_pred, sample_weight=sample_weight, zero_division=np.nan))
 
 
+def with_intersections(
+    rows: pl.DataFrame, attributes: Sequence[str], intersections: Sequence[Sequence[str]]
+) -> tuple[pl.DataFrame, list[str]]:
+    """Add one column per intersection (``gender × language``: groups like ``F × fi``)."""
+    names = [a for a in attributes if a in rows.columns]
+    for parts in intersections:
+        if not all(p in rows.columns for p in parts):
+            continue
+        name = " × ".join(parts)
+        rows = rows.with_columns(
+            pl.concat_str(
+                [pl.col(p).cast(pl.String).fill_null("not given") for p in parts], separator=" × "
+            ).alias(name)
+        )
+        names.append(name)
+    return rows, names
+
+
 def audit(
     rows: pl.DataFrame,
     attributes: Sequence[str],
@@ -47,12 +66,22 @@ def audit(
     min_cell: int,
     ratio_low: float,
     ratio_high: float,
+    intersections: Sequence[Sequence[str]] = (),
+    replicates: int = 500,
+    seed: int = 0,
 ) -> pl.DataFrame:
-    """One row per (attribute, group) with rates, ratios to the reference and flags.
+    """One row per (attribute, group) with rates, ratios to the reference, their 95 %
+    bootstrap intervals, the group's base rate, and flags.
 
-    ``rows`` needs ``label`` (0/1), ``selected`` (bool) and the attribute columns; a
-    missing attribute value is its own group, "not given".
+    A rate is flagged only when the **whole** interval of its ratio lies outside
+    [``ratio_low``, ``ratio_high``]: a gap the data cannot tell from chance is not a
+    finding. A group with fewer than ``min_cell`` persons is listed with the status
+    "too small to judge", never flagged and never called fair. ``rows`` needs ``label``
+    (0/1), ``selected`` (bool) and the attribute columns; a missing attribute value is its
+    own group, "not given".
     """
+    rows, attributes = with_intersections(rows, attributes, intersections)
+    rng = np.random.default_rng(seed)
     out = []
     for attribute in attributes:
         if attribute not in rows.columns:
@@ -94,16 +123,94 @@ def audit(
             negatives=(pl.col("len") * (1 - pl.col("y"))).sum(),
         )
         table = counts.join(by_group, on="group").with_columns(attribute=pl.lit(attribute))
-        out.append(_ratios(table, min_cell, ratio_low, ratio_high))
+        table = _ratios(table, min_cell, ratio_low, ratio_high)
+        out.append(_intervals(table, cells, rng, replicates, min_cell, ratio_low, ratio_high))
     if not out:
         return pl.DataFrame()
     return pl.concat(out, how="diagonal").select(
-        "attribute", "group", "reference", "n", "selected", "positives",
-        *[c for r in RATES for c in (r, f"{r}_ratio", f"{r}_flag")],
+        "attribute", "group", "status", "reference", "n", "selected", "positives", "base_rate",
+        *[c for r in RATES for c in (r, f"{r}_low", f"{r}_high", f"{r}_ratio",
+                                     f"{r}_ratio_low", f"{r}_ratio_high", f"{r}_flag")],
     ).sort("attribute", "group")  # fmt: skip
 
 
+def _rates(y: np.ndarray, p: np.ndarray, w: np.ndarray, groups: np.ndarray, names) -> np.ndarray:
+    """Rates per group for weighted cells; shape (len(names), len(RATES)), NaN where a
+    rate has no denominator. ``w`` may be 2-D (replicates × cells)."""
+    w = np.atleast_2d(w)
+    out = np.full((w.shape[0], len(names), len(RATES)), np.nan)
+    for g, name in enumerate(names):
+        m = groups == name
+        n = w[:, m].sum(1)
+        tp = w[:, m & (y == 1) & (p == 1)].sum(1)
+        fp = w[:, m & (y == 0) & (p == 1)].sum(1)
+        pos = w[:, m & (y == 1)].sum(1)
+        neg = n - pos
+        sel = tp + fp
+        with np.errstate(invalid="ignore", divide="ignore"):
+            out[:, g] = np.stack([sel / n, tp / sel, tp / pos, fp / neg, (pos - tp) / pos], axis=1)
+    return out
+
+
+def _intervals(
+    table: pl.DataFrame,
+    cells: pl.DataFrame,
+    rng: np.random.Generator,
+    replicates: int,
+    min_cell: int,
+    low: float,
+    high: float,
+) -> pl.DataFrame:
+    """Percentile bootstrap (persons resampled with replacement, as multinomial counts
+    over the outcome × selection cells) for every rate and its ratio to the reference."""
+    names = table["group"].to_list()
+    y, p = cells["y"].to_numpy(), cells["p"].to_numpy()
+    groups, counts = cells["group"].to_numpy(), cells["len"].to_numpy()
+    total = int(counts.sum())
+    draws = rng.multinomial(total, counts / total, size=replicates).astype(float)
+    rates = _rates(y, p, draws, groups, names)  # replicates × groups × rates
+    reference = table["reference"][0]
+    ref = rates[:, names.index(reference)][:, None, :]
+    with np.errstate(invalid="ignore", divide="ignore"):
+        ratios = rates / ref
+    with warnings.catch_warnings():  # a replicate where a rate has no denominator
+        warnings.simplefilter("ignore", RuntimeWarning)
+        bounds = {
+            "low": np.nanquantile(rates, 0.025, axis=0),
+            "high": np.nanquantile(rates, 0.975, axis=0),
+            "ratio_low": np.nanquantile(ratios, 0.025, axis=0),
+            "ratio_high": np.nanquantile(ratios, 0.975, axis=0),
+        }
+    n = table["n"]
+    small = n.is_null() | (n < min_cell)
+    columns = {}
+    flags = {}
+    for j, r in enumerate(RATES):
+        shown = table[r].is_not_null()
+        for key, values in bounds.items():
+            bound = pl.Series(values[:, j], dtype=pl.Float64).fill_nan(None)
+            columns[f"{r}_{key}"] = bound.zip_with(
+                shown, pl.repeat(None, len(names), dtype=pl.Float64, eager=True)
+            )
+        lo, hi = columns[f"{r}_ratio_low"], columns[f"{r}_ratio_high"]
+        outside = ((hi < low) | (lo > high)).fill_null(False) & lo.is_not_null() & hi.is_not_null()
+        flags[f"{r}_flag"] = outside & ~small & (pl.Series(names) != reference)
+    status = pl.Series(
+        [
+            "too small to judge" if s else ("reference" if g == reference else "judged")
+            for g, s in zip(names, small.to_list(), strict=True)
+        ]
+    )
+    base = (table["positives_all"] / table["n_all"]).zip_with(
+        ~small, pl.repeat(None, len(names), dtype=pl.Float64, eager=True)
+    )
+    return table.with_columns(status=status, base_rate=base, **columns, **flags).drop(
+        "positives_all", "n_all"
+    )
+
+
 def _ratios(table: pl.DataFrame, min_cell: int, low: float, high: float) -> pl.DataFrame:
+    table = table.with_columns(n_all=pl.col("n"), positives_all=pl.col("positives"))
     suppressed = table.with_columns(
         [
             pl.when(pl.col(DENOMINATOR[r]) >= min_cell).then(pl.col(r)).otherwise(None).alias(r)
@@ -139,3 +246,40 @@ def flag_count(table: pl.DataFrame) -> int:
     if table.is_empty():
         return 0
     return int(table.select(pl.sum_horizontal([pl.col(f"{r}_flag") for r in RATES]).sum()).item())
+
+
+def worst_gap(table: pl.DataFrame, low: float = 0.8, high: float = 1.25) -> float:
+    """How far (as a ratio) the flagged interval furthest from [low, high] lies outside
+    it: 0 when nothing is flagged. The promotion gate refuses a model that widens it."""
+    gaps = [0.0]
+    for r in RATES:
+        if table.is_empty() or f"{r}_flag" not in table.columns:
+            continue
+        flagged = table.filter(pl.col(f"{r}_flag"))
+        for lo, hi in flagged.select(f"{r}_ratio_low", f"{r}_ratio_high").iter_rows():
+            if lo is not None and hi is not None:
+                gaps.append(max(low - hi, lo - high, 0.0))
+    return float(max(gaps))
+
+
+def flag_sentences(table: pl.DataFrame) -> list[str]:
+    """Every flag in plain words, for the model card."""
+    words = {
+        "selection_rate": "is put on the lists",
+        "precision": "is right when listed (precision)",
+        "recall": "is reached among those who later register (recall)",
+        "false_positive_rate": "is listed without later registering (false positives)",
+        "false_negative_rate": "is missed among those who later register (false negatives)",
+    }
+    out = []
+    for row in table.iter_rows(named=True) if not table.is_empty() else []:
+        for r in RATES:
+            if row.get(f"{r}_flag"):
+                num = lambda v: "n/a" if v is None else f"{v:.2f}"  # noqa: E731
+                out.append(
+                    f"{row['attribute']} = {row['group']}: {words[r]} at "
+                    f"{num(row[f'{r}_ratio'])} times the rate of {row['reference']} (95 % "
+                    f"interval {num(row[f'{r}_ratio_low'])}-{num(row[f'{r}_ratio_high'])}); "
+                    f"base rate {num(row['base_rate'])} in this group."
+                )
+    return out

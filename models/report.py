@@ -21,7 +21,7 @@ import numpy as np
 import polars as pl
 
 from models.bundle import RiskModel
-from models.fairness import RATES
+from models.fairness import RATES, flag_sentences
 from models.training import Evaluation
 
 
@@ -176,6 +176,27 @@ def model_card(
             f"(price of transparency {c.get('roc_auc', 0) - p.get('roc_auc', 0):+.3f}); never "
             "used for scoring."
         )
+    lines += ["", "## Fairness (at the list operating point, 95 % bootstrap intervals)"]
+    flagged = flag_sentences(evaluation.fairness)
+    small = (
+        evaluation.fairness.filter(pl.col("status") == "too small to judge")
+        if not evaluation.fairness.is_empty()
+        else evaluation.fairness
+    )
+    if flagged:
+        lines.append(
+            f"{len(flagged)} rates differ from the reference group beyond 0.8-1.25 over their "
+            "whole interval. Compare each with its group's base rate: a gap the base rate "
+            "shares comes from the world, not only from the model."
+        )
+        lines += [f"- {sentence}" for sentence in flagged]
+    else:
+        lines.append(
+            "No rate differs from its reference group beyond 0.8-1.25 over its whole interval."
+        )
+    if small.height:
+        groups = ", ".join(f"{a} = {g}" for a, g in small.select("attribute", "group").iter_rows())
+        lines.append(f"Too small to judge (fewer persons than the minimum cell): {groups}.")
     lines += [
         "",
         "## Limits",
@@ -334,8 +355,9 @@ def build_report(
     report.tables["calibration_table.csv"] = model.estimator.calibration_table()
     report.tables["folds.csv"] = fold_table(evaluation)
     report.tables["fairness.csv"] = evaluation.fairness.select(
-        "attribute", "group", "reference", "n",
-        *[c for r in RATES for c in (r, f"{r}_ratio", f"{r}_flag")],
+        "attribute", "group", "status", "reference", "n", "base_rate",
+        *[c for r in RATES for c in (r, f"{r}_ratio", f"{r}_ratio_low", f"{r}_ratio_high",
+                                     f"{r}_flag")],
     ) if not evaluation.fairness.is_empty() else evaluation.fairness  # fmt: skip
     report.tables["precision_by_team.csv"] = evaluation.per_team
     if champion is not None or champion_metrics:

@@ -42,12 +42,20 @@ class PromotionSpec(Spec):
 
     precision_tolerance: float = Field(0.02, ge=0, le=1)
     max_calibration_error: float = Field(0.05, ge=0, le=1)
+    # How much further outside the fairness band (ratio interval, as a ratio) the worst
+    # flag may reach than the champion's before the candidate is refused.
+    fairness_tolerance: float = Field(0.05, ge=0)
 
 
 class FairnessSpec(Spec):
     attributes: tuple[str, ...] = ("gender", "language", "area_group", "age_band")
+    intersections: tuple[tuple[str, ...], ...] = (
+        ("gender", "language"),
+        ("age_band", "area_group"),
+    )
     ratio_low: float = 0.8
     ratio_high: float = 1.25
+    replicates: int = Field(500, ge=50, description="Bootstrap replicates per interval.")
 
 
 class ModelSpec(Spec):

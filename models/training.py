@@ -140,6 +140,9 @@ class Evaluation:
     predictions: pl.DataFrame
     fairness: pl.DataFrame
     per_team: pl.DataFrame
+    # The same audit of the gradient-boosted challenger's lists on the same rows: the
+    # documented baseline the first model's fairness is judged against.
+    challenger_fairness: pl.DataFrame | None = None
 
     def metrics(self) -> dict[str, float]:
         """Flat metric names for MLflow."""
@@ -157,6 +160,10 @@ class Evaluation:
             out |= {f"fold{n}_{k}": v for k, v in result.scorecard.items()}
             out |= {f"fold{n}_challenger_{k}": v for k, v in result.challenger.items()}
         out["fairness_flags"] = float(fairness.flag_count(self.fairness))
+        out["fairness_worst_gap"] = fairness.worst_gap(self.fairness)
+        if self.challenger_fairness is not None:
+            out["challenger_fairness_flags"] = float(fairness.flag_count(self.challenger_fairness))
+            out["challenger_fairness_worst_gap"] = fairness.worst_gap(self.challenger_fairness)
         return {k: float(v) for k, v in out.items() if v is not None and np.isfinite(v)}
 
 
@@ -226,13 +233,25 @@ def evaluate(
         if with_truth.height and with_truth["label"].n_unique() == 2:
             oracle = float(roc_auc_score(with_truth["label"], with_truth["truth"]))
     selected = select_at_capacity(pooled.filter(pl.col("can_contact")), "probability", capacity)
-    audit = fairness.audit(
-        selected,
-        spec.fairness.attributes,
-        min_cell=min_cell,
-        ratio_low=spec.fairness.ratio_low,
-        ratio_high=spec.fairness.ratio_high,
-    )
+
+    def audit_of(rows: pl.DataFrame) -> pl.DataFrame:
+        return fairness.audit(
+            rows,
+            spec.fairness.attributes,
+            min_cell=min_cell,
+            ratio_low=spec.fairness.ratio_low,
+            ratio_high=spec.fairness.ratio_high,
+            intersections=spec.fairness.intersections,
+            replicates=spec.fairness.replicates,
+            seed=spec.seed,
+        )
+
+    audit = audit_of(selected)
+    challenger_audit = None
+    if "challenger" in pooled.columns:
+        challenger_audit = audit_of(
+            select_at_capacity(pooled.filter(pl.col("can_contact")), "challenger", capacity)
+        )
     return Evaluation(
         folds=results,
         pooled=pooled_metrics,
@@ -241,6 +260,7 @@ def evaluate(
         predictions=selected,
         fairness=audit,
         per_team=per_team_at_capacity(selected, min_cell),
+        challenger_fairness=challenger_audit,
     )
 
 

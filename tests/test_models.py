@@ -64,25 +64,73 @@ def test_calibration_error_is_zero_for_calibrated_and_large_for_overconfident() 
 
 
 def test_fairness_audit_rates_ratios_flags_and_suppression() -> None:
-    n = 200
+    """Rates and ratios per group; a flag only where the whole interval of the ratio is
+    outside 0.8-1.25; a group of five is too small to judge, never fair or flagged."""
     frame = pl.DataFrame({
-        "label": [1] * 50 + [0] * 150,
-        "selected": [True] * 40 + [False] * 10 + [True] * 10 + [False] * 140,
-        "language": ["fi"] * 25 + ["sv"] * 25 + ["fi"] * 75 + ["sv"] * 70 + ["en"] * 5,
+        "label": [1] * 500 + [0] * 1500,
+        "selected": [True] * 250 + [False] * 0 + [True] * 150 + [False] * 100
+        + [True] * 100 + [False] * 1400,
+        "language": ["fi"] * 250 + ["sv"] * 250 + ["fi"] * 750 + ["sv"] * 745 + ["en"] * 5,
     })  # fmt: skip
-    assert frame.height == n
-    table = audit(frame, ["language"], min_cell=10, ratio_low=0.8, ratio_high=1.25)
+    table = audit(frame, ["language"], min_cell=10, ratio_low=0.8, ratio_high=1.25, seed=1)
     fi = table.filter(pl.col("group") == "fi").row(0, named=True)
     sv = table.filter(pl.col("group") == "sv").row(0, named=True)
     en = table.filter(pl.col("group") == "en").row(0, named=True)
-    assert fi["reference"] == "fi"  # the largest group
-    assert fi["selection_rate"] == pytest.approx(35 / 100)  # 25 positives and 10 negatives selected
-    assert fi["recall"] == pytest.approx(25 / 25)
-    assert sv["recall"] == pytest.approx(15 / 25)
-    assert sv["recall_ratio"] == pytest.approx(0.6) and sv["recall_flag"]
-    # Five people are too few: every rate and count of that cell is suppressed.
-    assert en["n"] is None and en["selection_rate"] is None and not en["selection_rate_flag"]
+    assert fi["reference"] == "fi" and fi["status"] == "reference"  # the largest group
+    assert fi["recall"] == pytest.approx(250 / 250)
+    assert sv["recall"] == pytest.approx(150 / 250)
+    assert sv["recall_ratio"] == pytest.approx(0.6)
+    assert sv["recall_ratio_high"] < 0.8 and sv["recall_flag"]  # the whole interval is below
+    assert sv["base_rate"] == pytest.approx(250 / 995)  # beside it: the world's own gap
+    assert en["status"] == "too small to judge"
+    assert en["n"] is None and en["selection_rate"] is None
+    assert not any(en[f"{r}_flag"] for r in ("selection_rate", "precision", "recall"))
     assert flag_count(table) >= 1
+
+
+def test_a_gap_the_interval_cannot_tell_from_chance_is_not_flagged() -> None:
+    """25 positives a group: a recall ratio of 0.68 has an interval reaching past 0.8."""
+    frame = pl.DataFrame({
+        "label": [1] * 50 + [0] * 150,
+        "selected": [True] * 42 + [False] * 8 + [True] * 10 + [False] * 140,
+        "language": ["fi"] * 25 + ["sv"] * 25 + ["fi"] * 75 + ["sv"] * 75,
+    })  # fmt: skip
+    sv = audit(frame, ["language"], min_cell=10, ratio_low=0.8, ratio_high=1.25).filter(
+        pl.col("group") == "sv"
+    )
+    assert sv["recall_ratio"][0] == pytest.approx(17 / 25)
+    assert sv["recall_ratio_high"][0] >= 0.8 and not sv["recall_flag"][0]
+
+
+def test_fairness_intervals_match_the_known_binomial_answer() -> None:
+    """Selection rate 0.3 in 2,000 persons: the bootstrap interval is the binomial one,
+    0.3 ± 1.96·√(0.3·0.7/2000), within a few thousandths."""
+    n = 2000
+    frame = pl.DataFrame({
+        "label": [0] * (2 * n),
+        "selected": ([True] * 600 + [False] * 1400) * 2,
+        "gender": ["F"] * n + ["M"] * n,
+    })  # fmt: skip
+    row = audit(
+        frame, ["gender"], min_cell=10, ratio_low=0.8, ratio_high=1.25, replicates=3000, seed=3
+    ).row(0, named=True)
+    half = 1.96 * (0.3 * 0.7 / n) ** 0.5
+    assert row["selection_rate"] == pytest.approx(0.3)
+    assert row["selection_rate_low"] == pytest.approx(0.3 - half, abs=0.004)
+    assert row["selection_rate_high"] == pytest.approx(0.3 + half, abs=0.004)
+
+
+def test_intersections_are_audited_as_groups_of_their_own() -> None:
+    frame = pl.DataFrame({
+        "label": [0, 1] * 40,
+        "selected": [True, False] * 40,
+        "gender": ["F", "M"] * 40,
+        "language": ["fi"] * 40 + ["sv"] * 40,
+    })  # fmt: skip
+    table = audit(frame, ["gender"], min_cell=10, ratio_low=0.8, ratio_high=1.25,
+                  intersections=[("gender", "language")])  # fmt: skip
+    groups = set(table.filter(pl.col("attribute") == "gender × language")["group"])
+    assert groups == {"F × fi", "M × fi", "F × sv", "M × sv"}
 
 
 def test_population_stability_index() -> None:
@@ -128,7 +176,16 @@ def test_promotion_gate_refuses_a_worse_model() -> None:
     assert "worse than the champion" in decide(worse, champion, spec).text()
     assert not decide(unfair, champion, spec).promote
     assert not decide(miscalibrated, None, spec).promote
-    assert decide(good, None, spec).promote
+    # A flag as many as the champion's, but reaching much further outside the band.
+    wider = {**good, "fairness_worst_gap": 0.30}
+    assert not decide(wider, {**champion, "fairness_worst_gap": 0.10}, spec).promote
+    assert decide(
+        {**good, "fairness_worst_gap": 0.12}, {**champion, "fairness_worst_gap": 0.10}, spec
+    ).promote
+    # The first model's flags are set beside the challenger's on the same rows.
+    first = {"pooled_precision_at_capacity": 0.6, "pooled_calibration_error": 0.01,
+             "fairness_flags": 4, "challenger_fairness_flags": 3}  # fmt: skip
+    assert "the challenger's lists on the same rows: 3" in decide(first, None, spec).text()
 
 
 @pytest.mark.e2e
