@@ -425,3 +425,21 @@ def test_a_scorecard_saved_before_feature_selection_still_scores():
     expected = model.predict_proba(frame)
     del model._selected
     assert_array_equal(model.predict_proba(frame), expected)
+
+
+def test_selection_ranks_by_strength_even_where_p_values_underflow():
+    """The entry test stays finite and ordered on statistics whose p-values underflow (as
+    on hundreds of thousands of rows), so the path follows strength, not column order."""
+    from scipy.stats import chi2, norm
+
+    from models._scorecard_select import significance
+
+    for stat, df in [(10.0, 1), (10.0, 4), (30.0, 2)]:
+        assert significance(stat, df) == pytest.approx(norm.isf(chi2.sf(stat, df)), rel=0.1)
+    huge = [significance(s, df) for s in (1e4, 1e5, 1e6) for df in (1, 4)]
+    assert np.all(np.isfinite(huge))
+    assert significance(1e5, 4) > significance(1e4, 1) and significance(1e6, 4) > huge[2]
+    frame, y = wide_frame(4)
+    frame = frame.select(sorted(frame.columns, key=lambda c: not c.startswith("noise")))
+    model = ScorecardClassifier(max_features=4).fit(frame, y)
+    assert set(model.selection_path_[:3]) <= {"absences", "days_since", "income", "age"}
