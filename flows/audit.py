@@ -161,9 +161,15 @@ class AuditLog:
                     "prev": last["hash"] if last else GENESIS,
                 }
                 entry["hash"] = entry_hash(entry, self._key)
-                handle.write(canonical(entry) + b"\n")
-                handle.flush()
-                os.fsync(handle.fileno())
+                size = os.fstat(handle.fileno()).st_size
+                try:
+                    _write_all(handle.fileno(), canonical(entry) + b"\n")
+                    os.fsync(handle.fileno())
+                except OSError:
+                    # A full disk mid-line: cut back to the last whole entry, so the log
+                    # stays as it was and the next command is not stopped by a torn line.
+                    os.ftruncate(handle.fileno(), size)
+                    raise
             finally:
                 fcntl.flock(handle, fcntl.LOCK_UN)
         if created:
@@ -385,6 +391,13 @@ def _count_lines(handle: IO[bytes]) -> int:
         count += block.count(b"\n")
         last = block
     return count + (0 if last.endswith(b"\n") else 1)
+
+
+def _write_all(fd: int, data: bytes) -> None:
+    """Write straight to the file (no buffer left to flush after a failure)."""
+    view = memoryview(data)
+    while view:
+        view = view[os.write(fd, view) :]
 
 
 def _fsync_dir(folder: Path) -> None:

@@ -354,11 +354,12 @@ def features(
 ) -> None:
     """Write the feature matrix of everyone in scope on the as-of date (sensitive columns aside)."""
     from flows import pipeline
-    from flows.context import start
+    from flows.context import exclusive, start
 
     settings = _prepare(config)
     ctx = start(str(config), _date(as_of), "features", settings=settings)
-    matrix = pipeline.cached_features(ctx)
+    with exclusive(ctx):  # it writes the feature cache, which an erasure must reach
+        matrix = pipeline.cached_features(ctx)
     ctx.ws.write_parquet(out_path.resolve(), matrix.frame)
     aside = out_path.with_name(out_path.stem + ".aside.parquet")
     ctx.ws.write_parquet(aside.resolve(), matrix.aside)

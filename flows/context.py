@@ -12,10 +12,12 @@ from zoneinfo import ZoneInfo
 from flows.audit import heads_in_manifests
 from flows.lock import unwritable, workspace_lock
 from flows.logs import attach_file_log
+from flows.privacy import check_register
 from flows.run import RunContext
 from flows.runtime import configure, keys
 from flows.settings import Settings, as_of_or_today, load_settings
 from flows.store import check_embedded_store
+from flows.workspace import discard_leftovers
 
 
 def now_in(settings: Settings) -> datetime:
@@ -75,7 +77,10 @@ def exclusive(ctx: RunContext) -> Iterator[RunContext]:
     Run, train, erase, retention and reviews import go through here."""
     s = ctx.settings
     with workspace_lock(s.workspace, ctx.kind, s.lock_wait_seconds):
+        for name in discard_leftovers(ctx.ws):
+            ctx.say(f"removed what an interrupted command left half-made: {name}")
         ctx.audit.ensure_intact(heads_in_manifests(ctx.ws.path("lists")))
+        check_register(ctx.ws, ctx.audit.read())
         if s.mlflow.tracking_uri is None:
             for old in check_embedded_store(
                 s.workspace / "mlflow" / "mlflow.db", s.mlflow_artifacts

@@ -8,21 +8,27 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import tempfile
 from datetime import date
 from pathlib import Path
 
 import polars as pl
 
-from features.errors import SourceError
+from features.errors import SourceError, looks_like_identifier
 from flows import privacy
 from flows.run import RunContext
 from flows.store import tag_versions_in_store
 from flows.workspace import sha256_file
 from outreach.writers import write_team_files
 
-# A pseudonym is known when one of these holds it (besides the consents extract).
-KNOWN_IN = ("scores", "reviews", "snapshots")
+# Stores that hold the pseudonym the consent register issued (besides the consents
+# extract); scores, features and snapshots hold the second layer's ids when it is on.
+KNOWN_IN = ("reviews",)
+LAYER_ID = re.compile(r"^H[0-9a-f]{24}$")
+# Pseudonyms in the form our consent register (and the synthetic city) issues, and the
+# second layer's ids, anywhere in a text.
+PSEUDONYM = re.compile(r"\bEN[0-9A-F]{10}\b|\bH[0-9a-f]{24}\b")
 
 
 def rebuild_team_list(ctx: RunContext, parquet: Path) -> list[Path]:
@@ -94,6 +100,34 @@ def tag_versions(ctx: RunContext, versions: list[str]) -> list[str]:
     return versions
 
 
+def uses_second_layer(ctx: RunContext) -> bool:
+    """Do the derived stores hold the second layer's ids (``H`` + 24 hex digits)?"""
+    newest = sorted(ctx.ws.path("scores").glob("*.parquet"))[-1:]
+    for path in newest:
+        ids = pl.read_parquet(path, columns=["person_id"])["person_id"].head(20)
+        return any(LAYER_ID.match(v or "") for v in ids.to_list())
+    return False
+
+
+def refuse_layer_confusion(ctx: RunContext, person_id: str) -> None:
+    """An erasure works on the pseudonym the consent register issued, with the key of the
+    second layer when the workspace uses one: otherwise it would miss half the stores."""
+    if LAYER_ID.match(person_id):
+        raise SourceError(
+            "--person-id",
+            "this is a second-layer id from inside Ennakko's stores, not the pseudonym the "
+            "consent register issued; nothing was erased.",
+            hint="Give the pseudonym from the consent register or a list (column person_id).",
+        )
+    if ctx.keys.pseudonym is None and uses_second_layer(ctx):
+        raise SourceError(
+            "ENNAKKO_PSEUDONYM_KEY",
+            "this workspace uses the second pseudonym layer, and its key is not set: the "
+            "erasure would miss the stores that hold the layer's ids; nothing was erased.",
+            hint="Run `ennakko erase` with ENNAKKO_PSEUDONYM_KEY set, as the nightly run has it.",
+        )
+
+
 def is_known(ctx: RunContext, person_id: str, match: privacy.Matcher) -> bool:
     """Does Ennakko know this pseudonym: erased before, in a derived store, or issued by
     the consent register (the consents extract)?"""
@@ -148,8 +182,26 @@ def finish(
             "traces_left": len(report.traces_left),
         }
     )
+    record_head(ctx)
     privacy.journal_path(ctx.ws, journal.person_hash).unlink(missing_ok=True)
     return report
+
+
+def record_head(ctx: RunContext) -> None:
+    """Write the audit chain's new head into every published manifest, so removing the
+    erasure's audit entry (and its register line) is noticed like any other cut."""
+    head = ctx.audit.head()
+    root = ctx.ws.path("lists")
+    for link in sorted(root.iterdir()) if head and root.exists() else []:
+        manifest_path = link / "manifest.json"
+        if not link.is_symlink() or not manifest_path.exists():
+            continue
+        manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
+        manifest["audit_head"] = head.as_dict()
+        ctx.ws.write_text(
+            manifest_path.resolve(),
+            json.dumps(manifest, indent=2, ensure_ascii=False, sort_keys=True) + "\n",
+        )
 
 
 def run_erasure(ctx: RunContext, person_id: str, reason: str | None) -> privacy.ErasureReport:
@@ -160,6 +212,16 @@ def run_erasure(ctx: RunContext, person_id: str, reason: str | None) -> privacy.
     SourceError
         The pseudonym is not one Ennakko knows (a typo, or a name or code typed instead).
     """
+    refuse_layer_confusion(ctx, person_id)
+    if reason and (
+        person_id in reason or looks_like_identifier(reason) or PSEUDONYM.search(reason)
+    ):
+        raise SourceError(
+            "--reason",
+            "the reason holds an identifier (a pseudonym, identity code, phone number or "
+            "e-mail), and the audit log keeps it for good; nothing was erased.",
+            hint='Say why in words only, e.g. --reason "request by the person, 2026-11-30".',
+        )
     journal = privacy.new_journal(
         person_id, ctx.keys.audit, ctx.keys.pseudonym, ctx.today, reason or ""
     )

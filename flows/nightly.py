@@ -112,10 +112,7 @@ def night_metrics(
         **{f"consents_{k}": v for k, v in _suppress(g.counts, min_cell).items()},
         **{f"band_{k}": v for k, v in _suppress(distribution, min_cell).items()},
         **{f"flag_{k}": v for k, v in _suppress(flags, min_cell).items()},
-        **{
-            f"excluded_{k}": v
-            for k, v in _suppress(lists.exclusions.__dict__, min_cell).items()
-        },
+        **{f"excluded_{k}": v for k, v in _suppress(lists.exclusions.__dict__, min_cell).items()},
         "probability_mean": float(scored["probability"].mean() or 0.0),
         **{
             f"probability_p{q}": float(scored["probability"].quantile(q / 100) or 0.0)

@@ -127,7 +127,11 @@ def gate(ctx: RunContext, inputs: Inputs, dates: Sequence[date]) -> Gate:
     s = ctx.settings
     erased = erased_ids(ctx.ws, inputs.consents, ctx.keys.audit)
     state = consent_state(inputs.consents, dates, s.consent, s.partners, erased)
-    cohort = in_scope(state, inputs.services)
+    # A withdrawal stops all later processing: re-running a past date (or training on
+    # past dates) leaves out whoever has withdrawn by the real date, today.
+    now = consent_state(inputs.consents, [ctx.today], s.consent, s.partners, erased)
+    gone = now.filter(pl.col("status").is_in(["withdrawn", "erased"]))["person_id"]
+    cohort = in_scope(state, inputs.services).filter(~pl.col("person_id").is_in(gone.implode()))
     counts = counts_by_status(state.filter(pl.col("as_of") == max(dates)))
     counts["cohort"] = cohort.filter(pl.col("as_of") == max(dates)).height
     return Gate(state=state, cohort=cohort, counts=counts, erased=len(erased))
@@ -224,10 +228,7 @@ def training_set(
     Persons who withdrew by the run date or were erased are left out of every date: a
     withdrawal stops all later processing, training included.
     """
-    g = gate(ctx, inputs, dates)
-    now = consent_state(inputs.consents, [ctx.as_of], ctx.settings.consent, ctx.settings.partners)
-    gone = now.filter(pl.col("status").is_in(["withdrawn", "erased"]))["person_id"]
-    cohort = g.cohort.filter(~pl.col("person_id").is_in(gone.implode()))
+    cohort = gate(ctx, inputs, dates).cohort
     labelled = attach_labels(
         cohort.select("person_id", "as_of"),
         inputs.outcomes,

@@ -24,6 +24,7 @@ from pathlib import Path
 
 import polars as pl
 
+from features.errors import SourceError
 from features.pseudonym import keyed_hash
 from flows.workspace import Workspace
 
@@ -40,10 +41,40 @@ def layer_id(person_id: str, pseudonym_key: bytes) -> str:
 
 
 def register_entries(ws: Workspace) -> list[dict]:
+    """The erasure register's entries; a damaged line stops everything that reads it
+    (failing closed: a person must never come back because a line could not be read)."""
     path = ws.path(*REGISTER)
     if not path.exists():
         return []
-    return [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
+    entries = []
+    for number, line in enumerate(path.read_text().splitlines(), start=1):
+        if not line.strip():
+            continue
+        try:
+            entries.append(json.loads(line))
+        except ValueError:
+            raise SourceError(
+                str(path),
+                f"line {number} of the erasure register is damaged; nothing was done.",
+                hint="Restore the register from backup; every erasure is also in the audit "
+                "log (event erasure, person_hash). See docs/runbook.md.",
+            ) from None
+    return entries
+
+
+def check_register(ws: Workspace, audit_entries: Iterable[dict]) -> None:
+    """Every erasure the audit log records must still be in the register: a removed line
+    would bring the person back at the next run."""
+    recorded = {e.get("person_hash") for e in audit_entries if e.get("event") == "erasure"}
+    missing = recorded - {e["person_hash"] for e in register_entries(ws)} - {None}
+    if missing:
+        raise SourceError(
+            str(ws.path(*REGISTER)),
+            f"{len(missing)} erasure(s) that the audit log records are missing from the erasure "
+            "register: lines were removed, and the persons would come back; nothing was done.",
+            hint="Restore the register from backup, or erase those persons again. See "
+            "docs/runbook.md.",
+        )
 
 
 def erased_hashes(ws: Workspace) -> set[str]:
@@ -125,10 +156,18 @@ def register_erasure(ws: Workspace, journal: Journal) -> None:
         "reason": journal.reason,
     }
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, ws.file_mode)
-    with os.fdopen(fd, "a", encoding="utf-8") as handle:
-        handle.write(json.dumps(entry, sort_keys=True) + "\n")
-        handle.flush()
-        os.fsync(handle.fileno())
+    try:
+        size = os.fstat(fd).st_size
+        try:
+            view = memoryview((json.dumps(entry, sort_keys=True) + "\n").encode())
+            while view:  # straight to the file: no buffer left to flush after a failure
+                view = view[os.write(fd, view) :]
+            os.fsync(fd)
+        except OSError:  # a full disk mid-line: leave no torn line behind
+            os.ftruncate(fd, size)
+            raise
+    finally:
+        os.close(fd)
 
 
 class Matcher:

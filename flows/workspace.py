@@ -20,6 +20,7 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import os
+import shutil
 import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -138,6 +139,30 @@ class Workspace:
                     os.chmod(file, self.file_mode)
             for name in dirnames:
                 os.chmod(Path(dirpath) / name, self.dir_mode)
+
+
+def discard_leftovers(ws: Workspace) -> list[str]:
+    """Remove what a killed command left half-made: list versions never published (no
+    manifest, no link to them), staged score files, half-rebuilt team lists. They can hold
+    personal data, and nobody would ever read or erase them."""
+    removed: list[str] = []
+    lists = ws.path("lists")
+    versions = lists / ".versions"
+    if versions.exists():
+        linked = {p.resolve() for p in lists.iterdir() if p.is_symlink()}
+        for folder in versions.iterdir():
+            orphan = folder.is_dir() and not (folder / "manifest.json").exists()
+            if orphan and folder.resolve() not in linked:
+                shutil.rmtree(folder, ignore_errors=True)
+                removed.append(str(folder.relative_to(ws.root)))
+        for folder in versions.glob("*/.rebuild-*"):
+            shutil.rmtree(folder, ignore_errors=True)
+            removed.append(str(folder.relative_to(ws.root)))
+    for store in ("scores", "reviews"):
+        for path in ws.path(store).glob(".*.staged"):
+            path.unlink(missing_ok=True)
+            removed.append(str(path.relative_to(ws.root)))
+    return removed
 
 
 def sha256_file(path: Path) -> str:

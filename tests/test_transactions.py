@@ -364,3 +364,98 @@ def test_a_scores_store_that_cannot_be_written_leaves_everything_as_it_was(publi
         run_night(config)
     assert snapshot(workspace) == before
     assert leftovers(workspace) == []
+
+
+def test_erase_refuses_a_second_layer_id_and_a_missing_key(published, tmp_path, monkeypatch):
+    """The second layer's ids are not pseudonyms a person or a list carries; and a
+    workspace that uses the layer is never erased without its key (half the stores would
+    be missed)."""
+    from flows.privacy import layer_id
+
+    workspace, config = copy_workspace(published, tmp_path)
+    key = "a-test-key-for-the-second-layer"
+    monkeypatch.setenv("ENNAKKO_PSEUDONYM_KEY", key)
+    run_night(config)
+    person = listed(workspace)["person_id"][0]
+    result = cli("erase", "--person-id", layer_id(person, key.encode()), "--config", str(config))
+    assert result.exit_code == 2 and "second-layer id" in result.output, result.output
+    monkeypatch.delenv("ENNAKKO_PSEUDONYM_KEY")
+    result = cli("erase", "--person-id", person, "--config", str(config))
+    assert result.exit_code == 2 and "ENNAKKO_PSEUDONYM_KEY" in result.output, result.output
+    assert not (workspace / "privacy" / "erasures.jsonl").exists()
+
+
+def test_a_reason_holding_an_identifier_is_refused(published, tmp_path) -> None:
+    workspace, config = copy_workspace(published, tmp_path)
+    person = listed(workspace)["person_id"][0]
+    for reason in (f"asked by {person}", "call +358 40 1234567", "code 010203A123B"):
+        result = cli("erase", "--person-id", person, "--reason", reason, "--config", str(config))
+        assert result.exit_code == 2 and "identifier" in result.output, result.output
+    assert person not in (workspace / "audit" / "audit.jsonl").read_text()
+
+
+def test_a_withdrawal_dated_after_a_re_run_date_still_keeps_the_person_off(published, tmp_path):
+    """Re-running 2025-12-01 after the person withdrew (2026-06-01, before today): the
+    withdrawal stops all later processing, so the re-run leaves them out."""
+    _, _, city, _ = published
+    data = tmp_path / "city"
+    shutil.copytree(city, data)
+    workspace, config = copy_workspace(published, tmp_path, data_dir=str(data))
+    person = listed(workspace)["person_id"][0]
+    consents = pl.read_parquet(data / "consents.parquet")
+    consents.with_columns(
+        withdrawn_at=pl.when(pl.col("person_id") == person)
+        .then(pl.lit(date(2026, 6, 1)))
+        .otherwise(pl.col("withdrawn_at"))
+    ).write_parquet(data / "consents.parquet")
+    run_night(config)
+    assert person not in listed(workspace)["person_id"].to_list()
+
+
+def test_a_removed_register_line_stops_every_changing_command(published, tmp_path) -> None:
+    """Deleting an erasure from the register would bring the person back: the audit log
+    still records it, so the next run refuses before doing anything."""
+    workspace, config = copy_workspace(published, tmp_path)
+    person = listed(workspace)["person_id"][0]
+    assert cli("erase", "--person-id", person, "--config", str(config)).exit_code == 0
+    (workspace / "privacy" / "erasures.jsonl").write_text("")
+    result = cli("run", "--config", str(config))
+    assert result.exit_code == 2 and "missing from the erasure register" in result.output
+    (workspace / "privacy" / "erasures.jsonl").write_text('{"person_hash": "ab')  # torn
+    result = cli("retention", "--config", str(config))
+    assert result.exit_code == 2 and "damaged" in result.output, result.output
+
+
+def test_leftovers_of_a_killed_run_are_removed_by_the_next_command(published, tmp_path) -> None:
+    """A run killed after staging leaves an unpublished version and staged scores (names
+    and numbers inside); the next command that takes the lock removes them."""
+    workspace, config = copy_workspace(published, tmp_path)
+    published_version = (workspace / "lists" / AS_OF).resolve()
+    orphan = workspace / "lists" / ".versions" / f"{AS_OF}--killed"
+    shutil.copytree(published_version, orphan)
+    (orphan / "manifest.json").unlink()
+    staged = workspace / "scores" / f".{AS_OF}.parquet.killed.staged"
+    staged.write_bytes(b"partial")
+    assert cli("retention", "--config", str(config)).exit_code == 0
+    assert not orphan.exists() and not staged.exists()
+    assert (workspace / "lists" / AS_OF).resolve() == published_version
+
+
+def test_a_full_disk_while_appending_leaves_no_torn_audit_line(published, tmp_path) -> None:
+    """The audit folder on a nearly full disk: the run fails, and the log is byte for byte
+    what it was (no torn line that would stop every later command)."""
+    workspace, config = copy_workspace(published, tmp_path)
+    audit_dir = workspace / "audit"
+    saved = (audit_dir / "audit.jsonl").read_bytes()
+    subprocess.run(["mount", "-t", "tmpfs", "-o", "size=16k", "tmpfs", str(audit_dir)], check=True)
+    try:
+        (audit_dir / "audit.jsonl").write_bytes(saved)
+        free = os.statvfs(audit_dir).f_bavail * os.statvfs(audit_dir).f_frsize
+        (audit_dir / "filler").write_bytes(b"x" * max(free - 200, 0))
+        before = snapshot(workspace)
+        with pytest.raises(OSError, match="No space"):
+            run_night(config)
+        assert snapshot(workspace) == before
+        assert leftovers(workspace) == []
+    finally:
+        subprocess.run(["umount", str(audit_dir)], check=True)
