@@ -13,7 +13,7 @@ class ScorecardSpec(Spec):
     """The transparent model (see models.scorecard.ScorecardClassifier)."""
 
     n_bins: int = Field(5, ge=2, le=50)
-    binning: Literal["quantile", "tree"] = "quantile"
+    binning: Literal["quantile", "tree"] = "tree"
     max_features: int | None = Field(12, ge=1, description="Most features in the scorecard.")
     round_edges: bool = Field(True, description="Cut points a person would write.")
     max_points: int | None = Field(100, ge=1, description="Highest total of feature points.")
