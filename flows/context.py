@@ -69,6 +69,19 @@ def _run_id(now: datetime) -> str:
     return now.strftime("%Y%m%dT%H%M%S") + "-" + uuid.uuid4().hex[:6]
 
 
+def close_unpublished(ctx: RunContext, removed: list[str]) -> None:
+    """A run killed between its audit entry and the switch left an entry for lists nobody
+    saw: say so in the log (``publish-aborted``), as a run that fails there would."""
+    entries = ctx.audit.read()
+    last = entries[-1] if entries else None
+    if not last or last.get("event") != "nightly" or not removed:
+        return
+    if any(name.startswith(tuple(removed)) for name in last.get("outputs", {})):
+        ctx.audit.append(
+            {"event": "publish-aborted", "failed_entry": last["seq"], "error": "interrupted"}
+        )
+
+
 @contextlib.contextmanager
 def exclusive(ctx: RunContext) -> Iterator[RunContext]:
     """Hold the workspace lock, and first check what every changing command relies on:
@@ -77,9 +90,11 @@ def exclusive(ctx: RunContext) -> Iterator[RunContext]:
     Run, train, erase, retention and reviews import go through here."""
     s = ctx.settings
     with workspace_lock(s.workspace, ctx.kind, s.lock_wait_seconds):
-        for name in discard_leftovers(ctx.ws):
+        removed = discard_leftovers(ctx.ws)
+        for name in removed:
             ctx.say(f"removed what an interrupted command left half-made: {name}")
         ctx.audit.ensure_intact(heads_in_manifests(ctx.ws.path("lists")))
+        close_unpublished(ctx, removed)
         check_register(ctx.ws, ctx.audit.read())
         if s.mlflow.tracking_uri is None:
             for old in check_embedded_store(

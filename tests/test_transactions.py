@@ -436,9 +436,14 @@ def test_leftovers_of_a_killed_run_are_removed_by_the_next_command(published, tm
     (orphan / "manifest.json").unlink()
     staged = workspace / "scores" / f".{AS_OF}.parquet.killed.staged"
     staged.write_bytes(b"partial")
+    log = audit_log(workspace)
+    entry = {**log.read()[-1], "outputs": {f"lists/.versions/{orphan.name}/x.csv": "0"}}
+    log.append({k: v for k, v in entry.items() if k not in ("seq", "prev", "hash")})
     assert cli("retention", "--config", str(config)).exit_code == 0
     assert not orphan.exists() and not staged.exists()
     assert (workspace / "lists" / AS_OF).resolve() == published_version
+    events = [e["event"] for e in log.read()]
+    assert events[-2:] == ["publish-aborted", "retention"], "the unseen lists are accounted for"
 
 
 def test_a_full_disk_while_appending_leaves_no_torn_audit_line(published, tmp_path) -> None:
