@@ -262,8 +262,10 @@ def worst_gap(table: pl.DataFrame, low: float = 0.8, high: float = 1.25) -> floa
     return float(max(gaps))
 
 
-def flag_sentences(table: pl.DataFrame) -> list[str]:
-    """Every flag in plain words, for the model card."""
+def flag_sentences(table: pl.DataFrame, limit: int = 12) -> tuple[list[str], list[str]]:
+    """The flags in plain words for the model card: a count per attribute, and the
+    ``limit`` flags furthest outside the band, each with both groups' base rates (a gap
+    the base rates share comes from the world, not only from the model)."""
     words = {
         "selection_rate": "is put on the lists",
         "precision": "is right when listed (precision)",
@@ -271,15 +273,26 @@ def flag_sentences(table: pl.DataFrame) -> list[str]:
         "false_positive_rate": "is listed without later registering (false positives)",
         "false_negative_rate": "is missed among those who later register (false negatives)",
     }
-    out = []
-    for row in table.iter_rows(named=True) if not table.is_empty() else []:
+    num = lambda v: "n/a" if v is None else f"{v:.2f}"  # noqa: E731
+    if table.is_empty():
+        return [], []
+    base = {(a, g): b for a, g, b in table.select("attribute", "group", "base_rate").iter_rows()}
+    found = []
+    for row in table.iter_rows(named=True):
         for r in RATES:
-            if row.get(f"{r}_flag"):
-                num = lambda v: "n/a" if v is None else f"{v:.2f}"  # noqa: E731
-                out.append(
-                    f"{row['attribute']} = {row['group']}: {words[r]} at "
-                    f"{num(row[f'{r}_ratio'])} times the rate of {row['reference']} (95 % "
-                    f"interval {num(row[f'{r}_ratio_low'])}-{num(row[f'{r}_ratio_high'])}); "
-                    f"base rate {num(row['base_rate'])} in this group."
-                )
-    return out
+            if not row.get(f"{r}_flag"):
+                continue
+            lo, hi = row[f"{r}_ratio_low"], row[f"{r}_ratio_high"]
+            gap = max(0.8 - hi, lo - 1.25, 0.0) if lo is not None and hi is not None else 0.0
+            reference_base = base.get((row["attribute"], row["reference"]))
+            found.append((gap, row["attribute"], (
+                f"{row['attribute']} = {row['group']}: {words[r]} at {num(row[f'{r}_ratio'])} "
+                f"times the rate of {row['reference']} (95 % interval {num(lo)}-{num(hi)}); "
+                f"base rate {num(row['base_rate'])} against {num(reference_base)}."
+            )))  # fmt: skip
+    per_attribute: dict[str, int] = {}
+    for _, attribute, _ in found:
+        per_attribute[attribute] = per_attribute.get(attribute, 0) + 1
+    counts = [f"{a}: {n}" for a, n in sorted(per_attribute.items())]
+    widest = [text for _, _, text in sorted(found, key=lambda f: -f[0])[:limit]]
+    return counts, widest

@@ -21,7 +21,7 @@ import numpy as np
 import polars as pl
 
 from models.bundle import RiskModel
-from models.fairness import RATES, flag_sentences
+from models.fairness import RATES, flag_count, flag_sentences
 from models.training import Evaluation
 
 
@@ -177,19 +177,21 @@ def model_card(
             "used for scoring."
         )
     lines += ["", "## Fairness (at the list operating point, 95 % bootstrap intervals)"]
-    flagged = flag_sentences(evaluation.fairness)
+    counts, widest = flag_sentences(evaluation.fairness)
     small = (
         evaluation.fairness.filter(pl.col("status") == "too small to judge")
         if not evaluation.fairness.is_empty()
         else evaluation.fairness
     )
-    if flagged:
+    if counts:
+        total = flag_count(evaluation.fairness)
         lines.append(
-            f"{len(flagged)} rates differ from the reference group beyond 0.8-1.25 over their "
-            "whole interval. Compare each with its group's base rate: a gap the base rate "
-            "shares comes from the world, not only from the model."
+            f"{total} rates differ from their reference group beyond 0.8-1.25 over their whole "
+            f"interval ({'; '.join(counts)}). Compare each with the base rates: a gap the base "
+            "rates share comes from the world, not only from the model. The widest:"
         )
-        lines += [f"- {sentence}" for sentence in flagged]
+        lines += [""] + [f"- {sentence}" for sentence in widest]
+        lines += ["", "Every group, rate and interval: the table `fairness` below (fairness.csv)."]
     else:
         lines.append(
             "No rate differs from its reference group beyond 0.8-1.25 over its whole interval."

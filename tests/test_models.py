@@ -120,6 +120,23 @@ def test_fairness_intervals_match_the_known_binomial_answer() -> None:
     assert row["selection_rate_high"] == pytest.approx(0.3 + half, abs=0.004)
 
 
+def test_the_model_card_counts_flags_per_attribute_and_names_the_widest() -> None:
+    """Flags in plain words: a count per attribute, the widest first, with both groups'
+    base rates."""
+    from models.fairness import flag_sentences
+
+    frame = pl.DataFrame({
+        "label": [1] * 500 + [0] * 1500,
+        "selected": [True] * 250 + [True] * 150 + [False] * 100 + [True] * 100 + [False] * 1400,
+        "language": ["fi"] * 250 + ["sv"] * 250 + ["fi"] * 750 + ["sv"] * 745 + ["en"] * 5,
+    })  # fmt: skip
+    table = audit(frame, ["language"], min_cell=10, ratio_low=0.8, ratio_high=1.25)
+    counts, widest = flag_sentences(table, limit=2)
+    assert counts == [f"language: {flag_count(table)}"]
+    assert len(widest) == 2 and all(s.startswith("language = sv:") for s in widest)
+    assert "base rate 0.25 against 0.25" in widest[0]
+
+
 def test_intersections_are_audited_as_groups_of_their_own() -> None:
     frame = pl.DataFrame({
         "label": [0, 1] * 40,
