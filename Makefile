@@ -53,6 +53,7 @@ bench: install ## Benchmark every stage at helsinki scale
 
 .PHONY: mlflow-ui
 mlflow-ui: install ## Open the demo's MLflow UI on http://127.0.0.1:5000
+	@echo "MLflow UI: http://127.0.0.1:5000/#/experiments?workflowType=machine_learning (the model-training view)"
 	MLFLOW_SERVER_ENABLE_JOB_EXECUTION=false .venv/bin/mlflow ui --backend-store-uri sqlite:///$(CURDIR)/var/demo/workspace/mlflow/mlflow.db --host 127.0.0.1 --port 5000
 
 .PHONY: clean

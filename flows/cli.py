@@ -184,7 +184,11 @@ def train(config: Config = DEFAULT_CONFIG, as_of: AsOf = None) -> None:
         )
     )
     out.print(f"Report: {result['report_uri']}", soft_wrap=True, highlight=False)
-    out.print("Every run, metric and artifact: make mlflow-ui (then http://127.0.0.1:5000)")
+    out.print(
+        f"In MLflow: make mlflow-ui, then http://127.0.0.1:5000{result['ui_path']}",
+        soft_wrap=True,
+        highlight=False,
+    )
 
 
 @app.command()
@@ -838,7 +842,10 @@ def _report_run(summary: dict[str, Any], settings) -> None:
     from flows.settings import shown_uri
 
     say(f"MLflow store: {shown_uri(settings.mlflow_uri)}")
-    say("Open the MLflow UI: make mlflow-ui  (then http://127.0.0.1:5000)")
+    where = (summary.get("trained") or {}).get(
+        "ui_path"
+    ) or "/#/experiments?workflowType=machine_learning"
+    say(f"Open the MLflow UI: make mlflow-ui, then http://127.0.0.1:5000{where}")
     if summary.get("drift_alert"):
         say("[yellow]Drift alert: every row is flagged; see the nightly run in MLflow.[/]")
 

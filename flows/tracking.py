@@ -38,6 +38,18 @@ class TrainingOutcome:
     decision: str
     metrics: dict[str, float]
     report_uri: str
+    ui_path: str = ""  # the run in the MLflow UI, opened as model training
+
+
+# MLflow 3.17's UI opens in its GenAI view unless the address says otherwise.
+UI_MODE = "workflowType=machine_learning"
+
+
+def ui_path(experiment_id: str, run_id: str | None = None) -> str:
+    """Where an analyst lands in the MLflow UI: the run (or the experiment's runs) in the
+    model-training view, not the GenAI overview."""
+    run = f"/runs/{run_id}" if run_id else ""
+    return f"/#/experiments/{experiment_id}{run}?{UI_MODE}"
 
 
 def audit_tags(head: Head | None) -> dict[str, str]:
@@ -197,6 +209,7 @@ def log_training(
         decision=decision.text(),
         metrics=metrics,
         report_uri=report_path,
+        ui_path=ui_path(experiment, run_id),
     )
 
 

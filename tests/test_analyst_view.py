@@ -29,6 +29,9 @@ def test_experiments_open_as_model_training_and_runs_are_named(published) -> Non
         assert experiment.tags.get("mlflow.experimentKind") == "custom_model_development"
     train = client.search_runs([client.get_experiment_by_name("ennakko").experiment_id])
     assert [r.info.run_name for r in train] == ["train 2025-12-01 v1"]
+    # MLflow 3.17's UI keeps a GenAI view by default: the printed address asks for training.
+    path = published[0]["trained"]["ui_path"]
+    assert path.endswith(f"/runs/{train[0].info.run_id}?workflowType=machine_learning")
 
 
 def test_the_report_opens_from_a_path_and_shows_every_points_row(published) -> None:

@@ -144,3 +144,48 @@ def test_a_twenty_person_list_prints_on_two_a4_landscape_pages_with_name_and_dec
     names = " ".join(listed)
     assert all(f"Henrietta-Josefiina{i:02d}" in names for i in range(1, 21))
     assert "Listan har unga med låg risk" in " ".join(listed[0].split())
+
+
+def test_the_mlflow_ui_opens_the_training_run_in_the_model_training_view(
+    chromium: str, published, tmp_path: Path
+) -> None:
+    """The address Ennakko prints opens MLflow's UI on the training run, named for what
+    it is, in the model-training view (not the GenAI overview with its trace tools)."""
+    import socket
+    import sys
+    import time
+
+    from playwright.sync_api import sync_playwright
+
+    summary, settings, _, _ = published
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    env = {"MLFLOW_SERVER_ENABLE_JOB_EXECUTION": "false", "MLFLOW_DISABLE_TELEMETRY": "true",
+           "PATH": str(Path(sys.executable).parent)}  # fmt: skip
+    server = subprocess.Popen(
+        [str(Path(sys.executable).parent / "mlflow"), "ui", "--backend-store-uri",
+         settings.mlflow_uri, "--host", "127.0.0.1", "--port", str(port)],
+        env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )  # fmt: skip
+    try:
+        deadline = time.monotonic() + 90
+        while time.monotonic() < deadline:
+            with socket.socket() as s:
+                if s.connect_ex(("127.0.0.1", port)) == 0:
+                    break
+            time.sleep(0.5)
+        with sync_playwright() as p:
+            browser = p.chromium.launch(executable_path=chromium, args=["--no-sandbox"])
+            page = browser.new_page(viewport={"width": 1400, "height": 900})
+            page.goto(f"http://127.0.0.1:{port}{summary['trained']['ui_path']}")
+            page.get_by_text("Model training").first.wait_for(timeout=60_000)
+            page.get_by_text("train 2025-12-01 v1").first.wait_for(timeout=60_000)
+            text = page.inner_text("body")
+            page.screenshot(path=str(tmp_path / "mlflow.png"))
+            browser.close()
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+    assert "Detect Issues" not in text and "Traces\n0" not in text
+    assert "pooled_roc_auc" in text or "Metrics" in text
