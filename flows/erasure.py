@@ -169,6 +169,12 @@ def finish(
         report.traces_left = privacy.find_traces(
             ctx.ws.root, needles, skip=[ctx.ws.path(*privacy.REGISTER)]
         )
+    last = (ctx.audit.read() or [{}])[-1]
+    if last.get("event") == "erasure" and last.get("person_hash") == report.person_hash:
+        # A crash came between this entry and closing the journal: it is written already.
+        record_head(ctx)
+        privacy.journal_path(ctx.ws, journal.person_hash).unlink(missing_ok=True)
+        return report
     ctx.audit.append(
         {
             "event": "erasure",
@@ -180,6 +186,7 @@ def finish(
             "rows_removed": report.rows_removed,
             "model_versions_marked": report.model_versions_marked,
             "traces_left": len(report.traces_left),
+            "traces_searched": bool(needles),  # not without the pseudonym (a resumed erasure)
         }
     )
     record_head(ctx)

@@ -25,7 +25,7 @@ from flows.partitions import Partition, assign, combine, features_and_scores
 from flows.pipeline import Gate, RunContext
 from flows.staleness import check_stale_share
 from flows.steps import Step, as_task, direct
-from flows.tracking import audit_tags, log_nightly, registry_for
+from flows.tracking import audit_tags, log_nightly, mark_failed, registry_for
 from flows.training import training_steps
 from models import drift
 from models.bundle import RiskModel, score
@@ -138,7 +138,7 @@ def publish_night(
     """
     staged = stage_lists(ctx, lists, model)
     files: list[tuple[Path, Path]] = []
-    entry = None
+    entry, mlflow_run = None, None
     try:
         files = stage_scores(ctx, scored, lists)
         head = ctx.audit.head()
@@ -176,19 +176,26 @@ def publish_night(
             pipeline.record(
                 ctx, "publish-aborted", failed_entry=entry["seq"], error=type(exc).__name__
             )
+        if mlflow_run is not None:  # the MLflow run describes a night nobody saw
+            mark_failed(ctx, mlflow_run)
         raise
-    ctx.ws.commit_staged(files)
+    try:
+        ctx.ws.commit_staged(files)
+    except OSError as exc:  # the lists are live; say that tonight's scores were not kept
+        pipeline.record(ctx, "scores-not-saved", published_entry=entry["seq"], error=str(exc))
+        raise
     return folder, staged.manifest, mlflow_run
 
 
 def night(ctx: RunContext, step: Step = direct, executor: str = "local") -> dict[str, Any]:
     """The nightly job as a list of stages; the flow runs it with ``step=as_task``, the
     benchmark and the tests call it directly. The caller holds the workspace lock."""
+    s = ctx.settings
     inputs = step("validate sources", pipeline.validate_sources, ctx)
     pipeline.check_covered(ctx, inputs)
     indicators = step("read indicators", pipeline.load_indicator_table, ctx)
     g = step("consent gate", pipeline.gate_on_run_date, ctx, inputs)
-    ctx.say(f"consent gate on {ctx.as_of}: {g.counts}")
+    ctx.say(f"consent gate on {ctx.as_of}: {_suppress(g.counts, s.privacy.min_cell_size)}")
     model = step("champion model", champion, ctx)
     trained = None
     if model is None:
@@ -257,6 +264,8 @@ def nightly(config: str, as_of: str | None = None, executor: str | None = None) 
     with exclusive(ctx):
         summary = night(ctx, as_task, executor or ctx.settings.executor.kind)
     flags, teams, counts = summary.pop("_flags"), summary.pop("_teams"), summary.pop("_counts")
+    min_cell = ctx.settings.privacy.min_cell_size  # Prefect's store is no place for small cells
+    flags, counts = _suppress(flags, min_cell), _suppress(counts, min_cell)
     create_markdown_artifact(
         markdown=_markdown(summary, flags, teams, counts), key="nightly-summary"
     )
@@ -280,4 +289,5 @@ def _markdown(
     lines += [f"| {f} | {n} |" for f, n in flags.items()]
     lines += ["", f"Drift alert: **{summary['drift_alert']}**.", "", "Consents:", ""]
     lines += [f"- {k}: {v}" for k, v in counts.items()]
+    lines += ["", "Counts under the minimum cell size are left out."]
     return "\n".join(lines)

@@ -71,6 +71,11 @@ def report_location(artifact_uri: str) -> str:
     return target
 
 
+def mark_failed(ctx: RunContext, run_id: str) -> None:
+    """Mark a nightly MLflow run FAILED when its lists were never published."""
+    registry_for(ctx).client.set_terminated(run_id, status="FAILED")
+
+
 def registry_for(ctx: RunContext) -> Registry:
     s = ctx.settings
     root = s.mlflow_artifacts if s.mlflow.tracking_uri is None else None

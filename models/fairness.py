@@ -201,8 +201,15 @@ def _intervals(
             for g, s in zip(names, small.to_list(), strict=True)
         ]
     )
+    # Shown only when positives and negatives both reach the minimum cell: with n beside
+    # it, a base rate would otherwise give back a suppressed count.
+    shown_base = (
+        ~small
+        & (table["positives_all"] >= min_cell)
+        & ((table["n_all"] - table["positives_all"]) >= min_cell)
+    )
     base = (table["positives_all"] / table["n_all"]).zip_with(
-        ~small, pl.repeat(None, len(names), dtype=pl.Float64, eager=True)
+        shown_base, pl.repeat(None, len(names), dtype=pl.Float64, eager=True)
     )
     return table.with_columns(status=status, base_rate=base, **columns, **flags).drop(
         "positives_all", "n_all"

@@ -464,3 +464,30 @@ def test_a_full_disk_while_appending_leaves_no_torn_audit_line(published, tmp_pa
         assert leftovers(workspace) == []
     finally:
         subprocess.run(["umount", str(audit_dir)], check=True)
+    from mlflow.tracking import MlflowClient
+
+    client = MlflowClient(f"sqlite:///{workspace / 'mlflow' / 'mlflow.db'}")
+    nightly = client.get_experiment_by_name("ennakko-nightly")
+    newest = client.search_runs([nightly.experiment_id], order_by=["start_time DESC"])[0]
+    assert newest.info.status == "FAILED", "the MLflow run of a night nobody saw says so"
+
+
+def test_an_erasure_resumed_after_its_audit_entry_is_not_recorded_twice(published, tmp_path):
+    """A crash between the erasure's audit entry and closing its journal: the next command
+    completes it without a second audit entry."""
+    import json
+
+    workspace, config = copy_workspace(published, tmp_path)
+    person = listed(workspace)["person_id"][0]
+    assert cli("erase", "--person-id", person, "--config", str(config)).exit_code == 0
+    entry = audit_log(workspace).read()[-1]
+    pending = workspace / "privacy" / "pending"
+    pending.mkdir(exist_ok=True)
+    register = json.loads((workspace / "privacy" / "erasures.jsonl").read_text().splitlines()[0])
+    journal = {"person_hash": entry["person_hash"], "layer_hash": register["layer_hash"],
+               "erased_at": register["erased_at"], "reason": ""}  # fmt: skip
+    (pending / f"{entry['person_hash'][:32]}.json").write_text(json.dumps(journal))
+    assert cli("retention", "--config", str(config)).exit_code == 0
+    erasures = [e for e in audit_log(workspace).read() if e["event"] == "erasure"]
+    assert len(erasures) == 1
+    assert not list(pending.glob("*.json"))
