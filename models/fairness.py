@@ -269,7 +269,9 @@ def worst_gap(table: pl.DataFrame, low: float = 0.8, high: float = 1.25) -> floa
     return float(max(gaps))
 
 
-def flag_sentences(table: pl.DataFrame, limit: int = 12) -> tuple[list[str], list[str]]:
+def flag_sentences(
+    table: pl.DataFrame, limit: int = 12, low: float = 0.8, high: float = 1.25
+) -> tuple[list[str], list[str]]:
     """The flags in plain words for the model card: a count per attribute, and the
     ``limit`` flags furthest outside the band, each with both groups' base rates (a gap
     the base rates share comes from the world, not only from the model)."""
@@ -290,7 +292,7 @@ def flag_sentences(table: pl.DataFrame, limit: int = 12) -> tuple[list[str], lis
             if not row.get(f"{r}_flag"):
                 continue
             lo, hi = row[f"{r}_ratio_low"], row[f"{r}_ratio_high"]
-            gap = max(0.8 - hi, lo - 1.25, 0.0) if lo is not None and hi is not None else 0.0
+            gap = max(low - hi, lo - high, 0.0) if lo is not None and hi is not None else 0.0
             reference_base = base.get((row["attribute"], row["reference"]))
             found.append((gap, row["attribute"], (
                 f"{row['attribute']} = {row['group']}: {words[r]} at {num(row[f'{r}_ratio'])} "

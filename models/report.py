@@ -177,7 +177,8 @@ def model_card(
             "used for scoring."
         )
     lines += ["", "## Fairness (at the list operating point, 95 % bootstrap intervals)"]
-    counts, widest = flag_sentences(evaluation.fairness)
+    low, high = evaluation.band
+    counts, widest = flag_sentences(evaluation.fairness, low=low, high=high)
     small = (
         evaluation.fairness.filter(pl.col("status") == "too small to judge")
         if not evaluation.fairness.is_empty()
@@ -186,7 +187,7 @@ def model_card(
     if counts:
         total = flag_count(evaluation.fairness)
         lines.append(
-            f"{total} rates differ from their reference group beyond 0.8-1.25 over their whole "
+            f"{total} rates differ from their reference group beyond {low:g}-{high:g} over their whole "
             f"interval ({'; '.join(counts)}). Compare each with the base rates: a gap the base "
             "rates share comes from the world, not only from the model. The widest:"
         )
@@ -194,7 +195,8 @@ def model_card(
         lines += ["", "Every group, rate and interval: the table `fairness` below (fairness.csv)."]
     else:
         lines.append(
-            "No rate differs from its reference group beyond 0.8-1.25 over its whole interval."
+            f"No rate differs from its reference group beyond {low:g}-{high:g} over its whole "
+            "interval."
         )
     if small.height:
         groups = ", ".join(f"{a} = {g}" for a, g in small.select("attribute", "group").iter_rows())

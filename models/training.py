@@ -143,6 +143,8 @@ class Evaluation:
     # The same audit of the gradient-boosted challenger's lists on the same rows: the
     # documented baseline the first model's fairness is judged against.
     challenger_fairness: pl.DataFrame | None = None
+    # The fairness band the audit flagged against (fairness.ratio_low, ratio_high).
+    band: tuple[float, float] = (0.8, 1.25)
 
     def metrics(self) -> dict[str, float]:
         """Flat metric names for MLflow."""
@@ -160,10 +162,12 @@ class Evaluation:
             out |= {f"fold{n}_{k}": v for k, v in result.scorecard.items()}
             out |= {f"fold{n}_challenger_{k}": v for k, v in result.challenger.items()}
         out["fairness_flags"] = float(fairness.flag_count(self.fairness))
-        out["fairness_worst_gap"] = fairness.worst_gap(self.fairness)
+        out["fairness_worst_gap"] = fairness.worst_gap(self.fairness, *self.band)
         if self.challenger_fairness is not None:
             out["challenger_fairness_flags"] = float(fairness.flag_count(self.challenger_fairness))
-            out["challenger_fairness_worst_gap"] = fairness.worst_gap(self.challenger_fairness)
+            out["challenger_fairness_worst_gap"] = fairness.worst_gap(
+                self.challenger_fairness, *self.band
+            )
         return {k: float(v) for k, v in out.items() if v is not None and np.isfinite(v)}
 
 
@@ -261,6 +265,7 @@ def evaluate(
         fairness=audit,
         per_team=per_team_at_capacity(selected, min_cell),
         challenger_fairness=challenger_audit,
+        band=(spec.fairness.ratio_low, spec.fairness.ratio_high),
     )
 
 

@@ -47,8 +47,6 @@ STORE_SCHEMA = {
     "corrects": pl.String,  # the decision this row corrects (null: a first decision)
     "superseded_at": pl.Date,  # when a correction replaced this row (null: the latest)
 }
-# Every accepted decision word (fi, sv, en, normalised) -> decision code.
-DECISION_CODES = decision_vocabulary()
 
 
 def read_returned(path: Path) -> pl.DataFrame:
