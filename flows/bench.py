@@ -116,7 +116,6 @@ def run_bench(
     import polars as pl
 
     from features.folds import final_training_dates, temporal_folds
-    from features.synth import spec_for_scale
     from flows import pipeline
     from flows.context import start
     from flows.lists import build_lists, stage_lists, stage_scores
@@ -127,6 +126,7 @@ def run_bench(
     from models.registry import CHALLENGER, CHAMPION
     from models.training import evaluate, fit_risk_model, truth_long
     from outreach.publish import commit
+    from synth import spec_for_scale
 
     folder = root / scale
     city = folder / "city"
@@ -150,7 +150,7 @@ def run_bench(
         with measure(result, "synth (once, child process)", report):
             subprocess.run(
                 [sys.executable, "-c", "import sys; from pathlib import Path; "
-                 "from features.synth import generate_city, spec_for_scale; "
+                 "from synth import generate_city, spec_for_scale; "
                  "generate_city(spec_for_scale(sys.argv[1], int(sys.argv[2])), Path(sys.argv[3]))",
                  scale, str(seed), str(city)],
                 check=True,

@@ -121,7 +121,7 @@ def synth(
     ),
 ) -> None:
     """Generate a synthetic city in the layout of the data contracts."""
-    from features.synth import generate_city, spec_for_scale
+    from synth import generate_city, spec_for_scale
 
     try:
         spec = spec_for_scale(scale, seed)
@@ -305,7 +305,7 @@ def indicators_convert(
     out_path: Annotated[Path, typer.Option("--out", help="Long-form Parquet to write.")],
 ) -> None:
     """Convert indicator files to the long form area_code, area_level, period, indicator, value."""
-    from features.indicators import convert
+    from indicators import convert
 
     summary = convert(files, out_path)
     for report in summary.files:

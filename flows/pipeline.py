@@ -23,7 +23,6 @@ from features.consent import consent_state, counts_by_status, in_scope
 from features.coverage import check_as_of_covered, check_training_dates
 from features.errors import SourceError
 from features.folds import labelled_dates
-from features.indicators import read_indicators
 from features.labels import attach_labels
 from features.pseudonym import keyed_hash, keyed_hashes
 from features.safe_repr import sizes_repr
@@ -31,6 +30,7 @@ from features.sources import Inputs, load_inputs
 from flows.privacy import erased_ids
 from flows.run import RunContext
 from flows.workspace import sha256_path
+from indicators import read_indicators
 
 # Bump when the feature builder changes what it computes, so old caches are not reused.
 FEATURE_CODE_VERSION = 4

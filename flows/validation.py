@@ -26,11 +26,11 @@ import polars as pl
 from features.consent import consent_state, in_scope
 from features.contracts import Context
 from features.errors import SourceError
-from features.indicators import read_indicators
 from features.sources import CORE, enforce_policy, load_source
 from features.spec import ReadSpec
 from flows.settings import Settings
 from flows.staleness import SourceAge
+from indicators import read_indicators
 
 # The column that dates a core source's rows (contacts have none).
 DATED = {"consents": "given_at", "outcomes": "registered_at", "services": "start"}

@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from features.synth import CitySpec, generate_city
+from synth import CitySpec, generate_city
 
 ROOT = Path(__file__).resolve().parents[1]
 

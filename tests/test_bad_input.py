@@ -32,9 +32,9 @@ from features.contracts import MASK, Context, contacts_contract, events_contract
 from features.errors import SourceError
 from features.readers import read_table
 from features.spec import ReadSpec
-from features.synth import CitySpec, generate_city
-from features.synth.city import EVENT_TYPES
 from flows.cli import app
+from synth import CitySpec, generate_city
+from synth.city import EVENT_TYPES
 from tests.conftest import write_config
 
 pytestmark = [pytest.mark.e2e, pytest.mark.xdist_group("prefect")]

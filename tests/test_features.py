@@ -16,7 +16,7 @@ from features.build import build_features, indicator_values
 from features.catalogue import NEVER, build_catalogue, model_features
 from features.consent import consent_state, in_scope
 from features.spec import ConsentPolicy, FeatureSpec, IndicatorUse, Labels, PartnerSpec
-from features.synth.city import shipped_indicators
+from synth.city import shipped_indicators
 
 D = date(2024, 6, 1)
 PARTNERS = {

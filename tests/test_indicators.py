@@ -12,7 +12,7 @@ import polars as pl
 import pytest
 
 from features.errors import SourceError
-from features.indicators import (
+from indicators import (
     AREA_LEVELS,
     LONG_COLUMNS,
     IndicatorSchema,

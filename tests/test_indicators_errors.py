@@ -12,7 +12,7 @@ import polars as pl
 import pytest
 
 from features.errors import SourceError
-from features.indicators import (
+from indicators import (
     convert,
     derive_paavo_rates,
     map_areas,

@@ -12,22 +12,22 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-import features.indicators.areas
-import features.indicators.labels
+import indicators.areas
+import indicators.labels
 from features.errors import SourceError
-from features.indicators import (
+from indicators import (
     KINDS,
     map_areas,
     municipality_code,
     parse_area,
     read_indicators,
 )
-from features.indicators.labels import compose_slug, normalize_period, slugify
+from indicators.labels import compose_slug, normalize_period, slugify
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures" / "indicators"
 
 
-@pytest.mark.parametrize("module", [features.indicators.areas, features.indicators.labels])
+@pytest.mark.parametrize("module", [indicators.areas, indicators.labels])
 def test_docstring_examples(module: object) -> None:
     """The examples in the docstrings are true."""
     result = doctest.testmod(module)  # type: ignore[arg-type]

@@ -12,8 +12,8 @@ import pytest
 from features.contracts import CONTRACTS, Context, events_contract, validate
 from features.readers import locate, read_source
 from features.spec import ReadSpec
-from features.synth import CitySpec, generate_city
-from features.synth.city import EVENT_TYPES, file_digest
+from synth import CitySpec, generate_city
+from synth.city import EVENT_TYPES, file_digest
 from tests.conftest import SMALL_CITY
 
 PARTNERS = tuple(EVENT_TYPES)

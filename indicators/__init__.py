@@ -37,19 +37,19 @@ counted in ``ReadReport.dropped_missing``. Every failure on user input raises
 :class:`features.errors.SourceError` naming the file.
 """
 
-from features.indicators.areas import municipality_code, parse_area
-from features.indicators.detect import KINDS, detect_kind
-from features.indicators.hierarchy import read_area_hierarchy
-from features.indicators.mapping import AreaMapping, map_areas
-from features.indicators.paavo import derive_paavo_rates
-from features.indicators.read import ConvertSummary, convert, read_indicators
-from features.indicators.schema import (
+from indicators.areas import municipality_code, parse_area
+from indicators.detect import KINDS, detect_kind
+from indicators.hierarchy import read_area_hierarchy
+from indicators.mapping import AreaMapping, map_areas
+from indicators.paavo import derive_paavo_rates
+from indicators.read import ConvertSummary, convert, read_indicators
+from indicators.schema import (
     AREA_LEVELS,
     LONG_COLUMNS,
     IndicatorSchema,
     validate_long,
 )
-from features.indicators.table import IndicatorTable, ReadReport
+from indicators.table import IndicatorTable, ReadReport
 
 __all__ = [
     "AREA_LEVELS",

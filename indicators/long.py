@@ -15,9 +15,9 @@ from pathlib import Path
 import polars as pl
 
 from features.errors import SourceError
-from features.indicators.schema import LONG_COLUMNS
-from features.indicators.source import decode, ragged_line, read_bytes
-from features.indicators.table import IndicatorTable, finish, parse_values, raise_bad_values
+from indicators.schema import LONG_COLUMNS
+from indicators.source import decode, ragged_line, read_bytes
+from indicators.table import IndicatorTable, finish, parse_values, raise_bad_values
 
 LABEL_COLUMN = "indicator_label"
 

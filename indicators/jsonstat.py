@@ -17,9 +17,9 @@ from typing import Any
 import polars as pl
 
 from features.errors import SourceError
-from features.indicators.cube import Cube, Dimension, cube_to_table
-from features.indicators.source import decode, read_bytes
-from features.indicators.table import IndicatorTable, parse_values
+from indicators.cube import Cube, Dimension, cube_to_table
+from indicators.source import decode, read_bytes
+from indicators.table import IndicatorTable, parse_values
 
 
 def read_jsonstat(path: Path, *, encoding: str | None = None) -> IndicatorTable:

@@ -16,14 +16,14 @@ import numpy as np
 import polars as pl
 
 from features.errors import SourceError
-from features.indicators.areas import COUNTRY_CODE, is_area_dimension, parse_area
-from features.indicators.labels import (
+from indicators.areas import COUNTRY_CODE, is_area_dimension, parse_area
+from indicators.labels import (
     check_unique_slugs,
     compose_slug,
     is_measure,
     normalize_period,
 )
-from features.indicators.table import IndicatorTable, finish
+from indicators.table import IndicatorTable, finish
 
 TIME_DIMENSION_NAMES = frozenset(
     {

@@ -2,7 +2,7 @@
 
 Columns ``month, municipality, region, employed_derived, unemployed_jobseekers,
 unemployment_rate, labour_force``; one row per municipality and month. It gives names, not
-codes: :func:`features.indicators.areas.municipality_code` turns a name into its Statistics
+codes: :func:`indicators.areas.municipality_code` turns a name into its Statistics
 Finland code when the name is in the shipped table (Helsinki "091", Espoo "049", Vantaa "092",
 ...), otherwise into the slug of the name. ``unemployment_rate`` is published as a share
 (0..1) and is multiplied by 100 so that every reader gives rates in percent.
@@ -16,10 +16,10 @@ from pathlib import Path
 import polars as pl
 
 from features.errors import SourceError
-from features.indicators.areas import municipality_code
-from features.indicators.labels import normalize_period
-from features.indicators.source import decode, ragged_line, read_bytes
-from features.indicators.table import IndicatorTable, finish, parse_values, raise_bad_values
+from indicators.areas import municipality_code
+from indicators.labels import normalize_period
+from indicators.source import decode, ragged_line, read_bytes
+from indicators.table import IndicatorTable, finish, parse_values, raise_bad_values
 
 #: column → (indicator slug, factor to the published unit)
 MEASURES: dict[str, tuple[str, float]] = {

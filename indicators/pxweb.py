@@ -22,10 +22,10 @@ from pathlib import Path
 import polars as pl
 
 from features.errors import SourceError
-from features.indicators.areas import COUNTRY_CODE, is_area_dimension, parse_area
-from features.indicators.labels import check_unique_slugs, compose_slug, normalize_period
-from features.indicators.source import decode, read_bytes
-from features.indicators.table import IndicatorTable, finish, parse_values, raise_bad_values
+from indicators.areas import COUNTRY_CODE, is_area_dimension, parse_area
+from indicators.labels import check_unique_slugs, compose_slug, normalize_period
+from indicators.source import decode, read_bytes
+from indicators.table import IndicatorTable, finish, parse_values, raise_bad_values
 
 _PERIOD = r"\d{4}(?:[MQK]\d{1,2})?"
 _TITLE_TAIL = re.compile(rf"\s+{_PERIOD}(?:\s*[-–]\s*{_PERIOD})?\s*$", re.IGNORECASE)

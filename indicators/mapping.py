@@ -2,7 +2,7 @@
 
 A mapping is a table with ``from_level, from_code, to_level, to_code`` and an optional
 ``share`` (the fraction of the source area's count that belongs to the target; 1 when
-absent). :func:`features.indicators.hierarchy.read_area_hierarchy` gives one for Helsinki's
+absent). :func:`indicators.hierarchy.read_area_hierarchy` gives one for Helsinki's
 districts; a postal-code → district crosswalk with shares has the same shape.
 
 Areas with no mapping are not dropped silently: they are returned in ``unmapped`` with how
@@ -17,7 +17,7 @@ from typing import Literal
 import polars as pl
 
 from features.errors import SourceError
-from features.indicators.schema import AREA_LEVELS, LONG_COLUMNS, sort_long, validate_long
+from indicators.schema import AREA_LEVELS, LONG_COLUMNS, sort_long, validate_long
 
 How = Literal["sum", "mean", "weighted"]
 _REQUIRED = ("from_level", "from_code", "to_level", "to_code")

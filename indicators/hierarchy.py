@@ -4,7 +4,7 @@ The file is ``;`` separated UTF-8 with old Mac (CR-only) line endings and no hea
 is a path from the city down: ``091 Helsinki;091 1 Eteläinen suurpiiri;091 101 Vironniemen
 peruspiiri;091 10 Kruununhaka``. Three short lines hang district groups and the residual
 "Muut" directly under the city. The result has one row per (area, ancestor) pair, so it maps
-any level to any coarser one with :func:`features.indicators.mapping.map_areas`.
+any level to any coarser one with :func:`indicators.mapping.map_areas`.
 """
 
 from __future__ import annotations
@@ -17,8 +17,8 @@ from pathlib import Path
 import polars as pl
 
 from features.errors import SourceError
-from features.indicators.areas import area_name, parse_area
-from features.indicators.source import decode, read_bytes
+from indicators.areas import area_name, parse_area
+from indicators.source import decode, read_bytes
 
 MAPPING_COLUMNS: tuple[str, ...] = (
     "from_level",

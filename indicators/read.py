@@ -11,15 +11,15 @@ from pathlib import Path
 import polars as pl
 
 from features.errors import SourceError
-from features.indicators.detect import KINDS, detect_kind
-from features.indicators.jsonstat import read_jsonstat
-from features.indicators.long import read_long
-from features.indicators.paavo import read_paavo
-from features.indicators.pcaxis import read_pcaxis
-from features.indicators.pxweb import read_pxweb_csv
-from features.indicators.schema import KEY_COLUMNS, sort_long
-from features.indicators.table import IndicatorTable, ReadReport
-from features.indicators.tyonv import read_tyonv_monthly
+from indicators.detect import KINDS, detect_kind
+from indicators.jsonstat import read_jsonstat
+from indicators.long import read_long
+from indicators.paavo import read_paavo
+from indicators.pcaxis import read_pcaxis
+from indicators.pxweb import read_pxweb_csv
+from indicators.schema import KEY_COLUMNS, sort_long
+from indicators.table import IndicatorTable, ReadReport
+from indicators.tyonv import read_tyonv_monthly
 
 _READERS: dict[str, Callable[..., IndicatorTable]] = {
     "paavo": read_paavo,

@@ -21,9 +21,9 @@ from pathlib import Path
 import polars as pl
 
 from features.errors import SourceError
-from features.indicators.cube import Cube, Dimension, cube_to_table
-from features.indicators.source import decode, read_bytes
-from features.indicators.table import MISSING_MARKERS, IndicatorTable, parse_values
+from indicators.cube import Cube, Dimension, cube_to_table
+from indicators.source import decode, read_bytes
+from indicators.table import MISSING_MARKERS, IndicatorTable, parse_values
 
 _KEY = re.compile(
     r"\s*([A-Za-z][A-Za-z0-9_-]*)"  # keyword

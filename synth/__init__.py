@@ -1,5 +1,5 @@
 """Synthetic city: every source of the data contracts, from a documented generating process."""
 
-from features.synth.city import SCALES, CitySpec, generate_city, spec_for_scale
+from synth.city import SCALES, CitySpec, generate_city, spec_for_scale
 
 __all__ = ["SCALES", "CitySpec", "generate_city", "spec_for_scale"]

@@ -1,6 +1,6 @@
 """A synthetic city in exactly the layout and contracts of DESIGN.md.
 
-``generate_city`` runs the generating process (features.synth.process), adds the consent
+``generate_city`` runs the generating process (synth.process), adds the consent
 register and the contact vault, and writes every source: consents, contacts,
 events/<partner>, outcomes, services and indicators/, plus ``truth/truth.parquet`` (the
 generator's true risks, never read by the pipeline) and ``city.json`` (what was made).
@@ -21,8 +21,8 @@ import numpy as np
 import polars as pl
 
 from features.contracts import drop_exact_duplicates
-from features.synth import names
-from features.synth.process import (
+from synth import names
+from synth.process import (
     EMPLOYMENT_TYPES,
     OHJAAMO_TYPES,
     OUTREACH_TYPES,

@@ -18,7 +18,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 
-from features.indicators.labels import slugify
+from indicators.labels import slugify
 
 #: Statistics Finland municipality codes for the Helsinki region and the largest cities.
 #: Deliberately short: only codes we are sure of. Other names become slugs.

@@ -18,11 +18,11 @@ from pathlib import Path
 import polars as pl
 
 from features.errors import SourceError
-from features.indicators.areas import parse_area
-from features.indicators.labels import check_unique_slugs, normalize_period, slugify
-from features.indicators.schema import LONG_COLUMNS, sort_long, validate_long
-from features.indicators.source import decode, read_bytes
-from features.indicators.table import IndicatorTable, finish, parse_values, raise_bad_values
+from indicators.areas import parse_area
+from indicators.labels import check_unique_slugs, normalize_period, slugify
+from indicators.schema import LONG_COLUMNS, sort_long, validate_long
+from indicators.source import decode, read_bytes
+from indicators.table import IndicatorTable, finish, parse_values, raise_bad_values
 
 
 def read_paavo(path: Path, *, encoding: str | None = None) -> IndicatorTable:

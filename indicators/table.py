@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 import polars as pl
 
 from features.errors import SourceError
-from features.indicators.schema import LONG_COLUMNS, sort_long, validate_long
+from indicators.schema import LONG_COLUMNS, sort_long, validate_long
 
 #: Cells that mean "no value": PC-Axis dots (".." not available, "." logically impossible,
 #: "..." to "......" other publisher codes), "-" and empty.
