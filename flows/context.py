@@ -7,8 +7,8 @@ import sys
 import uuid
 from collections.abc import Callable, Iterator
 from datetime import date, datetime
-from zoneinfo import ZoneInfo
 
+from flows import clock
 from flows.audit import heads_in_manifests
 from flows.lock import unwritable, workspace_lock
 from flows.logs import attach_file_log
@@ -21,7 +21,7 @@ from flows.workspace import discard_leftovers
 
 
 def now_in(settings: Settings) -> datetime:
-    return datetime.now(ZoneInfo(settings.timezone))
+    return clock.now(settings.timezone)
 
 
 def start(
