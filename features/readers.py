@@ -16,35 +16,29 @@ line, since reading it either way silently corrupts ä and ö (``itäinen`` woul
 team ``itÃ¤inen``).
 
 Every failure is a :class:`~features.errors.SourceError` naming the file; messages never
-quote a pseudonym or an identifier (see :func:`features.contracts.describe_row`).
+quote a pseudonym or an identifier (see :func:`features.describe.describe_row`); decoding and
+separator sniffing live in :mod:`features.text`.
 """
 
 from __future__ import annotations
 
-import codecs
 import csv
 import io
-import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 import polars as pl
 
-from features.contracts import Contract, describe_row, row_label
+from features.contracts import Contract
+from features.describe import row_label
 from features.errors import SourceError
 from features.spec import ReadSpec
+from features.text import decode_extract, normalise_newlines, sniff_separator
 
-SEPARATORS = (";", ",", "\t", "|")
-BOM = codecs.BOM_UTF8
-UTF16_BOMS = (codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)
 PARQUET_MAGIC = b"PAR1"
 SUFFIXES = {"auto": (".parquet", ".csv"), "csv": (".csv",), "parquet": (".parquet",)}
 MB = 1024 * 1024
-# A well-formed UTF-8 sequence of a character outside ASCII.
-UTF8_MULTIBYTE = re.compile(
-    rb"[\xC2-\xDF][\x80-\xBF]|[\xE0-\xEF][\x80-\xBF]{2}|[\xF0-\xF4][\x80-\xBF]{3}"
-)
 
 
 @dataclass(frozen=True)
@@ -268,137 +262,6 @@ def _read_parquet(path: Path, wanted: set[str] | None, name: str) -> Table:
     return Table(path, frame, stripped, (Part(name, frame.height),))
 
 
-def decode(
-    raw: bytes,
-    path: Path,
-    encoding: str,
-    *,
-    vault: bool = False,
-    personal: frozenset[str] = frozenset(),
-) -> tuple[str, list[str]]:
-    """Decode bytes as configured; ``auto`` takes UTF-8 (BOM or not), else Windows-1252.
-
-    A UTF-8 byte-order mark means UTF-8 whatever is configured; a UTF-16 one (Excel's
-    "Unicode text") means UTF-16. Under ``auto``, a file that is not UTF-8 but has a UTF-8
-    line (non-ASCII letters encoded as UTF-8) mixes encodings and is refused. A declared
-    single-byte encoding is taken at its word. Returns the text and notes for the report.
-    """
-    if raw.startswith(UTF16_BOMS):
-        text = _decode_strict(raw, path, "utf-16", vault, personal)
-        return text, ["read as UTF-16 (byte-order mark)"]
-    if raw.startswith(BOM):
-        return _decode_strict(raw[len(BOM) :], path, "utf-8", vault, personal), []
-    if encoding == "auto":
-        try:
-            return raw.decode("utf-8"), []
-        except UnicodeDecodeError as exc:
-            utf8_line = first_utf8_line(raw)
-            if utf8_line is not None:
-                raise _mixed_encodings(raw, path, exc.start, utf8_line, vault, personal) from None
-            return raw.decode("windows-1252", errors="replace"), [
-                "not UTF-8: read as Windows-1252 (set `encoding:` to be explicit)"
-            ]
-    return _decode_strict(raw, path, encoding, vault, personal), []
-
-
-def first_utf8_line(raw: bytes) -> int | None:
-    """The 1-based number of the first line that is evidently UTF-8, or None.
-
-    Such a line decodes as UTF-8 and holds a letter of Latin-1 (ä, ö, å, é: U+00C0-U+00FF),
-    a dash or quote (U+2010-U+206F) or €. A Windows-1252 line holding ä (0xE4 before a
-    letter) never decodes; one that happens to decode (Ä before an en dash is the UTF-8 of
-    Ė) yields other characters, unless it holds Ã or â: text that is already mis-decoded.
-    """
-    pos = 0
-    while match := UTF8_MULTIBYTE.search(raw, pos):
-        start = raw.rfind(b"\n", 0, match.start()) + 1
-        end = raw.find(b"\n", match.end())
-        end = len(raw) if end < 0 else end
-        pos = end + 1
-        try:
-            text = raw[start:end].decode("utf-8")
-        except UnicodeDecodeError:
-            continue
-        if any(_evidently_utf8(ch) for ch in text):
-            return raw[:start].count(b"\n") + 1
-    return None
-
-
-def _evidently_utf8(ch: str) -> bool:
-    return "\u00c0" <= ch <= "\u00ff" or "\u2010" <= ch <= "\u206f" or ch == "\u20ac"
-
-
-def _mixed_encodings(
-    raw: bytes, path: Path, offset: int, utf8_line: int, vault: bool, personal: frozenset[str]
-) -> SourceError:
-    line, column, example = _undecodable(raw, offset, "utf-8", vault, personal)
-    return SourceError(
-        str(path),
-        f"mixes encodings: line {line} is not UTF-8 (byte 0x{raw[offset]:02X} cannot be "
-        f"decoded) while line {utf8_line} is UTF-8, so neither reading keeps letters such as "
-        "ä and ö intact; the file was not read.",
-        column=column,
-        examples=[example],
-        hint=f"Correct line {line} (typed or pasted in another program), or re-export the "
-        "whole file in one encoding, preferably UTF-8.",
-    )
-
-
-def _undecodable(
-    raw: bytes, offset: int, encoding: str, vault: bool, personal: frozenset[str]
-) -> tuple[int, str | None, str]:
-    """Line, column and a safe example row for the undecodable byte at ``offset``."""
-    line = raw[:offset].count(b"\n") + 1
-    column, value = _field_at(raw, offset, encoding)
-    where = f"line {line}" + (" (the header)" if line == 1 else f" (row {line - 1})")
-    example = describe_row(
-        {column: value} if column else {},
-        where,
-        f"{column}: byte 0x{raw[offset]:02X} is not {encoding}" if column else None,
-        vault=vault,
-        personal=personal,
-    )
-    return line, column, example
-
-
-def _decode_strict(
-    raw: bytes, path: Path, encoding: str, vault: bool, personal: frozenset[str] = frozenset()
-) -> str:
-    try:
-        return raw.decode(encoding)
-    except UnicodeDecodeError as exc:
-        line, column, example = _undecodable(raw, exc.start, encoding, vault, personal)
-        raise SourceError(
-            str(path),
-            f"is not {encoding}: byte 0x{raw[exc.start]:02X} on line {line} cannot be decoded.",
-            column=column,
-            examples=[example],
-            hint="Set `encoding: windows-1252` (or `auto`) for this source if the partner "
-            "exports from Excel in Windows-1252 / Latin-1.",
-        ) from None
-
-
-def _field_at(raw: bytes, offset: int, encoding: str) -> tuple[str | None, str]:
-    """The header column and the text of the field holding byte ``offset`` (best effort)."""
-    header = raw.split(b"\n", 1)[0].decode(encoding, errors="replace").strip("\r")
-    sep = sniff_separator(header)
-    start = raw.rfind(b"\n", 0, offset) + 1
-    end = raw.find(b"\n", offset)
-    line = raw[start : end if end >= 0 else len(raw)]
-    index = raw[start:offset].count(sep.encode())
-    names = [n.strip() for n in next(csv.reader([header], delimiter=sep), [])]
-    fields = line.split(sep.encode())
-    value = fields[index].decode(encoding, errors="replace").strip() if index < len(fields) else ""
-    return (names[index] if index < len(names) else None), value
-
-
-def sniff_separator(header: str, path: Path | None = None) -> str:
-    """Pick the separator that splits the header into the most fields."""
-    counts = {sep: header.count(sep) for sep in SEPARATORS}
-    best = max(counts, key=lambda s: counts[s])
-    return best if counts[best] else ","
-
-
 def read_csv_text(
     path: Path,
     spec: ReadSpec,
@@ -413,8 +276,9 @@ def read_csv_text(
     Blank lines (and lines of separators only, as spreadsheets export empty rows) are
     skipped and counted in the notes; they are not rows.
     """
-    text, notes = decode(path.read_bytes(), path, spec.encoding, vault=vault, personal=personal)
-    text = text.replace("\r\n", "\n").replace("\r", "\n")
+    raw = path.read_bytes()
+    text, notes = decode_extract(raw, path, spec.encoding, vault=vault, personal=personal)
+    text = normalise_newlines(text)
     header_line = text.split("\n", 1)[0]
     if not header_line.strip():
         raise SourceError(str(path), "the first line (the header) is empty.")

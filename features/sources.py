@@ -12,17 +12,12 @@ from pathlib import Path
 
 import polars as pl
 
-from features.contracts import (
-    CONTRACTS,
-    Context,
-    Validated,
-    events_contract,
-    validate,
-)
+from features.contracts import CONTRACTS, Context, events_contract
 from features.errors import SourceError
 from features.readers import locate, read_table
 from features.safe_repr import sizes_repr
 from features.spec import PartnerSpec, ReadSpec
+from features.validate import Validated, validate
 
 CORE = ("consents", "contacts", "outcomes", "services")
 

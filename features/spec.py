@@ -69,11 +69,16 @@ class ConsentPolicy(Spec):
     expiry_warning_days: int = Field(30, ge=0)
 
 
+# The area levels a person's row joins directly (features.build): by the home postal code,
+# or one figure for the whole country. Another level would need an area mapping.
+AreaLevel = Literal["postal_code", "country"]
+
+
 class IndicatorUse(Spec):
     """One area indicator that becomes a feature."""
 
     indicator: str
-    area_level: str = "postal_code"
+    area_level: AreaLevel = "postal_code"
     lag_days: int = Field(
         90, ge=0, description="Days after the period ends before the figure is published."
     )

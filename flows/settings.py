@@ -12,9 +12,10 @@ directory of the file that sets them. Environment variables override paths and s
 ``ENNAKKO_AUDIT_KEY``      key that hashes erased identifiers in the audit log
 =========================  =================================================
 
-A configuration is trusted no further than it must be: a file over 1 MB, a YAML alias
-(``*name``: a few nested ones expand to billions of nodes, the "billion laughs") and
-nesting deeper than a configuration needs are refused before anything is built. Names
+Reading the files themselves (size and YAML limits, secrets kept out of files, the
+``extends:`` chain) is :mod:`flows.config_file`'s job; this module types the result. A
+value outside its allowed set (``area_level``, ``timezone``, an executor ``kind``) is
+refused at load time naming the file, the key and what is allowed. Names
 that become file names (partners, teams in ``outreach.capacity.per_team``) must match a
 strict pattern, the workspace and the partners' drop folder must be apart, and an as-of
 date may not lie in the future (:func:`check_as_of`).
@@ -25,15 +26,13 @@ from __future__ import annotations
 import os
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass
 from datetime import date, timedelta
 from pathlib import Path
 from typing import Any, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-import yaml
-from pydantic import Field, SecretStr, ValidationError
+from pydantic import Field, SecretStr, ValidationError, field_validator
 
-from features.errors import SourceError
 from features.names import NAME, NAME_RULE, TEAM, TEAM_RULE
 from features.spec import (
     ConsentPolicy,
@@ -45,15 +44,15 @@ from features.spec import (
     ReadSpec,
     Spec,
 )
+from flows.config_file import (
+    ENV_OVERRIDES,
+    PATH_KEYS,
+    ConfigError,
+    read_chain,
+    set_key,
+)
 from models.spec import ModelSpec
 from outreach.spec import OutreachSpec
-
-
-@dataclass
-class ConfigError(SourceError):
-    """A configuration file Ennakko cannot use (its offending part is a key, not a column)."""
-
-    label: str = "Key"
 
 
 class SourcesSpec(Spec):
@@ -139,6 +138,16 @@ class Settings(Spec):
     prefect: PrefectSpec = PrefectSpec()
     executor: ExecutorSpec = ExecutorSpec()
 
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, name: str) -> str:
+        """A mistyped zone is refused here, not by the clock in the middle of a run."""
+        try:
+            ZoneInfo(name)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError("not a known IANA time zone, such as Europe/Helsinki") from None
+        return name
+
     @property
     def mlflow_uri(self) -> str:
         """Tracking URI: configured, or SQLite inside the workspace."""
@@ -153,22 +162,8 @@ class Settings(Spec):
         return self.workspace / "prefect"
 
 
-MAX_CONFIG_BYTES = 1024 * 1024
-MAX_CONFIG_DEPTH = 50
 # data_dir may lie here, inside the workspace: retention then deletes old extracts.
 EXTRACTS = "extracts"
-PATH_KEYS = (("workspace",), ("data_dir",), ("truth_path",))
-ENV_OVERRIDES: dict[str, tuple[str, ...]] = {
-    "ENNAKKO_WORKSPACE": ("workspace",),
-    "ENNAKKO_DATA_DIR": ("data_dir",),
-    "ENNAKKO_MLFLOW_URI": ("mlflow", "tracking_uri"),
-    "ENNAKKO_PSEUDONYM_KEY": ("privacy", "pseudonym_key"),
-    "ENNAKKO_AUDIT_KEY": ("privacy", "audit_key"),
-}
-SECRET_KEYS = (("privacy", "pseudonym_key"), ("privacy", "audit_key"))
-# Service addresses that may carry credentials (scheme://user:password@host).
-URI_KEYS = (("mlflow", "tracking_uri"),)
-PASSWORD_IN_URI = re.compile(r"://[^/@:\s]*:[^/@\s]+@|[?&](?:password|pwd)=", re.IGNORECASE)
 CREDENTIALS_IN_URI = re.compile(r"://[^/@\s]*@")
 
 
@@ -202,18 +197,18 @@ def load_settings(
         unknown key, a wrong type, or a secret written into a file.
     """
     path = Path(path).resolve()
-    data, origin = _read_chain(path, seen=())
+    data, origin = read_chain(path, seen=())
     env = os.environ if env is None else env
     for name, keys in ENV_OVERRIDES.items():
         if env.get(name):
             value: Any = env[name]
             if keys in PATH_KEYS:
                 value = str(Path(value).resolve())
-            _set(data, keys, value)
+            set_key(data, keys, value)
             origin[keys] = f"environment variable {name}"
     for dotted, value in (overrides or {}).items():
         keys = tuple(dotted.split("."))
-        _set(data, keys, value)
+        set_key(data, keys, value)
         origin[keys] = "the command line"
     data["config_path"] = str(path)
     try:
@@ -223,73 +218,6 @@ def load_settings(
     _check_names(settings, path, origin)
     _check_folders(settings, path, origin)
     return settings
-
-
-class _Refused(yaml.YAMLError):
-    """A YAML construct a configuration may not use: an alias, or nesting too deep."""
-
-    def __init__(self, what: str, mark: Any) -> None:
-        super().__init__(what)
-        self.what, self.mark = what, mark
-
-
-class _ConfigLoader(yaml.SafeLoader):
-    """PyYAML's safe loader without aliases and without deep nesting.
-
-    An alias (``*name``) repeats a node; nine nested ones of ten make a billion nodes,
-    which took 70 s and 3 GB before PyYAML gave up. Ennakko's settings need neither.
-    """
-
-    def compose_node(self, parent: Any, index: Any) -> Any:
-        if self.check_event(yaml.AliasEvent):
-            event = self.peek_event()
-            raise _Refused(f"*{event.anchor}", event.start_mark)
-        self._depth = getattr(self, "_depth", 0) + 1
-        try:
-            if self._depth > MAX_CONFIG_DEPTH:
-                raise _Refused("", self.peek_event().start_mark)
-            return super().compose_node(parent, index)
-        finally:
-            self._depth -= 1
-
-
-def _load_yaml(path: Path) -> Any:
-    """The YAML document of ``path``, or one ConfigError naming the file and the line."""
-    size = path.stat().st_size
-    if size > MAX_CONFIG_BYTES:
-        raise ConfigError(
-            str(path),
-            f"is {size:,} bytes, above the {MAX_CONFIG_BYTES:,} bytes (1 MB) a configuration "
-            "may have, so it was not read.",
-            hint="Is this the right file? configs/default.yaml, every setting documented, is "
-            "about 12 kB.",
-        )
-    try:
-        text = path.read_bytes().decode("utf-8")
-    except UnicodeDecodeError as exc:
-        raise ConfigError(
-            str(path), f"is not UTF-8 text (byte {exc.start:,} cannot be decoded)."
-        ) from None
-    try:
-        return yaml.load(text, Loader=_ConfigLoader)  # a SafeLoader, stricter still
-    except _Refused as exc:
-        where = f"line {exc.mark.line + 1}, column {exc.mark.column + 1}"
-        if not exc.what:
-            raise ConfigError(
-                str(path),
-                f"nests deeper than {MAX_CONFIG_DEPTH} levels at {where}, which no setting "
-                "needs; the file was not read.",
-            ) from None
-        raise ConfigError(
-            str(path),
-            f"uses the YAML alias {exc.what} at {where}: aliases are not allowed in a "
-            "configuration (a few nested ones can expand to billions of values).",
-            hint="Write the values out, or use `extends:` to share settings between files.",
-        ) from None
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
-        raise ConfigError(str(path), f"is not valid YAML{where}: {exc}.") from None
 
 
 def _check_names(settings: Settings, path: Path, origin: Mapping[tuple[str, ...], str]) -> None:
@@ -372,98 +300,6 @@ def _key_error(
     )
 
 
-def _read_chain(
-    path: Path, seen: tuple[Path, ...]
-) -> tuple[dict[str, Any], dict[tuple[str, ...], str]]:
-    if path in seen:
-        raise ConfigError(str(path), "the `extends:` chain loops back to this file.")
-    if not path.is_file():
-        hint = (
-            f"It is named by `extends:` in {seen[-1]}; check that line."
-            if seen
-            else "Check the --config path (or ENNAKKO_CONFIG)."
-        )
-        raise ConfigError(str(path), "the configuration file does not exist.", hint=hint)
-    raw = _load_yaml(path) or {}
-    if not isinstance(raw, dict):
-        raise ConfigError(str(path), "must be a mapping of keys to values at the top level.")
-    for keys in SECRET_KEYS:
-        if _get(raw, keys) is not None:
-            raise ConfigError(
-                str(path),
-                f"`{'.'.join(keys)}` is a secret and may not be written in a file.",
-                column=".".join(keys),
-                hint=f"Set the environment variable {_env_name(keys)} instead.",
-            )
-    for keys in URI_KEYS:
-        value = _get(raw, keys)
-        if isinstance(value, str) and PASSWORD_IN_URI.search(value):
-            raise ConfigError(
-                str(path),
-                f"`{'.'.join(keys)}` holds a password, which may not be written in a file.",
-                column=".".join(keys),
-                hint=f"Set the environment variable {_env_name(keys)} instead.",
-            )
-    base_name = raw.pop("extends", None)
-    data: dict[str, Any] = {}
-    origin: dict[tuple[str, ...], str] = {}
-    if base_name:
-        data, origin = _read_chain((path.parent / base_name).resolve(), seen=(*seen, path))
-    for keys in PATH_KEYS:
-        value = _get(raw, keys)
-        if isinstance(value, str):
-            _set(raw, keys, str((path.parent / value).resolve()))
-    _merge(data, raw, origin, str(path), ())
-    return data, origin
-
-
-def _merge(
-    into: dict[str, Any],
-    new: Mapping[str, Any],
-    origin: dict[tuple[str, ...], str],
-    source: str,
-    prefix: tuple[str, ...],
-) -> None:
-    for key, value in new.items():
-        keys = (*prefix, str(key))
-        if isinstance(value, Mapping) and isinstance(into.get(key), dict):
-            _merge(into[key], value, origin, source, keys)
-        else:
-            into[key] = value
-            origin[keys] = source
-            if isinstance(value, Mapping):
-                for sub in _leaf_keys(value, keys):
-                    origin[sub] = source
-
-
-def _leaf_keys(value: Mapping[str, Any], prefix: tuple[str, ...]) -> list[tuple[str, ...]]:
-    out = []
-    for key, sub in value.items():
-        keys = (*prefix, str(key))
-        out.append(keys)
-        if isinstance(sub, Mapping):
-            out.extend(_leaf_keys(sub, keys))
-    return out
-
-
-def _get(data: Mapping[str, Any], keys: tuple[str, ...]) -> Any:
-    for key in keys:
-        if not isinstance(data, Mapping) or key not in data:
-            return None
-        data = data[key]
-    return data
-
-
-def _set(data: dict[str, Any], keys: tuple[str, ...], value: Any) -> None:
-    for key in keys[:-1]:
-        data = data.setdefault(key, {})
-    data[keys[-1]] = value
-
-
-def _env_name(keys: tuple[str, ...]) -> str:
-    return next(name for name, k in ENV_OVERRIDES.items() if k == keys)
-
-
 def _config_error(
     exc: ValidationError, path: Path, origin: Mapping[tuple[str, ...], str]
 ) -> ConfigError:
@@ -480,7 +316,8 @@ def _config_error(
         elif err["type"] == "missing":
             text = f"missing key `{dotted}`"
         else:
-            text = f"`{dotted}`: {err['msg']} (got {err.get('input')!r})"
+            words = err["msg"].removeprefix("Value error, ")  # our validators' own words
+            text = f"`{dotted}`: {words} (got {err.get('input')!r})"
         problems.append(f"{text} [{where}]" if where != first_file else text)
     return ConfigError(
         first_file,

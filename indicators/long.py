@@ -15,8 +15,8 @@ from pathlib import Path
 import polars as pl
 
 from features.errors import SourceError
+from features.text import csv_error, decode_text, read_bytes, sniff_separator
 from indicators.schema import LONG_COLUMNS
-from indicators.source import decode, ragged_line, read_bytes
 from indicators.table import IndicatorTable, finish, parse_values, raise_bad_values
 
 LABEL_COLUMN = "indicator_label"
@@ -83,24 +83,11 @@ def _read_parquet(path: Path, source: str) -> pl.DataFrame:
 
 
 def _read_csv(path: Path, source: str, encoding: str | None) -> tuple[pl.DataFrame, bool]:
-    text, _ = decode(read_bytes(path), source, encoding=encoding)
-    first = text.split("\n", 1)[0]
-    separator = ";" if first.count(";") > first.count(",") else ","
+    text, _ = decode_text(read_bytes(path), source, encoding=encoding)
+    # "," unless ";" is more frequent on the header line (";" files use decimal commas)
+    separator = sniff_separator(text.split("\n", 1)[0], candidates=(",", ";"))
     try:
         frame = pl.read_csv(io.StringIO(text), separator=separator, infer_schema=False)
     except pl.exceptions.PolarsError as err:
-        raise _csv_error(source, text, separator, err) from None
+        raise csv_error(source, text, separator, err) from None
     return frame.rename({c: c.strip() for c in frame.columns}), separator == ";"
-
-
-def _csv_error(source: str, text: str, separator: str, err: Exception) -> SourceError:
-    """Locate a CSV parse failure: the first line with the wrong number of fields."""
-    if (ragged := ragged_line(text, separator)) is not None:
-        line_no, line = ragged
-        return SourceError(
-            source,
-            f"line {line_no} has a different number of fields than the header",
-            examples=[line],
-            hint="Check the separator and the quoting on that line.",
-        )
-    return SourceError(source, f"cannot parse the CSV: {str(err).splitlines()[0]}")

@@ -22,9 +22,9 @@ from pathlib import Path
 import polars as pl
 
 from features.errors import SourceError
+from features.text import decode_text, read_bytes, sniff_separator
 from indicators.areas import COUNTRY_CODE, is_area_dimension, parse_area
 from indicators.labels import check_unique_slugs, compose_slug, normalize_period
-from indicators.source import decode, read_bytes
 from indicators.table import IndicatorTable, finish, parse_values, raise_bad_values
 
 _PERIOD = r"\d{4}(?:[MQK]\d{1,2})?"
@@ -35,7 +35,7 @@ _BY = re.compile(r"\s+(?:\S+\s+mukaan|by\s.*|efter\s.*)$", re.IGNORECASE)
 def read_pxweb_csv(path: Path, *, encoding: str | None = None) -> IndicatorTable:
     """Read a StatFin/PxWeb wide CSV export into the long form."""
     source = str(path)
-    text, used = decode(read_bytes(path), source, encoding=encoding, fallback="cp1252")
+    text, used = decode_text(read_bytes(path), source, encoding=encoding, fallback="cp1252")
     lines = text.split("\n")
     delimiter = _delimiter(lines)
     rows = [_trim(r) for r in csv.reader(lines, delimiter=delimiter)]
@@ -113,8 +113,8 @@ def read_pxweb_csv(path: Path, *, encoding: str | None = None) -> IndicatorTable
 
 
 def _delimiter(lines: list[str]) -> str:
-    sample = "\n".join(lines[:10])
-    return max((";", ",", "\t"), key=sample.count)
+    """The separator most frequent in the first ten lines (";" when none occurs)."""
+    return sniff_separator("\n".join(lines[:10]), candidates=(";", ",", "\t"), default=";")
 
 
 def _trim(row: list[str]) -> list[str]:

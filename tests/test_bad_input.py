@@ -28,10 +28,12 @@ import polars as pl
 import pytest
 from typer.testing import CliRunner
 
-from features.contracts import MASK, Context, contacts_contract, events_contract, validate
+from features.contracts import Context, contacts_contract, events_contract
+from features.describe import MASK
 from features.errors import SourceError
 from features.readers import read_table
 from features.spec import ReadSpec
+from features.validate import validate
 from flows.cli import app
 from synth import CitySpec, generate_city
 from synth.city import EVENT_TYPES
@@ -875,7 +877,7 @@ def test_data_checks_run_even_when_pandera_is_told_schema_only() -> None:
 def test_dropping_exact_duplicates_equals_unique_in_order(seed: int) -> None:
     import numpy as np
 
-    from features.contracts import drop_exact_duplicates
+    from features.validate import drop_exact_duplicates
 
     rng = np.random.default_rng(seed)
     people = ["ENAAAAAAAAAA", "ENBBBBBBBBBB", None]
@@ -971,7 +973,7 @@ def test_validate_escapes_markup_in_values(city: Path, tmp_path: Path) -> None:
 
 
 def test_describe_row_masks_pseudonyms_and_identifiers_everywhere() -> None:
-    from features.contracts import describe_row
+    from features.describe import describe_row
 
     row = {"person_id": "ENAAAAAAAAAA", "hetu": "010203A123B", "value": "x"}
     text = describe_row(row, "row 4", "value: cannot be read as a finite number")

@@ -25,16 +25,17 @@ from features.contracts import (
     contacts_contract,
     events_contract,
     outcomes_contract,
-    reviews_contract,
-    validate,
 )
 from features.coverage import check_as_of_covered, check_training_dates
 from features.errors import HIDDEN, SourceError, scrub
 from features.folds import labelled_dates
 from features.names import TEAM
-from features.readers import first_utf8_line, read_table
+from features.readers import read_table
 from features.sources import enforce_policy
 from features.spec import ReadSpec
+from features.text import first_utf8_line
+from features.validate import validate
+from outreach.reviews import STORE_SCHEMA, ReturnedListError, check_returned
 
 CTX = Context(date(2025, 12, 1), ("school",), ("absence", "enrolled"))
 TEAM_REFUSED = "team: team name not allowed"
@@ -126,7 +127,7 @@ def test_a_team_refused_under_quarantine_stays_out_and_under_fail_stops_without_
 
 def test_an_identity_code_is_not_a_pseudonym() -> None:
     """A person_id shaped like an identity code is refused (consents, vault, outcomes,
-    services, reviews; events drop persons the consent register does not know), masked."""
+    services; events drop persons the consent register does not know), masked."""
     frame = pl.DataFrame(
         {"person_id": ["ENAAAAAAAAAA", "131052-308T"], "registered_at": ["2024-02-01"] * 2}
     )
@@ -154,19 +155,8 @@ def test_personal_values_never_reach_an_error_its_repr_or_a_log_record(
             "preferred_language": [secret, "xx"],
         }
     )
-    reviews = pl.DataFrame(
-        {
-            "list_id": ["2025-12-01-itainen"],
-            "person_id": ["ENAAAAAAAAAA"],
-            "decision": ["maybe"],
-            "reason": [f"call {secret}"],
-            "decided_at": ["2025-11-30"],
-            "counsellor": [secret],
-        }
-    )
     frames = [
         (vault, contacts_contract(CTX)),
-        (reviews, reviews_contract(CTX)),
         (consents(["itäinen", secret], channel=["web", secret]), consents_contract(CTX)),
     ]
     logger = logging.getLogger("ennakko.test")
@@ -179,6 +169,27 @@ def test_personal_values_never_reach_an_error_its_repr_or_a_log_record(
         text = str(refused.value) + repr(refused.value) + " ".join(result.examples())
         assert secret not in text, text
         assert "row " in text and f"Column: {contract.name}" not in text  # rows and columns
+    # A returned list (reviews) is checked by outreach.reviews, not by a data contract.
+    returned = pl.DataFrame(
+        {
+            "row": [2],
+            "list_id": ["2025-12-01-itainen"],
+            "person_id": ["ENAAAAAAAAAA"],
+            "decision": ["maybe"],
+            "comment": [f"call {secret}"],
+            "decided_at": ["2025-11-30"],
+            "counsellor": [secret],
+        }
+    )
+    with pytest.raises(ReturnedListError) as refused:
+        check_returned(
+            returned, source="returned.csv", published={}, contactable={},
+            recorded=pl.DataFrame(schema=STORE_SCHEMA), today=date(2025, 12, 1), counsellor=None,
+        )  # fmt: skip
+    logger.error("import failed: %r", refused.value, exc_info=refused.value)
+    text = str(refused.value) + repr(refused.value) + refused.value.describe()
+    assert secret not in text, text
+    assert "row " in text
     assert secret not in caplog.text
     assert "row 1" in caplog.text or "row 2" in caplog.text
 

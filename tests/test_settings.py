@@ -47,6 +47,40 @@ def test_wrong_type_names_file_key_and_value(tmp_path: Path) -> None:
     assert str(cfg) in str(err.value)
 
 
+def test_a_mistyped_area_level_is_refused_at_load_naming_file_key_and_choices(
+    tmp_path: Path,
+) -> None:
+    """Not a traceback at feature building: the file, the key and the allowed values."""
+    use = [{"indicator": "unemployment_rate", "area_level": "postcode", "lag_days": 60}]
+    cfg = write_config(tmp_path / "c.yaml", {"indicators": {"use": use}})
+    with pytest.raises(ConfigError) as err:
+        load_settings(cfg, env={})
+    text = str(err.value)
+    assert str(cfg) in text
+    assert "indicators.use.0.area_level" in text
+    assert "'postal_code' or 'country'" in text and "postcode" in text
+    assert "Traceback" not in text
+
+
+def test_a_mistyped_time_zone_is_refused_at_load(tmp_path: Path) -> None:
+    cfg = write_config(tmp_path / "c.yaml", {"timezone": "Europe/Helsinky"})
+    with pytest.raises(ConfigError) as err:
+        load_settings(cfg, env={})
+    text = str(err.value)
+    assert str(cfg) in text and "`timezone`" in text and "Europe/Helsinky" in text
+    assert "IANA time zone" in text and "Value error" not in text
+
+
+def test_a_mistyped_executor_kind_from_the_command_line_names_the_command_line(
+    tmp_path: Path,
+) -> None:
+    cfg = write_config(tmp_path / "c.yaml", {})
+    with pytest.raises(ConfigError) as err:
+        load_settings(cfg, env={}, overrides={"executor.kind": "threads"})
+    assert "the command line" in str(err.value)
+    assert "executor.kind" in str(err.value) and "'local' or 'dask'" in str(err.value)
+
+
 def test_missing_file_is_one_clear_error(tmp_path: Path) -> None:
     with pytest.raises(ConfigError, match="does not exist"):
         load_settings(tmp_path / "nope.yaml", env={})
