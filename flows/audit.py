@@ -7,10 +7,10 @@ no spaces, UTF-8) with ``seq`` (1, 2, 3...), ``prev`` (the previous entry's hash
 Why a keyed hash: a plain SHA-256 chain can be recomputed by anyone who can write the file,
 so an edited, forged or reordered log looked intact. Why heads: no chain can tell that its
 own end was cut off, or that the file was emptied or deleted; so every publication records
-the chain head (``seq`` and ``hash``) in its manifest and its MLflow run, and :meth:`AuditLog.verify`
-checks the log against those heads. Why canonical lines: a line must be byte for byte the
-canonical form of its entry, so even an edit that leaves the JSON's meaning unchanged (a
-space turned into a tab) is found.
+the chain head (``seq`` and ``hash``) in its manifest and its MLflow run (read by
+:mod:`flows.audit_heads`), and :meth:`AuditLog.verify` checks the log against those heads.
+Why canonical lines: a line must be byte for byte the canonical form of its entry, so even
+an edit that leaves the JSON's meaning unchanged (a space turned into a tab) is found.
 
 Entries hold counts, hashes and versions, never a person's identifier in clear. Standard
 library only: ``audit verify`` must answer at once, without Prefect, MLflow or polars.
@@ -23,20 +23,43 @@ import hashlib
 import hmac
 import json
 import os
-import re
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any
 
 from features.errors import SourceError
+from flows.audit_heads import RUNBOOK, Head, heads_in_manifests, heads_in_mlflow
+
+__all__ = [
+    "GENESIS",
+    "LOG_DIR",
+    "LOG_NAME",
+    "RUNBOOK",
+    "AuditBroken",
+    "AuditLog",
+    "Head",
+    "Verification",
+    "canonical",
+    "entry_hash",
+    "heads_in_manifests",
+    "heads_in_mlflow",
+    "log_path",
+    "read_key",
+]
 
 GENESIS = "0" * 64
 RESERVED = ("seq", "prev", "hash")
-RUNBOOK = "docs/runbook.md, section “When the audit log is broken”"
-HASH_PATTERN = re.compile(r"^[0-9a-f]{64}$")
 TAIL_BLOCK = 8192
+LOG_DIR = "audit"  # the log's folder under a workspace, and its file: named here only
+LOG_NAME = "audit.jsonl"
+
+
+def log_path(workspace: Path) -> Path:
+    """The workspace's audit log, ``<workspace>/audit/audit.jsonl``: every caller asks here,
+    so the log can never be looked for in two places."""
+    return Path(workspace) / LOG_DIR / LOG_NAME
 
 
 def canonical(entry: dict[str, Any]) -> bytes:
@@ -54,39 +77,6 @@ def _plain_sha256(entry: dict[str, Any]) -> str:
     """The unkeyed hash of earlier versions: recognised only to name it in the problem."""
     body = {k: v for k, v in entry.items() if k != "hash"}
     return hashlib.sha256(canonical(body)).hexdigest()
-
-
-@dataclass(frozen=True)
-class Head:
-    """The chain's last entry as a publication saw it: where ``verify`` expects the log to reach.
-
-    ``source`` (a manifest path, an MLflow run) only names the witness in messages.
-    """
-
-    seq: int
-    hash: str
-    source: str = field(default="", compare=False)
-
-    def as_dict(self) -> dict[str, Any]:
-        """The form written as ``audit_head`` into a manifest."""
-        return {"seq": self.seq, "hash": self.hash}
-
-    @classmethod
-    def parse(cls, value: Any, source: str) -> Head:
-        """A head from a manifest's ``audit_head`` (or MLflow's tags, where seq is text).
-
-        Raises ``ValueError`` when it is not a positive seq and a 64-digit hex hash.
-        """
-        if not isinstance(value, dict):
-            raise ValueError("not an object with seq and hash")
-        seq, digest = value.get("seq"), value.get("hash")
-        if isinstance(seq, str) and seq.isdigit():
-            seq = int(seq)
-        if isinstance(seq, bool) or not isinstance(seq, int) or seq < 1:
-            raise ValueError("seq is not a positive whole number")
-        if not isinstance(digest, str) or not HASH_PATTERN.match(digest):
-            raise ValueError("hash is not 64 hexadecimal digits")
-        return cls(seq, digest, source)
 
 
 @dataclass
@@ -114,7 +104,7 @@ class AuditLog:
     Parameters
     ----------
     path
-        ``<workspace>/audit/audit.jsonl``.
+        ``<workspace>/audit/audit.jsonl``, as :func:`log_path` gives it.
     key
         The audit key (``ENNAKKO_AUDIT_KEY`` or the workspace's key file).
     file_mode
@@ -406,82 +396,6 @@ def _fsync_dir(folder: Path) -> None:
         os.fsync(fd)
     finally:
         os.close(fd)
-
-
-# Where heads were recorded ------------------------------------------------------------
-
-
-def heads_in_manifests(lists_root: Path) -> list[Head]:
-    """The ``audit_head`` of every ``lists/.versions/*/manifest.json``.
-
-    Manifests without one (older versions) are skipped, and so is a manifest that is not
-    JSON (a publication cut off before its switch never became visible); a malformed
-    ``audit_head`` is a ``SourceError`` naming the file.
-    """
-    heads = []
-    for manifest in sorted(Path(lists_root).glob(".versions/*/manifest.json")):
-        try:
-            data = json.loads(manifest.read_text(encoding="utf-8"))
-        except (ValueError, OSError):
-            continue
-        if not isinstance(data, dict) or "audit_head" not in data:
-            continue
-        try:
-            heads.append(Head.parse(data["audit_head"], str(manifest)))
-        except ValueError as exc:
-            raise SourceError(
-                source=str(manifest),
-                message=f"its audit_head is not a recorded chain head ({exc}).",
-                column="audit_head",
-                label="Key",
-                hint=f"The manifest was edited or damaged. See {RUNBOOK}.",
-            ) from None
-    return heads
-
-
-def heads_in_mlflow(tracking_uri: str, experiment: str) -> list[Head]:
-    """The ``audit_head_seq`` / ``audit_head_hash`` tags of the experiment's FINISHED runs.
-
-    Imports MLflow here (seconds): ``audit verify`` asks only with ``--mlflow``. A SQLite
-    store that does not exist yet, or a missing experiment, has no heads.
-    """
-    sqlite = tracking_uri.removeprefix("sqlite:///")
-    if sqlite != tracking_uri and not Path(sqlite).exists():
-        return []
-    os.environ.setdefault("MLFLOW_DISABLE_TELEMETRY", "true")
-    from mlflow.tracking import MlflowClient
-
-    client = MlflowClient(tracking_uri)
-    found = client.get_experiment_by_name(experiment)
-    if found is None:
-        return []
-    heads, token = [], None
-    while True:
-        page = client.search_runs(
-            [found.experiment_id],
-            filter_string="attributes.status = 'FINISHED'",
-            max_results=1000,
-            page_token=token,
-        )
-        for run in page:
-            tags = run.data.tags
-            if "audit_head_seq" not in tags and "audit_head_hash" not in tags:
-                continue
-            source = f"MLflow run {run.info.run_id} ({experiment})"
-            try:
-                value = {"seq": tags.get("audit_head_seq"), "hash": tags.get("audit_head_hash")}
-                heads.append(Head.parse(value, source))
-            except ValueError as exc:
-                raise SourceError(
-                    source=source,
-                    message=f"its audit head tags are not a recorded chain head ({exc}).",
-                    column="audit_head_seq, audit_head_hash",
-                    label="Tags",
-                    hint=f"The run's tags were edited. See {RUNBOOK}.",
-                ) from None
-        token = page.token
-        if not token:
-            return heads
 
 
 def read_key(secret: str | None, key_file: Path) -> bytes | None:

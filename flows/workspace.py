@@ -28,6 +28,8 @@ from pathlib import Path
 
 import polars as pl
 
+from flows.audit import LOG_DIR
+
 STORES = (
     "lists",
     "scores",
@@ -35,7 +37,7 @@ STORES = (
     "quarantine",
     "snapshots",
     "reviews",
-    "audit",
+    LOG_DIR,
     "privacy",
     "reports",
     "logs",

@@ -29,6 +29,7 @@ from flows.audit import (
     entry_hash,
     heads_in_manifests,
     heads_in_mlflow,
+    log_path,
 )
 from flows.cli import app
 from tests.conftest import ROOT, write_config
@@ -38,7 +39,7 @@ OTHER_KEY = b"x" * 32
 
 
 def _log(folder: Path, n: int = 5, key: bytes = KEY) -> AuditLog:
-    log = AuditLog(folder / "audit" / "audit.jsonl", key)
+    log = AuditLog(log_path(folder), key)
     for i in range(n):
         log.append({"event": "nightly", "n": i, "team": "itäinen", "listed": 10 * i})
     return log
@@ -138,7 +139,7 @@ def test_a_log_under_another_key_fails_at_its_first_line(tmp_path: Path) -> None
     """A changed audit key is told apart from nothing: verify fails at line 1 and says the
     log may have been written under another key."""
     _log(tmp_path, 2)
-    result = AuditLog(tmp_path / "audit" / "audit.jsonl", OTHER_KEY).verify()
+    result = AuditLog(log_path(tmp_path), OTHER_KEY).verify()
     assert (result.ok, result.broken_at) == (False, 1)
     assert "another audit key" in result.problem
 
@@ -414,7 +415,7 @@ def test_audit_verify_reports_entries_and_head_of_an_intact_log(workspace) -> No
 def test_audit_verify_exits_1_naming_the_line_when_entries_were_removed(workspace) -> None:
     """Removing the last two entries is found through the manifest's head: exit 1, line 4."""
     root, config = workspace
-    path = root / "audit" / "audit.jsonl"
+    path = log_path(root)
     path.write_bytes(b"".join(path.read_bytes().splitlines(keepends=True)[:3]))
     result = CliRunner().invoke(app, ["audit", "verify", "--config", str(config)])
     assert result.exit_code == 1
