@@ -14,17 +14,14 @@ from flows.decisions import REVIEWS, load_holdout
 from flows.privacy import Matcher, erased_hashes, erased_ids
 from flows.run import RunContext
 from flows.workspace import sha256_file
+from outreach.decisions import STORE_SCHEMA
+from outreach.review_report import effectiveness, headline, holdout_comparison, summarise
 from outreach.reviews import (
-    STORE_SCHEMA,
     ImportResult,
     check_returned,
     current,
-    effectiveness,
-    headline,
-    holdout_comparison,
     merge,
     read_returned,
-    summarise,
     with_history_columns,
 )
 

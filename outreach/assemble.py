@@ -40,6 +40,7 @@ from datetime import date, timedelta
 import polars as pl
 
 from models.metrics import rank_within
+from outreach.decisions import CONTACT_DECISIONS, DECLINE_DECISIONS, ELSEWHERE_DECISIONS
 from outreach.spec import OutreachSpec
 
 FLAGS = (
@@ -51,11 +52,6 @@ FLAGS = (
     "drift",
     "declined_before",
 )
-CONTACT_DECISIONS = ("contacted", "not_reached")
-DECLINE_DECISIONS = ("declined", "not_appropriate")
-# Already a client of another service: off the lists for the decline window too, but not
-# flagged after it (they declined nothing).
-ELSEWHERE_DECISIONS = ("helped_elsewhere",)
 
 
 @dataclass

@@ -1,4 +1,4 @@
-"""Counsellors' decisions coming back: read, check, store, summarise.
+"""Counsellors' decisions coming back: read, check, store.
 
 A returned list (the XLSX a counsellor filled in, or its CSV) carries one decision per
 row, in Finnish, Swedish or English. Rows without a decision are simply not decided yet.
@@ -11,12 +11,14 @@ unchanged decision is skipped, a new one added, a changed one stored as a **corr
 latest). Whatever does not add up (an unknown decision, a list never published, a person
 neither on the list nor contactable, an override without a reason, a bad date, a missing
 counsellor) is found in one pass and reported as one table of row, column, value and
-what is expected; personal values are shown as row numbers only.
+what is expected; personal values are shown as row numbers only. The decision words and
+the store's schema are in :mod:`outreach.decisions`; what the decisions add up to, in
+:mod:`outreach.review_report`.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
@@ -24,29 +26,8 @@ from pathlib import Path
 import polars as pl
 
 from features.errors import HIDDEN, SourceError, scrub
-from outreach.cells import count_expr, counts, share, share_expr
-from outreach.review_words import (
-    DECISION_WORDS,
-    canonical_headers,
-    decision_vocabulary,
-    normal,
-)
-
-STORE_SCHEMA = {
-    "list_id": pl.String,
-    "person_id": pl.String,
-    "decision": pl.String,
-    "reason": pl.String,
-    "decided_at": pl.Date,
-    "counsellor": pl.String,
-    "team": pl.String,
-    "rank": pl.Int64,
-    "risk_band": pl.String,
-    "override": pl.Boolean,
-    "imported_at": pl.Date,
-    "corrects": pl.String,  # the decision this row corrects (null: a first decision)
-    "superseded_at": pl.Date,  # when a correction replaced this row (null: the latest)
-}
+from outreach.decisions import DECISION_WORDS, STORE_SCHEMA, decision_vocabulary, normal
+from outreach.review_words import canonical_headers
 
 
 def read_returned(path: Path) -> pl.DataFrame:
@@ -277,7 +258,39 @@ def check_returned(
     undecided = returned.height - rows.height
     if rows.is_empty():
         return ImportResult(pl.DataFrame(schema=STORE_SCHEMA), undecided)
+    rows = _with_list_facts(rows, published, contactable)
+    found = _problems(rows, today, counsellor)
+    warnings = []
+    if found.height:
+        bad_rows = found["row"].unique().len()
+        if not keep_good_rows:
+            raise ReturnedListError(
+                source,
+                f"{found.height} mistake(s) in {bad_rows} row(s); nothing from this file was "
+                "stored. Every mistake is listed below.",
+                hint="Correct these rows and import the file again (reviews.keep_good_rows: "
+                "true stores the rows without mistakes).",
+                problems=found,
+            )
+        rows = rows.filter(~pl.col("row").is_in(found["row"].unique().implode()))
+        warnings.append(f"{bad_rows} row(s) with mistakes were not stored (table below)")
+    if rows.select(pl.col("decided_at").is_null().sum()).item():
+        warnings.append(
+            f"{rows.select(pl.col('decided_at').is_null().sum()).item()} decision(s) without "
+            f"a date got the import date {today}"
+        )
+    decisions = _decisions(rows, published, today, counsellor)
+    decisions, unchanged = _against_store(decisions, recorded)
+    return ImportResult(decisions, undecided, warnings, unchanged, found)
 
+
+def _with_list_facts(
+    rows: pl.DataFrame,
+    published: Mapping[str, pl.DataFrame],
+    contactable: Mapping[str, set[str]],
+) -> pl.DataFrame:
+    """The decided rows with their code, their place on the published list (team, rank,
+    band), whether the list was published and the person contactable, and the date read."""
     vocabulary = decision_vocabulary()
     rows = rows.with_columns(
         code=pl.col("decision").map_elements(
@@ -298,22 +311,26 @@ def check_returned(
     allowed = pl.DataFrame(
         pairs, schema={"list_id": pl.String, "person_id": pl.String}, orient="row"
     )
-    on_list = pl.col("rank").is_not_null()
-    comment = pl.col("comment")
-    who = pl.col("counsellor")
     text = pl.col("decided_at").str.strip_chars()
     parsed = pl.coalesce(
         text.str.slice(0, 10).str.to_date("%Y-%m-%d", strict=False),
         text.str.to_date("%d.%m.%Y", strict=False),
         text.str.to_date("%-d.%-m.%Y", strict=False),
     )
-    rows = rows.with_columns(
+    return rows.with_columns(
         _contactable=pl.struct("list_id", "person_id").is_in(
             allowed.select(pl.struct("list_id", "person_id")).to_series().implode()
         ),
         _published=pl.col("list_id").is_in(list(published)).fill_null(False),
         _date=parsed,
     )
+
+
+def _problems(rows: pl.DataFrame, today: date, counsellor: str | None) -> pl.DataFrame:
+    """Every mistake of the decided rows, all kinds in one pass (row, column, value, expected)."""
+    on_list = pl.col("rank").is_not_null()
+    comment = pl.col("comment")
+    text = pl.col("decided_at").str.strip_chars()
     words = ", ".join(DECISION_WORDS) + " (or the drop-down's words in Finnish, Swedish or English)"
     problems = _Problems(rows)
     problems.add(pl.col("code").is_null(), "decision", f"the decision is not one of: {words}")
@@ -336,48 +353,36 @@ def check_returned(
                  "a date, yyyy-mm-dd or dd.mm.yyyy")  # fmt: skip
     problems.add(pl.col("_date") > today, "decided_at", f"a date not after today ({today})")
     if counsellor is None:
-        problems.add(who.is_null(), "counsellor",
+        problems.add(pl.col("counsellor").is_null(), "counsellor",
                      "the counsellor's name or code (or pass --counsellor)")  # fmt: skip
-    found = problems.table()
-    warnings = []
-    if found.height:
-        bad_rows = found["row"].unique().len()
-        if not keep_good_rows:
-            raise ReturnedListError(
-                source,
-                f"{found.height} mistake(s) in {bad_rows} row(s); nothing from this file was "
-                "stored. Every mistake is listed below.",
-                hint="Correct these rows and import the file again (reviews.keep_good_rows: "
-                "true stores the rows without mistakes).",
-                problems=found,
-            )
-        rows = rows.filter(~pl.col("row").is_in(found["row"].unique().implode()))
-        warnings.append(f"{bad_rows} row(s) with mistakes were not stored (table below)")
-    if rows.select(pl.col("decided_at").is_null().sum()).item():
-        warnings.append(
-            f"{rows.select(pl.col('decided_at').is_null().sum()).item()} decision(s) without "
-            f"a date got the import date {today}"
-        )
+    return problems.table()
+
+
+def _decisions(
+    rows: pl.DataFrame,
+    published: Mapping[str, pl.DataFrame],
+    today: date,
+    counsellor: str | None,
+) -> pl.DataFrame:
+    """The checked rows as the store keeps them (an undated decision gets today)."""
     team_of_list = {
         lid: frame["team"][0] if frame.height else None for lid, frame in published.items()
     }
-    decisions = rows.select(
+    return rows.select(
         "list_id",
         "person_id",
         pl.col("code").alias("decision"),
-        comment.alias("reason"),
+        pl.col("comment").alias("reason"),
         pl.col("_date").fill_null(today).alias("decided_at"),
-        pl.coalesce(who, pl.lit(counsellor)).alias("counsellor"),
+        pl.coalesce(pl.col("counsellor"), pl.lit(counsellor)).alias("counsellor"),
         pl.coalesce(
             pl.col("team"), pl.col("list_id").replace_strict(team_of_list, default=None)
         ).alias("team"),
         pl.col("rank").cast(pl.Int64),
         "risk_band",
-        (~on_list).alias("override"),
+        pl.col("rank").is_null().alias("override"),
         pl.lit(today).alias("imported_at"),
     )
-    decisions, unchanged = _against_store(decisions, recorded)
-    return ImportResult(decisions, undecided, warnings, unchanged, found)
 
 
 def _against_store(decisions: pl.DataFrame, recorded: pl.DataFrame) -> tuple[pl.DataFrame, int]:
@@ -397,178 +402,3 @@ def _against_store(decisions: pl.DataFrame, recorded: pl.DataFrame) -> tuple[pl.
         corrects=pl.col("_before"), superseded_at=pl.lit(None, pl.Date)
     )
     return out.select(list(STORE_SCHEMA)).cast(STORE_SCHEMA), unchanged
-
-
-def disagrees() -> pl.Expr:
-    """The counsellor found the row "not appropriate" (the ranking was wrong for this
-    person) or added someone the model missed (an override)."""
-    return (pl.col("decision") == "not_appropriate") | pl.col("override")
-
-
-def headline(decisions: pl.DataFrame, min_cell: int) -> dict[str, float]:
-    """The automation-bias watch in a few numbers, over the latest decisions.
-
-    A count under ``min_cell`` is left out, and so is a share whose numerator or
-    denominator is under it: an override share of 1 in 12 would point at one person.
-    """
-    decisions = current(with_history_columns(decisions))
-    n = decisions.height
-    if n < min_cell:
-        return {}
-    numerators = decisions.select(
-        reviews_disagreement_rate=disagrees().sum(),
-        reviews_override_share=pl.col("override").sum(),
-        reviews_contacted_share=(pl.col("decision") == "contacted").sum(),
-        reviews_correction_share=pl.col("corrects").is_not_null().sum(),
-    ).row(0, named=True)
-    shares = {k: share(v, n, min_cell) for k, v in numerators.items()}
-    return {
-        **counts({"reviews_decisions": float(n)}, min_cell),
-        **{k: float(v) for k, v in shares.items() if v is not None},
-    }
-
-
-def summarise(decisions: pl.DataFrame, min_cell: int) -> dict[str, pl.DataFrame]:
-    """Decisions by team and by risk band, and the automation-bias watch.
-
-    Disagreement = the counsellor found the row "not appropriate" (the ranking was wrong
-    for this person) or added someone the model missed (an override). Only the latest
-    decision per person and list counts (``corrections`` says how many of them replaced an
-    earlier one). Counts under ``min_cell`` and rates whose numerator or denominator is
-    under it are suppressed (null).
-    """
-    if "superseded_at" in decisions.columns:
-        decisions = current(decisions)
-    if decisions.is_empty():
-        return {}
-    if "corrects" not in decisions.columns:
-        decisions = decisions.with_columns(corrects=pl.lit(None, pl.String))
-    counted = decisions.with_columns(
-        disagree=disagrees(),
-        rank_band=pl.when(pl.col("rank").is_null()).then(pl.lit("override"))
-        .when(pl.col("rank") <= 5).then(pl.lit("rank 1-5"))
-        .when(pl.col("rank") <= 15).then(pl.lit("rank 6-15"))
-        .otherwise(pl.lit("rank 16+")),
-    )  # fmt: skip
-
-    def table(by: Sequence[str]) -> pl.DataFrame:
-        wide = (
-            counted.group_by(*by)
-            .agg(
-                decisions=pl.len(),
-                contacted=(pl.col("decision") == "contacted").sum(),
-                not_reached=(pl.col("decision") == "not_reached").sum(),
-                declined=(pl.col("decision") == "declined").sum(),
-                not_appropriate=(pl.col("decision") == "not_appropriate").sum(),
-                helped_elsewhere=(pl.col("decision") == "helped_elsewhere").sum(),
-                overrides=pl.col("override").sum(),
-                corrections=pl.col("corrects").is_not_null().sum(),
-                _disagreements=pl.col("disagree").sum(),
-            )
-            .sort(*by)
-        )
-        counts = [c for c in wide.columns if c not in by and not c.startswith("_")]
-        return wide.with_columns(
-            disagreement_rate=share_expr(pl.col("_disagreements"), pl.col("decisions"), min_cell)
-        ).select(*by, *(count_expr(pl.col(c), min_cell) for c in counts), "disagreement_rate")
-
-    return {
-        "by_team": table(["team"]),
-        "by_risk_band": table(["risk_band"]),
-        "by_rank": table(["rank_band"]),
-    }
-
-
-def registered_shares(
-    rows: pl.DataFrame,
-    outcomes: pl.DataFrame,
-    since: str,
-    by: str,
-    horizon_days: int,
-    observed_until: date,
-    min_cell: int,
-) -> pl.DataFrame:
-    """Share of ``rows`` (person_id, ``since``, ``by``) registering as unemployed within
-    ``(since, since + horizon]``, per ``by``; only rows whose whole horizon is observed
-    count. Groups under ``min_cell`` persons, and shares of fewer than ``min_cell``
-    registrations, are suppressed (null)."""
-    horizon = pl.duration(days=horizon_days)
-    rows = rows.filter(pl.col(since) + horizon < pl.lit(observed_until)).select(
-        "person_id", since, by
-    )
-    hits = (
-        rows.join(outcomes.select("person_id", "registered_at"), on="person_id", how="inner")
-        .filter(
-            (pl.col("registered_at") > pl.col(since))
-            & (pl.col("registered_at") <= pl.col(since) + horizon)
-        )
-        .select("person_id", since)
-        .unique()
-        .with_columns(registered=pl.lit(True))
-    )
-    return (
-        rows.join(hits, on=["person_id", since], how="left")
-        .with_columns(pl.col("registered").fill_null(False))
-        .group_by(by)
-        .agg(
-            persons=pl.col("person_id").n_unique(),
-            registered=pl.col("registered").sum(),
-            share=pl.col("registered").mean(),
-        )
-        .select(
-            by,
-            persons=count_expr(pl.col("persons"), min_cell),
-            registered_share=pl.when(
-                share_expr(pl.col("registered"), pl.col("persons"), min_cell).is_not_null()
-            ).then(pl.col("share")),
-        )
-        .sort(by)
-    )
-
-
-def effectiveness(
-    decisions: pl.DataFrame,
-    outcomes: pl.DataFrame,
-    horizon_days: int,
-    observed_until: date,
-    min_cell: int,
-) -> pl.DataFrame:
-    """Later registration as unemployed, by decision, where the whole horizon is observed.
-
-    This describes, it does not prove: contacted and declined persons differ in more than
-    the contact. The hold-out (``outreach.holdout_share``) gives an unbiased comparison.
-    """
-    return registered_shares(
-        decisions, outcomes, "decided_at", "decision", horizon_days, observed_until, min_cell
-    )
-
-
-def holdout_comparison(
-    draws: pl.DataFrame,
-    outcomes: pl.DataFrame,
-    horizon_days: int,
-    observed_until: date,
-    min_cell: int,
-) -> pl.DataFrame:
-    """Later registration of the capacity margin's held-out and not-held-out persons.
-
-    The draw is random, so the two groups differ only by chance and by being eligible for
-    a place on the list: the difference in registered share estimates the effect of that
-    eligibility near the cut-off (intention to treat). Not every not-held-out person gets
-    a place (the margin reaches below the cut-off) or is reached, so ``listed_share`` is
-    shown beside it: the effect of a place itself is about the difference divided by it.
-    Only draws whose whole horizon is observed count; small groups are suppressed.
-    """
-    grouped = draws.with_columns(
-        group=pl.when(pl.col("held_out")).then(pl.lit("held out")).otherwise(pl.lit("not held out"))
-    )
-    shares = registered_shares(
-        grouped, outcomes, "as_of", "group", horizon_days, observed_until, min_cell
-    )
-    horizon = pl.duration(days=horizon_days)
-    listed = (
-        grouped.filter(pl.col("as_of") + horizon < pl.lit(observed_until))
-        .group_by("group")
-        .agg(listed_share=share_expr(pl.col("listed").sum(), pl.len(), min_cell))
-    )
-    return shares.join(listed, on="group", how="left")

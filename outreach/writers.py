@@ -22,16 +22,12 @@ import xlsxwriter
 
 from outreach import labels
 from outreach.assemble import FLAGS, rest_days
+from outreach.decisions import DECISIONS
 from outreach.labels import LANGS
 from outreach.reasons import context_text
 from outreach.spec import OutreachSpec
 
 STATEMENT = labels.STATEMENT
-# Every word a counsellor may choose, in any of the three languages, to its code: the
-# import accepts a decision in Finnish, Swedish or English (and the code itself).
-DECISION_LABELS = {
-    word: code for code, words in labels.DECISIONS.items() for word in words.values()
-}
 FLAG_LEGEND = {f: tuple(labels.FLAGS[f][lang] for lang in LANGS) for f in FLAGS}
 RISK_BANDS = {b: tuple(words[lang] for lang in LANGS) for b, words in labels.BANDS.items()}
 COLUMNS = (
@@ -224,6 +220,28 @@ def write_xlsx(
         sheet.set_column(col, col, width)
     sheet.set_row(HEADER_ROW, 28)
     sheet.set_row(KEY_ROW, 10)
+    formats = {"cell": cell, "quoted": quoted, "dated": dated}
+    _write_rows(sheet, frame, lang, position, widths, formats)
+    last = KEY_ROW + max(frame.height, 1)
+    _decision_inputs(sheet, lang, position, last)
+    sheet.freeze_panes(KEY_ROW + 1, position["name"] + 1)
+    sheet.autofilter(KEY_ROW, 0, last, len(columns) - 1)
+    _print_setup(sheet, statement, lang, last)
+    _legend(workbook, head, workbook.add_format({"text_wrap": True, "valign": "top"}), lang,
+            days_off)  # fmt: skip
+    workbook.close()
+
+
+def _write_rows(
+    sheet,
+    frame: pl.DataFrame,
+    lang: str,
+    position: dict[str, int],
+    widths: dict[str, int],
+    formats: dict[str, object],
+) -> None:
+    """One sheet row per list row, each cell written as its type, rows tall enough."""
+    cell, quoted, dated = formats["cell"], formats["quoted"], formats["dated"]
     for r, row in enumerate(frame.iter_rows(named=True), start=KEY_ROW + 1):
         cells = sheet_cells(row, lang)
         for key, value in cells.items():
@@ -240,8 +258,11 @@ def write_xlsx(
                 text = str(value)
                 sheet.write_string(r, c, text, quoted if text.startswith(DANGEROUS) else cell)
         sheet.set_row(r, row_height(cells, widths))
-    last = KEY_ROW + max(frame.height, 1)
-    choices = [words[lang] for words in labels.DECISIONS.values()]
+
+
+def _decision_inputs(sheet, lang: str, position: dict[str, int], last: int) -> None:
+    """A drop-down of the decisions in ``lang`` and a date check, below the key row."""
+    choices = [words[lang] for words in DECISIONS.values()]
     decision_col = position["decision"]
     sheet.data_validation(
         KEY_ROW + 1, decision_col, last + 200, decision_col,
@@ -254,12 +275,6 @@ def write_xlsx(
         {"validate": "date", "criteria": ">", "value": datetime(2000, 1, 1),
          "input_title": labels.HEADERS["decided_at"][lang], "error_type": "warning"},
     )  # fmt: skip
-    sheet.freeze_panes(KEY_ROW + 1, position["name"] + 1)
-    sheet.autofilter(KEY_ROW, 0, last, len(columns) - 1)
-    _print_setup(sheet, statement, lang, last)
-    _legend(workbook, head, workbook.add_format({"text_wrap": True, "valign": "top"}), lang,
-            days_off)  # fmt: skip
-    workbook.close()
 
 
 def _print_setup(sheet, statement: str, lang: str, last: int) -> None:
@@ -308,7 +323,7 @@ def _legend(
             sheet.write_string(row, col, labels.FLAGS[flag][x])
     row += 2
     sheet.write_string(row, 0, labels.TEXT["guide_decisions"][lang], bold)
-    for code, words in labels.DECISIONS.items():
+    for code, words in DECISIONS.items():
         row += 1
         sheet.write_string(row, 0, code)
         for col, x in enumerate(order, start=1):

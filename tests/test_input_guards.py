@@ -35,7 +35,8 @@ from features.sources import enforce_policy
 from features.spec import ReadSpec
 from features.text import first_utf8_line
 from features.validate import validate
-from outreach.reviews import STORE_SCHEMA, ReturnedListError, check_returned
+from outreach.decisions import STORE_SCHEMA
+from outreach.reviews import ReturnedListError, check_returned
 
 CTX = Context(date(2025, 12, 1), ("school",), ("absence", "enrolled"))
 TEAM_REFUSED = "team: team name not allowed"

@@ -354,7 +354,7 @@ def test_a_held_out_person_stays_off_the_lists_for_holdout_days() -> None:
 
 
 def test_hold_out_comparison_counts_registrations_within_the_horizon() -> None:
-    from outreach.reviews import holdout_comparison
+    from outreach.review_report import holdout_comparison
 
     day = date(2025, 1, 1)
     draws = pl.DataFrame(
@@ -384,7 +384,7 @@ def test_hold_out_comparison_counts_registrations_within_the_horizon() -> None:
 
 
 def test_registration_after_a_decision_is_counted_by_decision() -> None:
-    from outreach.reviews import effectiveness
+    from outreach.review_report import effectiveness
 
     day = date(2025, 1, 1)
     decisions = pl.DataFrame(

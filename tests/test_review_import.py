@@ -12,16 +12,15 @@ from pathlib import Path
 import polars as pl
 import pytest
 
-from outreach.review_words import DECISION_WORDS, canonical_headers, decision_vocabulary
+from outreach.decisions import DECISION_LABELS, DECISION_WORDS, STORE_SCHEMA, decision_vocabulary
+from outreach.review_words import canonical_headers
 from outreach.reviews import (
-    STORE_SCHEMA,
     ReturnedListError,
     check_returned,
     current,
     merge,
     read_returned,
 )
-from outreach.writers import DECISION_LABELS
 
 TODAY = date(2025, 12, 3)
 LIST = "2025-12-01-itainen"

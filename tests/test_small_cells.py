@@ -10,7 +10,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from outreach.cells import count_expr, publishable, share, share_expr
-from outreach.reviews import STORE_SCHEMA, effectiveness, headline, summarise
+from outreach.decisions import STORE_SCHEMA
+from outreach.review_report import effectiveness, headline, summarise
 
 DAY = date(2025, 6, 1)
 
