@@ -80,12 +80,7 @@ def map_areas(
     and period; a sum over a partly missing set of districts is an undercount.
     """
     source = "map_areas"
-    if how not in ("sum", "mean", "weighted"):
-        raise ValueError(f"how must be 'sum', 'mean' or 'weighted', not {how!r}")
-    if how == "weighted" and not weight_indicator:
-        raise ValueError("how='weighted' needs weight_indicator (e.g. 'labour_force')")
-    if to_level not in AREA_LEVELS:
-        raise ValueError(f"unknown to_level {to_level!r}; expected one of {AREA_LEVELS}")
+    _check_request(how, weight_indicator, to_level)
     long_df = validate_long(long_df, source)
     edges = _edges(mapping, to_level)
     from_level = _from_level(long_df, to_level, from_level, source)
@@ -99,24 +94,9 @@ def map_areas(
         .agg(rows=pl.len())
         .sort("area_code")
     )
-    mapped = joined.filter(pl.col("to_code").is_not_null())
-    missing_weight = 0
-    if how == "weighted":
-        weights = rows.filter(pl.col("indicator") == weight_indicator).select(
-            "area_code", "period", weight=pl.col("value")
-        )
-        mapped = mapped.filter(pl.col("indicator") != weight_indicator).join(
-            weights, on=["area_code", "period"], how="left"
-        )
-        missing_weight = mapped.get_column("weight").null_count()
-        mapped = mapped.filter(pl.col("weight").is_not_null())
-        w = pl.col("weight") * pl.col("share")
-        value = pl.when(w.sum() > 0).then((pl.col("value") * w).sum() / w.sum())
-    elif how == "mean":
-        value = (pl.col("value") * pl.col("share")).sum() / pl.col("share").sum()
-    else:
-        value = (pl.col("value") * pl.col("share")).sum()
-
+    mapped, value, missing_weight = _aggregation(
+        joined.filter(pl.col("to_code").is_not_null()), rows, how, weight_indicator
+    )
     out = (
         mapped.group_by("to_code", "period", "indicator")
         .agg(value=value)
@@ -135,6 +115,44 @@ def map_areas(
         unmapped=unmapped,
         missing_weight=missing_weight,
     )
+
+
+def _check_request(how: str, weight_indicator: str | None, to_level: str) -> None:
+    """A programming mistake in the call is a ``ValueError`` before any data is touched."""
+    if how not in ("sum", "mean", "weighted"):
+        raise ValueError(f"how must be 'sum', 'mean' or 'weighted', not {how!r}")
+    if how == "weighted" and not weight_indicator:
+        raise ValueError("how='weighted' needs weight_indicator (e.g. 'labour_force')")
+    if to_level not in AREA_LEVELS:
+        raise ValueError(f"unknown to_level {to_level!r}; expected one of {AREA_LEVELS}")
+
+
+def _aggregation(
+    mapped: pl.DataFrame, rows: pl.DataFrame, how: How, weight_indicator: str | None
+) -> tuple[pl.DataFrame, pl.Expr, int]:
+    """The rows to aggregate, the value per target area, and how many rows lacked a weight.
+
+    For ``"weighted"`` the weight indicator leaves the rows (it weighs, it is not mapped)
+    and rows without a weight that period are left out and counted.
+    """
+    if how == "weighted":
+        weights = rows.filter(pl.col("indicator") == weight_indicator).select(
+            "area_code", "period", weight=pl.col("value")
+        )
+        mapped = mapped.filter(pl.col("indicator") != weight_indicator).join(
+            weights, on=["area_code", "period"], how="left"
+        )
+        missing_weight = mapped.get_column("weight").null_count()
+        mapped = mapped.filter(pl.col("weight").is_not_null())
+        w = pl.col("weight") * pl.col("share")
+        return (
+            mapped,
+            pl.when(w.sum() > 0).then((pl.col("value") * w).sum() / w.sum()),
+            missing_weight,
+        )
+    if how == "mean":
+        return mapped, (pl.col("value") * pl.col("share")).sum() / pl.col("share").sum(), 0
+    return mapped, (pl.col("value") * pl.col("share")).sum(), 0
 
 
 def _edges(mapping: pl.DataFrame, to_level: str) -> pl.DataFrame:
