@@ -159,7 +159,14 @@ def log_training(
     champion_metrics = registry.version_metrics(champion) if champion else None
     champion_model = registry.load(CHAMPION) if champion else None
     metrics = evaluation.metrics()
-    decision = promotion.decide(metrics, champion_metrics, s.model.promotion)
+    decision = promotion.decide(
+        metrics,
+        champion_metrics,
+        s.model.promotion,
+        audit=evaluation.fairness,
+        baseline=evaluation.challenger_fairness,
+        band=evaluation.band,
+    )
     capacities = [s.outreach.capacity.for_team(t) for t in sorted(rows["team"].unique())]
     report = build_report(
         model,

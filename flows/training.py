@@ -20,7 +20,7 @@ from flows.reviews import report_tables, review_metrics
 from flows.run import RunContext
 from flows.steps import Step, as_task, direct
 from flows.tracking import TrainingOutcome, log_training
-from models.training import Evaluation, evaluate, fit_risk_model, truth_long
+from models.training import Evaluation, evaluate, fit_risk_model, price_ladder, truth_long
 
 
 def evaluate_folds(ctx: RunContext, tset: pipeline.TrainingSet, folds) -> Evaluation:
@@ -38,6 +38,11 @@ def evaluate_folds(ctx: RunContext, tset: pipeline.TrainingSet, folds) -> Evalua
         truth=truth,
         progress=ctx.say,
     )
+
+
+def price_of_simplicity(ctx: RunContext, tset: pipeline.TrainingSet, folds) -> pl.DataFrame | None:
+    s = ctx.settings
+    return price_ladder(tset.data, folds, tset.features, s.model, s.outreach.capacity.for_team)
 
 
 def fit_final(ctx: RunContext, tset: pipeline.TrainingSet, dates: list[date]):
@@ -59,6 +64,9 @@ def training_steps(
     ctx.say(f"{len(folds)} folds, {len(needed)} as-of dates, final model on {len(final)} dates")
     tset = step("training set", pipeline.training_set, ctx, inputs, indicators, needed)
     evaluation = step("evaluate on temporal folds", evaluate_folds, ctx, tset, folds)
+    evaluation.simplicity = step(
+        "price of each simplification", price_of_simplicity, ctx, tset, folds
+    )
     model, rows = step("fit production model", fit_final, ctx, tset, final)
     outcome = log_training(
         ctx,

@@ -36,17 +36,22 @@ def rank_within(frame: pl.DataFrame, score: str, by: list[str]) -> pl.DataFrame:
 
 
 def expected_calibration_error(y: np.ndarray, p: np.ndarray, n_bins: int = 10) -> float:
-    """Mean |observed rate - predicted probability| over quantile bins, weighted by size."""
+    """Mean |observed rate - predicted probability| over quantile bins, weighted by size.
+
+    The bins are scikit-learn's ``calibration_curve(strategy="quantile")``, the same the
+    report's calibration plot draws; only the bin sizes, which it does not return, are
+    counted here on its edges.
+    """
+    from sklearn.calibration import calibration_curve
+
     y, p = np.asarray(y, dtype=float), np.asarray(p, dtype=float)
     if y.size == 0:
         return float("nan")
-    edges = np.unique(np.quantile(p, np.linspace(0, 1, n_bins + 1)))
-    bins = np.clip(np.searchsorted(edges, p, side="right") - 1, 0, max(len(edges) - 2, 0))
-    total = 0.0
-    for b in np.unique(bins):
-        mask = bins == b
-        total += mask.sum() * abs(y[mask].mean() - p[mask].mean())
-    return float(total / y.size)
+    observed, predicted = calibration_curve(y, p, n_bins=n_bins, strategy="quantile")
+    edges = np.percentile(p, np.linspace(0, 100, n_bins + 1))
+    sizes = np.bincount(np.searchsorted(edges[1:-1], p), minlength=n_bins)
+    sizes = sizes[sizes > 0]
+    return float(np.sum(sizes * np.abs(observed - predicted)) / y.size)
 
 
 def ranking_metrics(y: np.ndarray, p: np.ndarray) -> dict[str, float]:

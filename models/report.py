@@ -13,12 +13,10 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 
-import matplotlib
-
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt
 import numpy as np
 import polars as pl
+from matplotlib.figure import Figure
+from sklearn.calibration import calibration_curve
 
 from models.bundle import RiskModel
 from models.fairness import RATES, flag_count, flag_sentences
@@ -34,21 +32,27 @@ class Report:
     texts: dict[str, str] = field(default_factory=dict)  # name.md / name.html -> text
 
 
-def _png(fig: plt.Figure) -> bytes:
+def _png(fig: Figure) -> bytes:
+    """A figure as PNG bytes. Figures are built with matplotlib's object API (no pyplot,
+    no global backend): nothing is shared between threads or runs."""
     buffer = io.BytesIO()
     fig.savefig(buffer, format="png", dpi=110, bbox_inches="tight")
-    plt.close(fig)
     return buffer.getvalue()
 
 
+def _axes(width: float, height: float):
+    fig = Figure(figsize=(width, height))
+    return fig, fig.add_subplot()
+
+
 def calibration_figure(predictions: pl.DataFrame, n_bins: int = 10) -> bytes:
-    y = predictions["label"].to_numpy()
-    p = predictions["probability"].to_numpy()
-    edges = np.unique(np.quantile(p, np.linspace(0, 1, n_bins + 1)))
-    bins = np.clip(np.searchsorted(edges, p, side="right") - 1, 0, max(len(edges) - 2, 0))
-    observed = [y[bins == b].mean() for b in np.unique(bins)]
-    predicted = [p[bins == b].mean() for b in np.unique(bins)]
-    fig, ax = plt.subplots(figsize=(5, 4.5))
+    observed, predicted = calibration_curve(
+        predictions["label"].to_numpy(),
+        predictions["probability"].to_numpy(),
+        n_bins=n_bins,
+        strategy="quantile",
+    )
+    fig, ax = _axes(5, 4.5)
     ax.plot([0, 1], [0, 1], color="#999", linestyle="--", label="perfect")
     ax.plot(predicted, observed, marker="o", color="#1f6fb2", label="scorecard (test folds)")
     ax.set_xlabel("predicted probability")
@@ -69,7 +73,7 @@ def capacity_figure(predictions: pl.DataFrame, capacities: Sequence[int]) -> byt
         hits = int(listed["label"].sum())
         rows.append((k, hits / max(listed.height, 1), hits / positives))
     k, precision, recall = zip(*rows, strict=True)
-    fig, ax = plt.subplots(figsize=(6, 4.5))
+    fig, ax = _axes(6, 4.5)
     ax.plot(k, precision, marker="o", label="precision (share of the list right)")
     ax.plot(k, recall, marker="s", label="recall (share of registrations reached)")
     for cap in sorted(set(capacities)):
@@ -82,7 +86,7 @@ def capacity_figure(predictions: pl.DataFrame, capacities: Sequence[int]) -> byt
 
 
 def score_figure(predictions: pl.DataFrame) -> bytes:
-    fig, ax = plt.subplots(figsize=(6, 4))
+    fig, ax = _axes(6, 4)
     p = predictions["probability"].to_numpy()
     y = predictions["label"].to_numpy()
     bins = np.linspace(0, max(p.max(), 0.01), 30)
@@ -99,7 +103,7 @@ def drift_figure(feature_drift: pl.DataFrame, alert: float, top: int = 20) -> by
     """The night's population stability index per input (largest first) against the
     alert line: the picture an analyst checks when the nightly run raises a drift alert."""
     shown = feature_drift.sort("psi", descending=True).head(top)
-    fig, ax = plt.subplots(figsize=(7, 0.3 * max(shown.height, 3) + 1.2))
+    fig, ax = _axes(7, 0.3 * max(shown.height, 3) + 1.2)
     names = shown["feature"].to_list()[::-1] if "feature" in shown.columns else []
     values = shown["psi"].to_list()[::-1]
     ax.barh(names, values, color=["#c33" if v > alert else "#1f6fb2" for v in values])
@@ -176,6 +180,7 @@ def model_card(
             f"(price of transparency {c.get('roc_auc', 0) - p.get('roc_auc', 0):+.3f}); never "
             "used for scoring."
         )
+    lines += _price_lines(evaluation.simplicity)
     lines += ["", "## Fairness (at the list operating point, 95 % bootstrap intervals)"]
     low, high = evaluation.band
     counts, widest = flag_sentences(evaluation.fairness, low=low, high=high)
@@ -220,6 +225,29 @@ def model_card(
         "- Drift of every input is checked nightly; above the threshold every row is flagged.",
     ]
     return "\n".join(lines) + "\n"
+
+
+def _price_lines(table: pl.DataFrame | None) -> list[str]:
+    """The price of each simplification, in words (models.simplicity)."""
+    if table is None or table.height < 2:
+        return []
+    first, last = table.row(0, named=True), table.row(-1, named=True)
+    steps = "; ".join(
+        f"{r['step']} {-r['auc_given_up']:+.4f}"
+        for r in table.iter_rows(named=True)
+        if r["step"] != "none"
+    )
+    return [
+        "",
+        "## The price of readability (the latest fold, one simplification at a time)",
+        f"- Without simplification: {first['features']} features, {first['bins']} bins, up to "
+        f"{first['max_points']} points, ROC AUC {first['roc_auc']:.4f}.",
+        f"- As deployed: {last['features']} features, {last['bins']} bins, up to "
+        f"{last['max_points']} points, ROC AUC {last['roc_auc']:.4f} "
+        f"({last['roc_auc'] - first['roc_auc']:+.4f} in all).",
+        f"- Each step's change in ROC AUC: {steps}. The table `price of simplicity` below "
+        "(price_of_simplicity.csv) has precision at capacity too.",
+    ]
 
 
 # Tables longer than this are cut in the HTML page, saying so and naming the CSV artifact
@@ -358,11 +386,20 @@ def build_report(
     report.tables["points_table.csv"] = model.estimator.points_table()
     report.tables["calibration_table.csv"] = model.estimator.calibration_table()
     report.tables["folds.csv"] = fold_table(evaluation)
+    if evaluation.simplicity is not None:
+        report.tables["price_of_simplicity.csv"] = evaluation.simplicity
     report.tables["fairness.csv"] = evaluation.fairness.select(
         "attribute", "group", "status", "reference", "n", "base_rate",
         *[c for r in RATES for c in (r, f"{r}_ratio", f"{r}_ratio_low", f"{r}_ratio_high",
                                      f"{r}_flag")],
     ) if not evaluation.fairness.is_empty() else evaluation.fairness  # fmt: skip
+    if evaluation.challenger_fairness is not None and not evaluation.challenger_fairness.is_empty():
+        # The documented baseline the first model's fairness is gated against.
+        report.tables["fairness_baseline_challenger.csv"] = evaluation.challenger_fairness.select(
+            "attribute", "group", "status", "n", "base_rate",
+            *[c for r in RATES for c in (f"{r}_ratio", f"{r}_ratio_low", f"{r}_ratio_high",
+                                         f"{r}_flag")],
+        )  # fmt: skip
     report.tables["precision_by_team.csv"] = evaluation.per_team
     if champion is not None or champion_metrics:
         metrics_table, points_diff = champion_comparison(

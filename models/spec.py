@@ -24,7 +24,7 @@ class ScorecardSpec(Spec):
     cv: int = Field(2, ge=2, description="Internal folds for out-of-fold calibration.")
     n_jobs: int = Field(2, ge=1, description="Threads for binning and the calibration folds.")
     calibration: Literal["auto", "isotonic", "platt"] = "auto"
-    monotonic: Literal["auto"] | dict[str, Literal[-1, 1, "auto"]] = "auto"
+    monotonic: Literal["auto"] | dict[str, Literal[-1, 1, "auto"]] | None = "auto"
     max_train_rows: int = Field(
         600_000, ge=1000, description="Stratified subsample above this many training rows."
     )
@@ -45,6 +45,10 @@ class PromotionSpec(Spec):
     # How much further outside the fairness band (ratio interval, as a ratio) the worst
     # flag may reach than the champion's before the candidate is refused.
     fairness_tolerance: float = Field(0.05, ge=0)
+    # The first model has no champion: group by group and rate of each main attribute,
+    # its interval may reach at most this share further outside the band (on the log
+    # scale: 0.25 = a quarter further) than the documented baseline's (docs/fairness.md).
+    first_model_fairness_tolerance: float = Field(0.25, ge=0)
 
 
 class FairnessSpec(Spec):
@@ -65,3 +69,9 @@ class ModelSpec(Spec):
     promotion: PromotionSpec = PromotionSpec()
     fairness: FairnessSpec = FairnessSpec()
     seed: int = 20251
+    price_of_simplicity: bool = Field(
+        True, description="Measure what each simplification of the scorecard costs."
+    )
+    price_max_rows: int = Field(
+        200_000, ge=1000, description="Training rows (subsample) for the price ladder."
+    )

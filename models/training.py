@@ -19,7 +19,7 @@ from sklearn.ensemble import HistGradientBoostingClassifier
 from sklearn.metrics import roc_auc_score
 
 from features.folds import Fold
-from models import drift, fairness
+from models import drift, fairness, simplicity
 from models.bundle import RiskModel, medians
 from models.metrics import at_capacity, per_team_at_capacity, ranking_metrics, select_at_capacity
 from models.scorecard import ScorecardClassifier
@@ -33,9 +33,9 @@ def make_scorecard(spec: ScorecardSpec, seed: int) -> ScorecardClassifier:
         min_bin_share=spec.min_bin_share,
         max_features=spec.max_features,
         round_edges=spec.round_edges,
-        monotonic=spec.monotonic
-        if isinstance(spec.monotonic, str)
-        else dict(spec.monotonic) or None,
+        monotonic=dict(spec.monotonic) or None
+        if isinstance(spec.monotonic, dict)
+        else spec.monotonic,
         C=spec.C,
         tol=spec.tol,
         max_points=spec.max_points,
@@ -145,6 +145,8 @@ class Evaluation:
     challenger_fairness: pl.DataFrame | None = None
     # The fairness band the audit flagged against (fairness.ratio_low, ratio_high).
     band: tuple[float, float] = (0.8, 1.25)
+    # What each simplification of the scorecard costs (models.simplicity), when measured.
+    simplicity: pl.DataFrame | None = None
 
     def metrics(self) -> dict[str, float]:
         """Flat metric names for MLflow."""
@@ -168,6 +170,8 @@ class Evaluation:
             out["challenger_fairness_worst_gap"] = fairness.worst_gap(
                 self.challenger_fairness, *self.band
             )
+        if self.simplicity is not None:
+            out |= simplicity.metrics(self.simplicity)
         return {k: float(v) for k, v in out.items() if v is not None and np.isfinite(v)}
 
 
@@ -267,6 +271,27 @@ def evaluate(
         challenger_fairness=challenger_audit,
         band=(spec.fairness.ratio_low, spec.fairness.ratio_high),
     )
+
+
+def price_ladder(
+    data: pl.DataFrame,
+    folds: Sequence[Fold],
+    features: Sequence[str],
+    spec: ModelSpec,
+    capacity: Callable[[str], int],
+) -> pl.DataFrame | None:
+    """The price of each simplification (models.simplicity) on the latest fold, its
+    training rows subsampled to ``spec.price_max_rows``; None when switched off."""
+    fold = simplicity.last_fold(folds)
+    if not spec.price_of_simplicity or fold is None:
+        return None
+    train = subsample(
+        data.filter(pl.col("as_of").is_in(list(fold.train))), spec.price_max_rows, spec.seed
+    )
+    test = data.filter(pl.col("as_of") == fold.test)
+    if train["label"].n_unique() < 2 or test["label"].n_unique() < 2:
+        return None
+    return simplicity.price_of_simplicity(train, test, features, spec, capacity, make_scorecard)
 
 
 def truth_long(truth_wide: pl.DataFrame, dates: Sequence[date]) -> pl.DataFrame:
