@@ -196,6 +196,41 @@ def _compact_events(
     )
 
 
+NEVER_DAYS = np.iinfo(np.int64).max  # no event yet: the minimum of days since one
+
+
+@dataclass
+class _Cubes:
+    """Per (window bucket, row, key): event counts and value sums; per (row, key): days
+    since the latest event (``NEVER_DAYS`` when none) and decayed counts per half-life."""
+
+    counts: np.ndarray
+    sums: np.ndarray | None
+    last: np.ndarray
+    decayed: dict[int, np.ndarray]
+
+    @classmethod
+    def empty(
+        cls, n_buckets: int, n_rows: int, n_keys: int, summed: bool, taus: Sequence[int]
+    ) -> _Cubes:
+        shape = (n_buckets, n_rows, n_keys)
+        return cls(
+            counts=np.zeros(shape, dtype=np.int32),
+            sums=np.zeros(shape, dtype=np.float64) if summed else None,
+            last=np.full((n_rows, n_keys), NEVER_DAYS, dtype=np.int64),
+            decayed={tau: np.zeros((n_rows, n_keys), dtype=np.float64) for tau in taus},
+        )
+
+    def place(self, rows: np.ndarray, part: _Cubes) -> None:
+        """Copy one as-of date's cubes into the rows it covers."""
+        self.counts[:, rows, :] = part.counts
+        if self.sums is not None:
+            self.sums[:, rows, :] = part.sums
+        for tau, values in part.decayed.items():
+            self.decayed[tau][rows] = values
+        self.last[rows] = part.last
+
+
 def _event_columns(
     frame: pl.DataFrame,
     events: pl.DataFrame | pl.LazyFrame,
@@ -232,12 +267,8 @@ def _event_columns(
         dtype=np.int64,
     )
     n_rows, n_keys, n_buckets = frame.height, len(keys), edges.size + 1
-    counts = np.zeros((n_buckets, n_rows, n_keys), dtype=np.int32)
-    sums = np.zeros((n_buckets, n_rows, n_keys), dtype=np.float64) if summed.any() else None
-    never = np.iinfo(np.int64).max
-    last = np.full((n_rows, n_keys), never, dtype=np.int64)
     taus = sorted({f.window_days for f in features if f.kind == "decay"})
-    decayed = {tau: np.zeros((n_rows, n_keys), dtype=np.float64) for tau in taus}
+    cubes = _Cubes.empty(n_buckets, n_rows, n_keys, bool(summed.any()), taus)
     person_code = frame["person_id"].cast(pl.Enum(persons)).to_physical().to_numpy()
     allowed = frame.select([pl.col(f"source_{p}") for p in sources]).to_numpy().astype(bool)
     as_of_days = frame["as_of"].cast(pl.Int32).to_numpy().astype(np.int64)
@@ -251,45 +282,61 @@ def _event_columns(
         # One as-of date (the nightly run): accumulate straight into the result cubes.
         # Several: into per-date cubes, copied into place below.
         whole = rows.size == n_rows
-        shape = (n_buckets, rows.size, n_keys)
-        day_counts = counts if whole else np.zeros(shape, dtype=np.int32)
-        day_sums = sums if whole or sums is None else np.zeros(shape, dtype=np.float64)
-        day_decay = {
-            tau: decayed[tau] if whole else np.zeros((rows.size, n_keys), dtype=np.float64)
-            for tau in taus
-        }
-        recent = last if whole else np.full((rows.size, n_keys), never, dtype=np.int64)
-        flat_counts, flat_recent = day_counts.reshape(-1), recent.reshape(-1)
-        flat_sums = None if day_sums is None else day_sums.reshape(-1)
-        for ev_person, ev_key, ev_day, ev_value in ev.parts:
-            local = row_of_person[ev_person]
-            idx = np.flatnonzero((local >= 0) & (ev_day < day))
-            local, key = local[idx].astype(np.int64), ev_key[idx].astype(np.int64)
-            ok = allowed[rows[local], key_source[key]]
-            idx, local, key = idx[ok], local[ok], key[ok]
-            days = day - ev_day[idx].astype(np.int64)
-            cell_key = local * n_keys + key
-            cell = bucket_of[days] * (rows.size * n_keys) + cell_key
-            # ufunc.at adds in place, in row order: no cube-sized temporary per chunk
-            # (bincount would allocate one), and the same sums however rows are chunked.
-            np.add.at(flat_counts, cell, np.ones(cell.size, dtype=np.int32))
-            if flat_sums is not None:
-                with_value = summed[key]
-                np.add.at(flat_sums, cell[with_value], ev_value[idx][with_value].astype(np.float64))
-            for tau in taus:
-                np.add.at(day_decay[tau].reshape(-1), cell_key, np.exp(-days / tau))
-            np.minimum.at(flat_recent, cell_key, days)
+        part = (
+            cubes
+            if whole
+            else _Cubes.empty(n_buckets, rows.size, n_keys, cubes.sums is not None, taus)
+        )
+        _add_events(ev, day, rows, row_of_person, allowed, key_source, bucket_of, summed, part)
         if not whole:
-            counts[:, rows, :] = day_counts
-            if sums is not None:
-                sums[:, rows, :] = day_sums
-            for tau in taus:
-                decayed[tau][rows] = day_decay[tau]
-            last[rows] = recent
-    np.cumsum(counts, axis=0, out=counts)
-    if sums is not None:
-        np.cumsum(sums, axis=0, out=sums)
+            cubes.place(rows, part)
+    np.cumsum(cubes.counts, axis=0, out=cubes.counts)
+    if cubes.sums is not None:
+        np.cumsum(cubes.sums, axis=0, out=cubes.sums)
+    return _feature_series(features, keys, edges, cubes)
+
+
+def _add_events(
+    ev: _Events,
+    day: int,
+    rows: np.ndarray,
+    row_of_person: np.ndarray,
+    allowed: np.ndarray,
+    key_source: np.ndarray,
+    bucket_of: np.ndarray,
+    summed: np.ndarray,
+    cubes: _Cubes,
+) -> None:
+    """Add every event before ``day`` of the rows of that as-of date into ``cubes``."""
+    n_keys = cubes.last.shape[1]
+    flat_counts, flat_recent = cubes.counts.reshape(-1), cubes.last.reshape(-1)
+    flat_sums = None if cubes.sums is None else cubes.sums.reshape(-1)
+    for ev_person, ev_key, ev_day, ev_value in ev.parts:
+        local = row_of_person[ev_person]
+        idx = np.flatnonzero((local >= 0) & (ev_day < day))
+        local, key = local[idx].astype(np.int64), ev_key[idx].astype(np.int64)
+        ok = allowed[rows[local], key_source[key]]
+        idx, local, key = idx[ok], local[ok], key[ok]
+        days = day - ev_day[idx].astype(np.int64)
+        cell_key = local * n_keys + key
+        cell = bucket_of[days] * (rows.size * n_keys) + cell_key
+        # ufunc.at adds in place, in row order: no cube-sized temporary per chunk
+        # (bincount would allocate one), and the same sums however rows are chunked.
+        np.add.at(flat_counts, cell, np.ones(cell.size, dtype=np.int32))
+        if flat_sums is not None:
+            with_value = summed[key]
+            np.add.at(flat_sums, cell[with_value], ev_value[idx][with_value].astype(np.float64))
+        for tau, values in cubes.decayed.items():
+            np.add.at(values.reshape(-1), cell_key, np.exp(-days / tau))
+        np.minimum.at(flat_recent, cell_key, days)
+
+
+def _feature_series(
+    features: Sequence[Feature], keys: list[str], edges: np.ndarray, cubes: _Cubes
+) -> list[pl.Series]:
+    """Each event feature's column, read from the cumulated cubes."""
     at = {int(w): int(np.flatnonzero(edges == w)[0]) for w in edges}
+    counts, sums, last = cubes.counts, cubes.sums, cubes.last
 
     def window(cube: np.ndarray, k: int, days: int | None) -> np.ndarray:
         return cube[-1, :, k] if days is None else cube[at[days], :, k]
@@ -304,9 +351,9 @@ def _event_columns(
             # decimals gives back the sums of the decimals partners wrote (0.1 + 0.2 = 0.3).
             values, dtype = np.round(window(sums, k, f.window_days), 6), pl.Float64
         elif f.kind == "recency":
-            values, dtype = np.where(last[:, k] == never, NEVER, last[:, k]), pl.Int32
+            values, dtype = np.where(last[:, k] == NEVER_DAYS, NEVER, last[:, k]), pl.Int32
         elif f.kind == "decay":
-            values, dtype = np.round(decayed[f.window_days][:, k], 6), pl.Float64
+            values, dtype = np.round(cubes.decayed[f.window_days][:, k], 6), pl.Float64
         elif f.kind == "trend":
             w = f.window_days
             values = 2 * window(counts, k, w) - window(counts, k, 2 * w)

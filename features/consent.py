@@ -41,44 +41,15 @@ def consent_state(
     """
     dates = [as_of] if isinstance(as_of, date) else list(as_of)
     partners = list(partners)
-    erased_set = list(erased)
-    dates_frame = pl.DataFrame({"as_of": dates}, schema={"as_of": pl.Date})
-    keys = ["person_id", "as_of"]
-    tokens = pl.col("purposes").str.split(",").list.eval(pl.element().str.strip_chars())
     purposes = {"scoring": "scoring", "contact": "contact"} | {
         f"source_{p}": f"source:{p}" for p in partners
     }
-    candidates = (
-        consents.lazy()
-        .join(dates_frame.lazy(), how="cross")
-        .filter(pl.col("given_at") <= pl.col("as_of"))
-        # Only the latest consent given on or before D decides...
-        .filter(pl.col("given_at") == pl.col("given_at").max().over(keys))
-        .with_columns(
-            _invalid=pl.col("notice_version").is_in(list(policy.invalid_notice_versions)),
-            **{f"_p_{name}": tokens.list.contains(token) for name, token in purposes.items()},
-        )
-    )
-    # ...and when several were given on that same day, the most restrictive state they
-    # allow together: the earliest withdrawal and expiry, only the purposes all of them
-    # grant, an invalid notice if any has one. The attributes come from the most
-    # restrictive row, so the result never depends on the order of the rows.
-    latest = (
-        candidates.sort([*keys, "withdrawn_at", "expires_at", "consent_id"], nulls_last=True)
-        .group_by(keys, maintain_order=True)
-        .agg(
-            pl.all().exclude("withdrawn_at", "expires_at", "_invalid", "^_p_.*$").first(),
-            pl.col("withdrawn_at").min(),
-            pl.col("expires_at").min(),
-            pl.col("_invalid").any(),
-            *[pl.col(f"_p_{name}").all() for name in purposes],
-        )
-    )
+    latest = _deciding(consents, dates, policy, purposes)
     ends = pl.min_horizontal(
         pl.col("expires_at").fill_null(date.max), pl.col("withdrawn_at").fill_null(date.max)
     )
     status = (
-        pl.when(pl.col("person_id").is_in(erased_set))
+        pl.when(pl.col("person_id").is_in(list(erased)))
         .then(pl.lit("erased"))
         .when(pl.col("withdrawn_at").is_not_null() & (pl.col("withdrawn_at") <= pl.col("as_of")))
         .then(pl.lit("withdrawn"))
@@ -117,6 +88,44 @@ def consent_state(
         )
         .collect()
         .sort(["as_of", "person_id"])
+    )
+
+
+def _deciding(
+    consents: pl.DataFrame,
+    dates: list[date],
+    policy: ConsentPolicy,
+    purposes: dict[str, str],
+) -> pl.LazyFrame:
+    """Per (person_id, as_of) the deciding consent, with ``_invalid`` and a ``_p_<name>``
+    flag per purpose: only the latest consent given on or before D decides..."""
+    dates_frame = pl.DataFrame({"as_of": dates}, schema={"as_of": pl.Date})
+    keys = ["person_id", "as_of"]
+    tokens = pl.col("purposes").str.split(",").list.eval(pl.element().str.strip_chars())
+    candidates = (
+        consents.lazy()
+        .join(dates_frame.lazy(), how="cross")
+        .filter(pl.col("given_at") <= pl.col("as_of"))
+        .filter(pl.col("given_at") == pl.col("given_at").max().over(keys))
+        .with_columns(
+            _invalid=pl.col("notice_version").is_in(list(policy.invalid_notice_versions)),
+            **{f"_p_{name}": tokens.list.contains(token) for name, token in purposes.items()},
+        )
+    )
+    # ...and when several were given on that same day, the most restrictive state they
+    # allow together: the earliest withdrawal and expiry, only the purposes all of them
+    # grant, an invalid notice if any has one. The attributes come from the most
+    # restrictive row, so the result never depends on the order of the rows.
+    return (
+        candidates.sort([*keys, "withdrawn_at", "expires_at", "consent_id"], nulls_last=True)
+        .group_by(keys, maintain_order=True)
+        .agg(
+            pl.all().exclude("withdrawn_at", "expires_at", "_invalid", "^_p_.*$").first(),
+            pl.col("withdrawn_at").min(),
+            pl.col("expires_at").min(),
+            pl.col("_invalid").any(),
+            *[pl.col(f"_p_{name}").all() for name in purposes],
+        )
     )
 
 
