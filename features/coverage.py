@@ -1,8 +1,8 @@
 """Whether the data reaches the as-of date a run was asked for.
 
 An as-of date before the first consent or the first partner row leaves an empty cohort,
-and training before a full feature window and label horizon leaves no labelled month;
-both ended deep in scoring or training with a traceback ("0 samples", "max() of an empty
+training before a full feature window and label horizon leaves no labelled month, and
+too few labelled months leave no temporal fold to evaluate on; all three ended deep in scoring or training with a traceback ("0 samples", "max() of an empty
 sequence"). These checks say so first, in one paragraph naming the earliest date that
 works. Pure functions of dates and frames: no clock, no file, no personal value.
 """
@@ -15,7 +15,8 @@ from datetime import date, timedelta
 import polars as pl
 
 from features.errors import SourceError
-from features.folds import labelled_dates
+from features.folds import labelled_dates, temporal_folds
+from features.spec import FoldSpec
 
 
 def check_as_of_covered(
@@ -95,3 +96,43 @@ def _earliest_training_as_of(start: date, history: int, horizon: int, step: int)
             return candidate
         candidate += timedelta(days=1)
     return candidate
+
+
+def check_fold_history(
+    dates: Sequence[date],
+    as_of: date,
+    data_start: date,
+    history_days: int,
+    horizon_days: int,
+    folds: FoldSpec,
+    source: str = "--as-of",
+) -> None:
+    """Refuse training when the labelled dates form no temporal fold, before anything is built.
+
+    A fold tests on one labelled month and trains on earlier ones whose whole label horizon
+    closes before it: with fewer months of labelled history than that, evaluation would
+    stop after the training set was built ("no fold had both training and test rows").
+
+    Raises
+    ------
+    SourceError
+        Naming how many labelled months there are and the earliest as-of date with a fold.
+    """
+    if not dates or temporal_folds(list(dates), horizon_days, folds):
+        return
+    step = folds.step_months
+    candidate = as_of
+    for _ in range(2 * horizon_days + 400):  # a fold needs about one more horizon
+        candidate += timedelta(days=1)
+        later = labelled_dates(data_start, candidate, horizon_days, history_days, step)
+        if temporal_folds(later, horizon_days, folds):
+            break
+    first, last = min(dates).isoformat(), max(dates).isoformat()
+    raise SourceError(
+        source,
+        f"the as-of date {as_of.isoformat()} leaves {len(dates)} labelled month(s) ({first} "
+        f"to {last}), too little history for one temporal fold: a fold tests on one month "
+        f"and trains on months whose {horizon_days}-day label horizon closes before it.",
+        hint=f"Train with an as-of date on or after {candidate.isoformat()}, or shorten "
+        "labels.horizon_days or features.windows_days.",
+    )

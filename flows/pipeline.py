@@ -20,7 +20,7 @@ import polars as pl
 from features.build import FeatureMatrix, build_features
 from features.catalogue import build_catalogue, model_features
 from features.consent import consent_state, counts_by_status, in_scope
-from features.coverage import check_as_of_covered, check_training_dates
+from features.coverage import check_as_of_covered, check_fold_history, check_training_dates
 from features.errors import SourceError
 from features.folds import labelled_dates
 from features.labels import attach_labels
@@ -256,6 +256,7 @@ def training_dates(ctx: RunContext, inputs: Inputs) -> list[date]:
     check_training_dates(
         dates, ctx.as_of, start, history, s.labels.horizon_days, s.folds.step_months
     )
+    check_fold_history(dates, ctx.as_of, start, history, s.labels.horizon_days, s.folds)
     return dates
 
 

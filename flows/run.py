@@ -11,12 +11,13 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
-from flows.audit import AuditLog
+from flows.audit import LOG_DIR, LOG_NAME, AuditLog, log_path
 from flows.runtime import Keys
 from flows.settings import Settings
 from flows.workspace import Workspace
 
-AUDIT_LOG = ("audit", "audit.jsonl")
+# The audit log as workspace path parts, for callers not yet using flows.audit.log_path.
+AUDIT_LOG = (LOG_DIR, LOG_NAME)
 
 
 @dataclass
@@ -36,4 +37,4 @@ class RunContext:
     @property
     def audit(self) -> AuditLog:
         """The workspace's audit log, chained under the run's audit key."""
-        return AuditLog(self.ws.path(*AUDIT_LOG), self.keys.audit, self.ws.file_mode)
+        return AuditLog(log_path(self.ws.root), self.keys.audit, self.ws.file_mode)
