@@ -132,3 +132,22 @@ def choose_calibration(
     name = min(candidates, key=lambda m: (brier[m], m != "platt"))
     score_map = _FITTERS[name](ScoreCounts.of(scores, y01, weights))
     return name, score_map, (brier if len(candidates) > 1 else {})
+
+
+def anchor_base(raw_base: int, highest: int, score_map: ScoreMap) -> tuple[int, np.ndarray]:
+    """Base points and the probability of every reachable score from it.
+
+    The base is shifted so that a score above 0 means a calibrated probability above 0.5
+    (``predict`` agrees with ``decision_function > 0``); when no reachable score crosses
+    0.5, by the least shift that keeps this true.
+    """
+    raw_scores = np.arange(raw_base, raw_base + highest + 1)
+    proba = np.asarray(score_map(raw_scores), dtype=np.float64)
+    above = proba > 0.5
+    if above.all():
+        shift = max(0, 1 - raw_base)
+    elif not above.any():
+        shift = min(0, -int(raw_scores[-1]))
+    else:
+        shift = 1 - int(raw_scores[np.argmax(above)])
+    return int(raw_base + shift), proba

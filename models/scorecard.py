@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import math
-import numbers
 from collections.abc import Callable
 from dataclasses import replace
 from typing import Any
@@ -11,13 +10,13 @@ from typing import Any
 import numpy as np
 import polars as pl
 from sklearn.base import BaseEstimator, ClassifierMixin
-from sklearn.model_selection import StratifiedKFold, check_cv
 from sklearn.utils import check_random_state
 from sklearn.utils.parallel import Parallel, delayed
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from models._scorecard_binning import FeatureBins, fit_bins, monotone_direction
-from models._scorecard_calibration import choose_calibration
+from models._scorecard_calibration import anchor_base, choose_calibration
+from models._scorecard_explain import points_frame, top_reasons
 from models._scorecard_fit import (
     Design,
     Solver,
@@ -28,8 +27,9 @@ from models._scorecard_fit import (
     points_scale,
     total_scores,
 )
-from models._scorecard_input import NUMERIC, Column, as_kind, check_target, check_weights
+from models._scorecard_input import Column, as_kind, check_target, check_weights
 from models._scorecard_input import to_columns as _to_columns
+from models._scorecard_params import check_params, cv_splits, requested_directions
 from models._scorecard_select import forward_select, subset
 
 
@@ -242,7 +242,7 @@ class ScorecardClassifier(ClassifierMixin, BaseEstimator):
         self : ScorecardClassifier
             The fitted scorecard.
         """
-        self._check_params()
+        check_params(self)
         columns = _to_columns(X, self)
         validate_data(self, X, reset=True, skip_check_array=True)
         n_samples = columns[0].values.shape[0]
@@ -254,37 +254,13 @@ class ScorecardClassifier(ClassifierMixin, BaseEstimator):
                 "the scorecard needs 2 classes."
             )
         names = self._names()
-        requested = self._directions(names, columns)
+        requested = requested_directions(self.monotonic, names, columns)
         seed = int(check_random_state(self.random_state).randint(np.iinfo(np.int32).max))
         solver = Solver(self.C, self.tol, self.max_iter, self.pdo / math.log(2.0))
-
-        bins = Parallel(n_jobs=self.n_jobs, prefer="threads")(
-            delayed(fit_bins)(
-                name,
-                column,
-                y01,
-                weights,
-                method=self.binning,
-                n_bins=self.n_bins,
-                min_bin_share=self.min_bin_share,
-                random_state=seed,
-                round_edges=bool(self.round_edges),
-            )
-            for name, column in zip(names, columns, strict=True)
-        )
+        bins = self._fit_bins(names, columns, y01, weights, seed)
         design = Design.from_codes(bins, self._encode(bins, columns))
-        splits = self._splits(y01, seed)
-        kept = list(range(len(bins)))
-        self.selection_path_: list[str] = []
-        self.selection_cv_log_loss_: list[float] = []
-        if self.max_features is not None:
-            selection = forward_select(design, y01, weights, solver, splits, int(self.max_features))
-            kept = selection.kept
-            self.selection_path_ = [names[j] for j in selection.order]
-            self.selection_cv_log_loss_ = [float(v) for v in selection.cv_log_loss]
-            design = subset(design, kept)
-        self._selected = np.asarray(kept, dtype=np.intp)
-        self.selected_features_ = np.asarray([names[j] for j in kept], dtype=object)
+        splits = cv_splits(self.cv, y01, seed)
+        design, kept = self._select(design, names, y01, weights, solver, splits)
 
         start = fit_logistic(design.matrix, y01, weights, solver)
         directions = self._resolve_directions(design, kept, requested, start[0], weights)
@@ -348,26 +324,9 @@ class ScorecardClassifier(ClassifierMixin, BaseEstimator):
         to a row's points to get the score.
         """
         check_is_fitted(self)
-        frames = []
-        for j, b in enumerate(self.bins_):
-            labels, kinds, lower, upper = b.describe()
-            segment = slice(self._offsets[j], self._offsets[j] + b.n_bins)
-            rate = self.bin_event_rate_[segment]
-            frames.append(
-                pl.DataFrame(
-                    {
-                        "feature": [b.name] * b.n_bins,
-                        "bin": labels,
-                        "kind": kinds,
-                        "lower": pl.Series(lower, dtype=pl.Float64),
-                        "upper": pl.Series(upper, dtype=pl.Float64),
-                        "points": self.points_[j],
-                        "count": self.bin_count_[segment],
-                        "event_rate": pl.Series(rate).fill_nan(None),
-                    }
-                )
-            )
-        return pl.concat(frames)
+        return points_frame(
+            self.bins_, self._offsets, self.points_, self.bin_count_, self.bin_event_rate_
+        )
 
     def calibration_table(self) -> pl.DataFrame:
         """Calibrated probability of ``classes_[1]`` for every reachable integer score."""
@@ -404,62 +363,64 @@ class ScorecardClassifier(ClassifierMixin, BaseEstimator):
         out["score"] = score
         frame = pl.DataFrame(out)
         if top > 0:
-            frame = frame.with_columns(self._reasons(per_feature, min(top, n_features)))
+            names = [b.name for b in self.bins_]
+            frame = frame.with_columns(top_reasons(per_feature, names, min(top, n_features)))
         return frame
 
     # -- helpers --------------------------------------------------------------------
 
-    def _check_params(self) -> None:
-        if self.binning not in ("quantile", "tree"):
-            raise ValueError(f"binning must be 'quantile' or 'tree', got {self.binning!r}.")
-        if not isinstance(self.n_bins, numbers.Integral) or self.n_bins < 2:
-            raise ValueError(f"n_bins must be an integer >= 2, got {self.n_bins!r}.")
-        for name in ("max_features", "max_points"):
-            value = getattr(self, name)
-            if value is not None and (not isinstance(value, numbers.Integral) or value < 1):
-                raise ValueError(f"{name} must be a positive integer or None, got {value!r}.")
-        if not 0.0 <= self.min_bin_share < 0.5:
-            raise ValueError(f"min_bin_share must be in [0, 0.5), got {self.min_bin_share!r}.")
-        if self.calibration not in ("auto", "isotonic", "platt"):
-            raise ValueError(
-                f"calibration must be 'auto', 'isotonic' or 'platt', got {self.calibration!r}."
+    def _fit_bins(
+        self,
+        names: list[str],
+        columns: list[Column],
+        y01: np.ndarray,
+        weights: np.ndarray,
+        seed: int,
+    ) -> list[FeatureBins]:
+        """Every feature's bins, features binned in threads."""
+        return Parallel(n_jobs=self.n_jobs, prefer="threads")(
+            delayed(fit_bins)(
+                name,
+                column,
+                y01,
+                weights,
+                method=self.binning,
+                n_bins=self.n_bins,
+                min_bin_share=self.min_bin_share,
+                random_state=seed,
+                round_edges=bool(self.round_edges),
             )
-        for name in ("C", "pdo", "tol"):
-            if not getattr(self, name) > 0:
-                raise ValueError(f"{name} must be positive, got {getattr(self, name)!r}.")
-        if not isinstance(self.max_iter, numbers.Integral) or self.max_iter < 1:
-            raise ValueError(f"max_iter must be a positive integer, got {self.max_iter!r}.")
-        if isinstance(self.cv, numbers.Integral) and self.cv < 2:
-            raise ValueError(f"cv must be at least 2 folds, got {self.cv!r}.")
+            for name, column in zip(names, columns, strict=True)
+        )
+
+    def _select(
+        self,
+        design: Design,
+        names: list[str],
+        y01: np.ndarray,
+        weights: np.ndarray,
+        solver: Solver,
+        splits: list | None,
+    ) -> tuple[Design, list[int]]:
+        """Forward selection up to ``max_features`` (every feature when None); records the
+        path and which input positions the scorecard keeps."""
+        kept = list(range(len(design.bins)))
+        self.selection_path_: list[str] = []
+        self.selection_cv_log_loss_: list[float] = []
+        if self.max_features is not None:
+            selection = forward_select(design, y01, weights, solver, splits, int(self.max_features))
+            kept = selection.kept
+            self.selection_path_ = [names[j] for j in selection.order]
+            self.selection_cv_log_loss_ = [float(v) for v in selection.cv_log_loss]
+            design = subset(design, kept)
+        self._selected = np.asarray(kept, dtype=np.intp)
+        self.selected_features_ = np.asarray([names[j] for j in kept], dtype=object)
+        return design, kept
 
     def _names(self) -> list[str]:
         if hasattr(self, "feature_names_in_"):
             return [str(name) for name in self.feature_names_in_]
         return [f"x{j}" for j in range(self.n_features_in_)]
-
-    def _directions(self, names: list[str], columns: list[Column]) -> dict[int, int | str]:
-        """Requested direction per input position: 1, -1 or "auto" (numeric features only)."""
-        monotonic = self.monotonic
-        if monotonic is None:
-            return {}
-        if isinstance(monotonic, str):
-            if monotonic != "auto":
-                raise ValueError(f"monotonic must be 'auto', a dict or None, got {monotonic!r}.")
-            return {j: "auto" for j, c in enumerate(columns) if c.kind == NUMERIC}
-        directions: dict[int, int | str] = {}
-        for key, direction in monotonic.items():
-            if isinstance(key, numbers.Integral) and 0 <= key < len(names):
-                j = int(key)
-            elif key in names:
-                j = names.index(key)
-            else:
-                raise ValueError(f"monotonic names an unknown feature: {key!r}.")
-            if direction not in (1, -1, "auto"):
-                raise ValueError(f"monotonic direction of {key!r} must be 1, -1 or 'auto'.")
-            if columns[j].kind != NUMERIC:
-                raise ValueError(f"monotonic feature {key!r} is not numeric.")
-            directions[j] = direction if direction == "auto" else int(direction)
-        return directions
 
     def _resolve_directions(
         self,
@@ -484,17 +445,6 @@ class ScorecardClassifier(ClassifierMixin, BaseEstimator):
         self.monotonic_ = {design.bins[k].name: d for k, d in out.items()}
         return out
 
-    def _splits(self, y01: np.ndarray, seed: int) -> list | None:
-        placeholder = np.zeros((y01.shape[0], 1))
-        if isinstance(self.cv, numbers.Integral):
-            n_splits = min(int(self.cv), int(np.bincount(y01).min()))
-            if n_splits < 2:
-                return None
-            splitter = StratifiedKFold(n_splits=n_splits, shuffle=True, random_state=seed)
-        else:
-            splitter = check_cv(self.cv, y01, classifier=True)
-        return list(splitter.split(placeholder, y01))
-
     def _store(
         self,
         design: Design,
@@ -510,17 +460,7 @@ class ScorecardClassifier(ClassifierMixin, BaseEstimator):
         ends = [*design.offsets[1:], design.n_columns]
         self.points_ = [points[a:b] for a, b in zip(design.offsets, ends, strict=True)]
         highest = sum(int(p.max()) for p in self.points_)
-        raw_scores = np.arange(raw_base, raw_base + highest + 1)
-        proba = np.asarray(score_map(raw_scores), dtype=np.float64)
-        above = proba > 0.5
-        if above.all():
-            shift = max(0, 1 - raw_base)
-        elif not above.any():
-            shift = min(0, -int(raw_scores[-1]))
-        else:
-            shift = 1 - int(raw_scores[np.argmax(above)])
-        self.base_points_ = int(raw_base + shift)
-        self.calibration_proba_ = proba
+        self.base_points_, self.calibration_proba_ = anchor_base(raw_base, highest, score_map)
         self._points_flat = points
         events = design.column_weights(weights * y01)
         mass = design.column_weights(weights)
@@ -549,18 +489,3 @@ class ScorecardClassifier(ClassifierMixin, BaseEstimator):
 
         Parallel(n_jobs=self.n_jobs, prefer="threads")(delayed(encode)(j) for j in range(len(bins)))
         return codes
-
-    def _reasons(self, per_feature: np.ndarray, top: int) -> list[pl.Series]:
-        """The ``top`` features with most points per row (ties: feature order)."""
-        remaining = per_feature.astype(np.int32)  # points are small; halves the copy
-        rows = np.arange(per_feature.shape[1])
-        names = pl.Series([b.name for b in self.bins_], dtype=pl.String)
-        series = []
-        for k in range(1, top + 1):
-            best = remaining.argmax(axis=0)  # the first feature among equals
-            points = remaining[best, rows]
-            remaining[best, rows] = np.iinfo(remaining.dtype).min
-            name = names.gather(pl.Series(best, dtype=pl.UInt32)).set(pl.Series(points <= 0), None)
-            points = points.astype(np.int64)
-            series += [name.alias(f"reason_{k}"), pl.Series(f"reason_{k}_points", points)]
-        return series
