@@ -35,7 +35,7 @@ def consent_rows(rows: list[dict]) -> pl.DataFrame:
 
 
 def reference_valid(rows: list[dict], as_of: date, invalid_notices=("v1",)) -> dict | None:
-    """An independent, plain-Python reading of DESIGN.md's rule, for comparison: the latest
+    """An independent, plain-Python reading of the rule (features.consent), to compare: the latest
     consent decides; consents given on that same day together allow only what all allow."""
     given = [r for r in rows if r["given_at"] <= as_of]
     if not given:
