@@ -206,10 +206,10 @@ def decode_text(
     """
     if encoding is not None:
         name = _codec_name(encoding, source)
-        if name == "utf-8" and raw.startswith(codecs.BOM_UTF8):
+        if name == "utf-8" and raw.startswith(BOM):
             name = "utf-8-sig"
         return _strict(raw, source, name), name
-    if raw.startswith(codecs.BOM_UTF8):
+    if raw.startswith(BOM):
         return _strict(raw, source, "utf-8-sig"), "utf-8-sig"
     try:
         return normalise_newlines(raw.decode("utf-8")), "utf-8"
