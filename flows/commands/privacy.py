@@ -102,11 +102,10 @@ def audit_verify(
     """Check the audit log's keyed chain, and that it still holds every head the published
     manifests (and, with --mlflow, MLflow runs) recorded; name the first broken entry."""
     from features.errors import SourceError
-    from flows.audit import RUNBOOK, AuditLog, heads_in_manifests, read_key
-    from flows.run import AUDIT_LOG
+    from flows.audit import RUNBOOK, AuditLog, heads_in_manifests, log_path, read_key
 
     settings = load(config)
-    path = settings.workspace.joinpath(*AUDIT_LOG)
+    path = log_path(settings.workspace)
     secret = settings.privacy.audit_key
     key_file = settings.workspace / "privacy" / "audit.key"
     key = read_key(secret.get_secret_value() if secret else None, key_file)
