@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
 from urllib.parse import unquote, urlparse
@@ -28,60 +28,21 @@ import polars as pl
 from features.catalogue import build_catalogue, by_name, model_features
 from features.consent import consent_state
 from features.contracts import CONTRACTS, Context, events_contract
-from flows.audit import AuditLog, heads_in_manifests
-from flows.privacy import erased_hashes, erased_ids, layer_id
+from flows.audit import AuditLog, heads_in_manifests, log_path
+from flows.privacy import erased_hashes
+from flows.privacy_reconcile import (
+    Reconciliation,
+    cell_count,
+    consent_headline,
+    newest_published,
+    reconcile,
+    reconciliation_section,
+)
+from flows.privacy_stores import stores_section
 from flows.settings import Settings
 from flows.workspace import Workspace
 
 META_FILE = "risk_model.json"  # models.registry.META_FILE, without importing MLflow
-
-# What each store keeps, field by field. tests/test_privacy_report.py holds these to the
-# code that writes the stores (outreach.writers.COLUMNS, outreach.reviews.STORE_SCHEMA,
-# outreach.assemble.DRAW_COLUMNS, flows.lists.save_scores), so they cannot drift apart.
-LIST_FIELDS = (
-    "list_id", "rank", "person_id", "name", "phone", "email", "language", "risk_band",
-    "probability", "reason_1", "reason_2", "reason_3", "age_band", "home_area", "flags",
-    "consent_expires_at", "decision", "comment", "decided_at", "counsellor",
-)  # fmt: skip
-SCORE_FIELDS = ("person_id", "team", "probability", "listed")
-DECISION_FIELDS = (
-    "list_id", "person_id", "decision", "reason", "decided_at", "counsellor", "team", "rank",
-    "risk_band", "override", "imported_at", "corrects", "superseded_at",
-)  # fmt: skip
-HOLDOUT_FIELDS = ("person_id", "as_of", "team", "rank", "probability", "held_out", "listed")
-SNAPSHOT_FIELDS = ("person_id", "as_of")
-
-
-@dataclass
-class Store:
-    """One place Ennakko keeps data: what it holds and how long (``days`` None: no limit)."""
-
-    name: str
-    path: str
-    fields: str
-    personal: str
-    days: int | None
-    kept: str = ""
-
-
-@dataclass
-class Reconciliation:
-    """Persons scored and listed on one published date against consent on that date."""
-
-    as_of: date
-    scored: int = 0
-    scored_valid: int = 0
-    listed: int = 0
-    listed_valid: int = 0
-    erased_present: int = 0
-    withdrawn_since: int = 0
-    notes: list[str] = field(default_factory=list)
-    scores_checked: bool = True
-    violations: int = 0  # distinct persons counted in any must-be-zero row
-
-
-def _count(n: int, min_cell: int) -> str:
-    return f"< {min_cell}" if 0 < n < min_cell else f"{n:,}"
 
 
 def local_time(value: str | datetime | None, tz: ZoneInfo) -> str:
@@ -95,79 +56,6 @@ def local_time(value: str | datetime | None, tz: ZoneInfo) -> str:
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=tz)
     return moment.astimezone(tz).isoformat(timespec="seconds")
-
-
-def newest_published(ws: Workspace) -> tuple[date, Path] | None:
-    """The newest ``lists/<D>`` that points at a published version."""
-    root = ws.path("lists")
-    found = []
-    for link in root.iterdir() if root.exists() else ():
-        try:
-            day = date.fromisoformat(link.name)
-        except ValueError:
-            continue
-        if link.is_dir():
-            found.append((day, link))
-    return max(found) if found else None
-
-
-def reconcile(
-    ws: Workspace,
-    settings: Settings,
-    consents: pl.DataFrame,
-    day: date,
-    folder: Path,
-    today: date,
-    *,
-    audit_key: bytes | None,
-    pseudonym_key: bytes | None,
-) -> Reconciliation:
-    """Count who was scored and listed on ``day`` with and without a valid consent then.
-
-    ``consents`` is the consent register as read (pseudonyms as issued). Scores hold the
-    second-layer ids when ``ENNAKKO_PSEUDONYM_KEY`` was on; they are mapped back with the
-    key, and left unchecked (said so) when the key is missing.
-    """
-    result = Reconciliation(as_of=day)
-    state = consent_state(consents, day, settings.consent, settings.partners)
-    may_score = set(state.filter(pl.col("can_score"))["person_id"].to_list())
-    may_list = set(state.filter(pl.col("can_score") & pl.col("can_contact"))["person_id"].to_list())
-    listed: set[str] = set()
-    for file in sorted(folder.glob("*.parquet")):
-        listed |= set(pl.read_parquet(file, columns=["person_id"])["person_id"].to_list())
-    result.listed = len(listed)
-    result.listed_valid = len(listed & may_list)
-    scored: set[str] = set()
-    scores = ws.path("scores", f"{day.isoformat()}.parquet")
-    if scores.exists():
-        scored = set(pl.read_parquet(scores, columns=["person_id"])["person_id"].to_list())
-    else:
-        result.notes.append(f"No scores were kept for {day.isoformat()} (retention, or removed).")
-    register = consents["person_id"].unique().to_list()
-    if pseudonym_key:
-        back = {layer_id(p, pseudonym_key): p for p in register}
-        scored = {back.get(p, p) for p in scored}
-    elif scored and not scored & set(register):
-        result.scores_checked = False
-        result.notes.append(
-            "The scores hold second-layer pseudonyms and ENNAKKO_PSEUDONYM_KEY is not set, so "
-            "the scored persons could not be matched with the consent register."
-        )
-    result.scored = len(scored)
-    result.scored_valid = len(scored & may_score)
-    offenders = (listed - may_list) | ((scored - may_score) if result.scores_checked else set())
-    if audit_key is not None:
-        erased = (scored | listed) & set(erased_ids(ws, consents.select("person_id"), audit_key))
-        result.erased_present = len(erased)
-        offenders |= erased
-    elif erased_hashes(ws):
-        result.notes.append("No audit key: erased persons could not be looked for.")
-    result.violations = len(offenders)
-    if today > day:
-        now = consent_state(consents, today, settings.consent, settings.partners)
-        ended = set(now.filter(~pl.col("can_contact"))["person_id"].to_list())
-        result.withdrawn_since = len(listed & ended)
-    return result
 
 
 def champion_inputs(settings: Settings) -> tuple[str | None, list[str] | None, str]:
@@ -206,61 +94,6 @@ def champion_inputs(settings: Settings) -> tuple[str | None, list[str] | None, s
         if isinstance(names, list) and all(isinstance(n, str) for n in names):
             return version, names, f"the champion's {META_FILE} in the MLflow store"
     return version, None, f"the champion's {META_FILE} was not found in the MLflow store"
-
-
-def stores(settings: Settings, inputs: int) -> list[Store]:
-    """Every place Ennakko keeps data, with its fields and retention."""
-    r = settings.retention
-    sensitive = ", ".join(settings.features.sensitive)
-    return [
-        Store("lists", "lists/.versions/<D>--<run>/<D>-<team>.xlsx, .csv, .parquet",
-              ", ".join(LIST_FIELDS),
-              "pseudonym, name, phone, e-mail, language, risk, reasons, flags; decision, "
-              "comment, decided_at and counsellor are left empty for the counsellor",
-              r.lists),
-        Store("lists (manifest)", "lists/.versions/<D>--<run>/manifest.json",
-              "run id, model version, counts per team and flag, SHA-256 of every file, "
-              "audit chain head", "none (counts only)", r.lists),
-        Store("scores", "scores/<D>.parquet", ", ".join(SCORE_FIELDS),
-              "pseudonym (second layer when on) and risk of every scored person", r.scores),
-        Store("features", "features/<D>--<key>.parquet and .aside.parquet",
-              f"person_id, as_of and the {inputs} model inputs below; aside: person_id, "
-              f"as_of, {sensitive} (fairness audit only, never model inputs)",
-              "pseudonym (second layer when on) and derived partner data", r.features),
-        Store("quarantine", "quarantine/<D>/<source>.parquet",
-              "row, the source's columns as read (text), reason",
-              "refused rows as the partner sent them: pseudonyms, and from the contact "
-              "vault names, phone numbers and e-mail addresses", r.quarantine),
-        Store("extracts", "extracts/",
-              "copies of partners' extracts, if an operator keeps them in the workspace "
-              "(Ennakko writes none)", "as the extracts", r.extracts),
-        Store("snapshots", "snapshots/<model>-v<N>.parquet", ", ".join(SNAPSHOT_FIELDS),
-              "pseudonyms a model version was trained on (for erasure)", r.snapshots),
-        Store("reviews (decisions)", "reviews/decisions.parquet", ", ".join(DECISION_FIELDS),
-              "**counsellors' comments** (`reason`, free text about the young person) and "
-              "**counsellor ids** (`counsellor`, the counsellor's name or code) are personal "
-              "data, of the young person and of the counsellor; with the pseudonym and the "
-              "decision", r.reviews, f"{r.reviews} days from `decided_at`, row by row"),
-        Store("reviews (hold-out)", "reviews/holdout.parquet", ", ".join(HOLDOUT_FIELDS),
-              "pseudonym, risk and whether held out", r.reviews,
-              f"{r.reviews} days from `as_of`, row by row"),
-        Store("audit log", "audit/audit.jsonl",
-              "event, run id, dates, counts, file names and hashes, model versions, keyed "
-              "hashes of erased persons", "none in clear", None,
-              "without limit: it is the record of processing"),
-        Store("erasure register", "privacy/erasures.jsonl",
-              "keyed hashes of erased pseudonyms, date, reason", "keyed hashes only", None,
-              "without limit: it keeps erased persons out of every later run"),
-        Store("application log", "logs/ennakko.log", "stages and counts", "none", None,
-              "not deleted by `ennakko retention`: rotate it with the system's log rotation"),
-        Store("MLflow", "mlflow/", "aggregate metrics, reports, models",
-              "none (no row-level data)", None, "until deleted by hand"),
-        Store("Prefect", "prefect/", "flow and task runs: configuration path, as-of date",
-              "none", None, "Prefect's own settings"),
-        Store("reports", "reports/", "this record, the reviews report",
-              f"none (cells under {settings.privacy.min_cell_size} suppressed)", None,
-              "until deleted by hand"),
-    ]  # fmt: skip
 
 
 @dataclass
@@ -302,8 +135,24 @@ def privacy_report(
             ws, s, consents, published[0], published[1], max(today, as_of),
             audit_key=audit_key, pseudonym_key=pseudonym_key,
         )  # fmt: skip
-    headline = _headline(rec, published)
+    headline = consent_headline(rec, published)
     lines = [
+        *_purpose(s, now, tz, headline),
+        *reconciliation_section(rec, published, min_cell),
+        *_inputs(s),
+        *_sources(s, max(today, as_of)),
+        *_handling(s, pseudonym_key is not None),
+        *stores_section(s),
+        *_consents_today(s, consents, as_of),
+        "",
+        *_records(s, ws, audit_key, tz),
+    ]
+    return Record("\n".join(lines) + "\n", headline.replace("**", ""), rec)
+
+
+def _purpose(s: Settings, now: datetime, tz: ZoneInfo, headline: str) -> list[str]:
+    """Title, the reconciliation's headline, the controller, the purpose and the consents."""
+    return [
         f"# Record of processing: Ennakko, {s.area_name}",
         "",
         f"Generated {local_time(now, tz)} from `{s.config_path}`. All times are in "
@@ -334,13 +183,17 @@ def privacy_report(
         f"- Consents ending within {s.consent.expiry_warning_days} days are flagged so the "
         "counsellor can ask about renewal.",
         "",
-        *_reconciliation(rec, published, min_cell),
-        *_inputs(s),
+    ]
+
+
+def _sources(s: Settings, reference: date) -> list[str]:
+    """Every source and the fields its contract reads, as of ``reference``."""
+    lines = [
         "## Sources and the fields read",
         "| source | fields | DPIA | newest row allowed |",
         "| --- | --- | --- | --- |",
     ]
-    ctx_contract = Context(max(today, as_of), tuple(s.partners))
+    ctx_contract = Context(reference, tuple(s.partners))
     for name, factory in CONTRACTS.items():
         if name == "reviews":
             continue
@@ -355,11 +208,16 @@ def privacy_report(
             f"| events/{name} ({partner.label.en}) | {fields}; event types: {types} | "
             f"{partner.dpia or 'MISSING'} | {partner.max_age_days} days |"
         )
-    lines += [
+    return lines
+
+
+def _handling(s: Settings, layered: bool) -> list[str]:
+    """Where identifiers go, who receives what, and the retention settings."""
+    return [
         "",
         "Direct identifiers (name, phone, e-mail) are read only from the contact vault and only "
         "when a list is written. Feature caches and scores hold only the pseudonym"
-        + (" as a keyed hash (second pseudonym layer on)" if pseudonym_key else "")
+        + (" as a keyed hash (second pseudonym layer on)" if layered else "")
         + "; models, logs and MLflow hold no identifier of any kind. The sensitive attributes ("
         + ", ".join(s.features.sensitive)
         + ") are used only for the fairness audit, never as model inputs.",
@@ -374,85 +232,23 @@ def privacy_report(
         *[f"| {store} | {days} |" for store, days in s.retention.model_dump().items()],
         "",
         f"Files are created with mode {s.privacy.file_mode}, folders {s.privacy.dir_mode}. "
-        f"Aggregate tables suppress cells under {min_cell} persons.",
-        "",
-        *_stores(s),
-        "## Consents today",
-    ]
-    if consents is not None and consents.height:
-        state = consent_state(consents, as_of, s.consent, s.partners)
-        counts = dict(state.group_by("status").len().iter_rows())
-        lines += [f"On {as_of.isoformat()}:", ""]
-        lines += [f"- {status}: {_count(n, min_cell)}" for status, n in sorted(counts.items())]
-        lines.append(f"- may be scored: {_count(int(state['can_score'].sum()), min_cell)}")
-        lines.append(f"- may be contacted: {_count(int(state['can_contact'].sum()), min_cell)}")
-    else:
-        lines.append("The consent register could not be read.")
-    lines += ["", *_records(s, ws, audit_key, tz)]
-    return Record("\n".join(lines) + "\n", headline.replace("**", ""), rec)
-
-
-def _headline(rec: Reconciliation | None, published: tuple[date, Path] | None) -> str:
-    if published is None:
-        return "**Consent reconciliation:** no list has been published yet."
-    if rec is None:
-        return (
-            "**Consent reconciliation: not done.** The consent register could not be read, so "
-            f"the lists of {published[0].isoformat()} were not checked against it."
-        )
-    if rec.violations:
-        return (
-            f"**⚠ CONSENT RECONCILIATION FAILED: {rec.violations:,} person(s) were scored or "
-            f"listed on {rec.as_of.isoformat()} without a valid consent, or after erasure.** "
-            "See 'Who was scored and listed'; stop the nightly runs and investigate."
-        )
-    scope = f"all {rec.scored:,} scored and " if rec.scores_checked else ""
-    return (
-        f"**Consent reconciliation of {rec.as_of.isoformat()}: {scope}all {rec.listed:,} "
-        "listed persons had a valid consent on that date; no erased person was found.**"
-    )
-
-
-def _reconciliation(
-    rec: Reconciliation | None, published: tuple[date, Path] | None, min_cell: int
-) -> list[str]:
-    lines = ["## Who was scored and listed, against consent", ""]
-    if published is None:
-        return [*lines, "No list has been published yet.", ""]
-    if rec is None:
-        return [*lines, "The consent register could not be read: not reconciled.", ""]
-    mark = "must be 0"
-    not_scored = rec.scored - rec.scored_valid
-    not_listed = rec.listed - rec.listed_valid
-    lines += [
-        f"The newest published lists, of {rec.as_of.isoformat()}, against the consent "
-        f"register on that date (the same rules as the consent gate).",
-        "",
-        "| persons on " + rec.as_of.isoformat() + " | count |",
-        "| --- | ---: |",
-    ]
-    if rec.scores_checked:
-        lines += [
-            f"| scored | {rec.scored:,} |",
-            f"| scored with a valid `scoring` consent | {rec.scored_valid:,} |",
-            f"| **scored without a valid `scoring` consent** ({mark}) | **{not_scored:,}** |",
-        ]
-    lines += [
-        f"| listed | {rec.listed:,} |",
-        f"| listed with a valid `scoring` and `contact` consent | {rec.listed_valid:,} |",
-        f"| **listed without a valid `contact` consent** ({mark}) | **{not_listed:,}** |",
-        f"| **erased persons still in these lists or scores** ({mark}) | "
-        f"**{rec.erased_present:,}** |",
+        f"Aggregate tables suppress cells under {s.privacy.min_cell_size} persons.",
         "",
     ]
-    if rec.withdrawn_since:
-        lines += [
-            f"{_count(rec.withdrawn_since, min_cell)} listed person(s) may no longer be "
-            "contacted (withdrawn or expired since): the next run leaves them out, and these "
-            "lists are deleted when their retention ends.",
-            "",
-        ]
-    lines += [*rec.notes, ""] if rec.notes else []
+
+
+def _consents_today(s: Settings, consents: pl.DataFrame | None, as_of: date) -> list[str]:
+    """Consent statuses on ``as_of``, small counts suppressed."""
+    lines = ["## Consents today"]
+    if consents is None or not consents.height:
+        return [*lines, "The consent register could not be read."]
+    min_cell = s.privacy.min_cell_size
+    state = consent_state(consents, as_of, s.consent, s.partners)
+    counts = dict(state.group_by("status").len().iter_rows())
+    lines += [f"On {as_of.isoformat()}:", ""]
+    lines += [f"- {status}: {cell_count(n, min_cell)}" for status, n in sorted(counts.items())]
+    lines.append(f"- may be scored: {cell_count(int(state['can_score'].sum()), min_cell)}")
+    lines.append(f"- may be contacted: {cell_count(int(state['can_contact'].sum()), min_cell)}")
     return lines
 
 
@@ -495,28 +291,8 @@ def _inputs(s: Settings) -> list[str]:
     return [*lines, ""]
 
 
-def _stores(s: Settings) -> list[str]:
-    catalogue = build_catalogue(s.features, s.partners, s.indicators.use)
-    lines = [
-        "## What each store keeps, and for how long",
-        "",
-        "Paths are below the workspace. Personal data of the counsellors (their comments and "
-        "ids in returned decisions) is processed too, and kept as the decisions are.",
-        "",
-        "| store | where | fields | personal data | kept |",
-        "| --- | --- | --- | --- | --- |",
-    ]
-    for store in stores(s, len(model_features(catalogue, s.features))):
-        kept = store.kept or (f"{store.days} days" if store.days else "")
-        lines.append(
-            f"| {store.name} | `{store.path}` | {store.fields} | {store.personal} | {kept} |"
-        )
-    return [*lines, ""]
-
-
 def _records(s: Settings, ws: Workspace, key: bytes | None, tz: ZoneInfo) -> list[str]:
-    log = ws.path("audit", "audit.jsonl")
-    audit = AuditLog(log, key or b"")
+    audit = AuditLog(log_path(ws.root), key or b"")
     entries = audit.read()
     if key is None:
         chain = "not checked: there is no audit key (ENNAKKO_AUDIT_KEY or the key file)"
@@ -533,12 +309,12 @@ def _records(s: Settings, ws: Workspace, key: bytes | None, tz: ZoneInfo) -> lis
     stored = pl.read_parquet(decisions, columns=["person_id"]).height if decisions.exists() else 0
     return [
         "## Erasures, retention, returned decisions and the audit log",
-        f"- Persons erased so far: {_count(len(erased_hashes(ws)), 1)}.",
+        f"- Persons erased so far: {cell_count(len(erased_hashes(ws)), 1)}.",
         f"- Last erasure: {_last(entries, 'erasure', tz)}.",
         f"- Last retention run: {_last(entries, 'retention', tz)}.",
         f"- Returned lists imported: {len(imports)} import(s), each an audit entry; last "
         f"{_last(entries, 'reviews-import', tz)}. Decisions kept: "
-        f"{_count(stored, s.privacy.min_cell_size)}.",
+        f"{cell_count(stored, s.privacy.min_cell_size)}.",
         f"- Last nightly run: {_last(entries, 'nightly', tz)}.",
         f"- Audit log: {len(entries)} entries, chain {chain}.",
     ]

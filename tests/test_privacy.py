@@ -52,7 +52,7 @@ def copy_workspace(published, tmp_path: Path, **extra) -> tuple[Path, Path]:
 def audit_log(workspace: Path) -> audit.AuditLog:
     """The workspace's audit log under its own key file (the demo's default)."""
     key = audit.read_key(None, workspace / "privacy" / "audit.key")
-    return audit.AuditLog(workspace / "audit" / "audit.jsonl", key)
+    return audit.AuditLog(audit.log_path(workspace), key)
 
 
 def personal_data_in(paths: list[Path], contacts: pl.DataFrame) -> dict[str, list[str]]:
@@ -144,7 +144,7 @@ def test_erasure_reaches_every_derived_store(published, tmp_path: Path, monkeypa
 
 def test_tampering_with_one_audit_entry_is_found_and_named(published, tmp_path: Path) -> None:
     workspace, config = copy_workspace(published, tmp_path)
-    log = workspace / "audit" / "audit.jsonl"
+    log = audit.log_path(workspace)
     lines = log.read_text().splitlines()
     assert len(lines) >= 2
     entry = json.loads(lines[0])

@@ -17,8 +17,8 @@ from typer.testing import CliRunner
 from features.consent import consent_state
 from features.contracts import Context
 from features.sources import load_source
-from flows import privacy_report as pr
-from flows.audit import AuditLog, read_key
+from flows import privacy_stores as pr
+from flows.audit import AuditLog, log_path, read_key
 from flows.cli import app
 from flows.settings import load_settings
 from tests.conftest import AS_OF
@@ -195,7 +195,7 @@ def test_every_time_is_shown_in_helsinki_time(published, tmp_path: Path) -> None
     in summer); no other offset appears; a review import is counted as an audit entry."""
     workspace, config = copy_of(published, tmp_path)
     key = read_key(None, workspace / "privacy" / "audit.key")
-    log = AuditLog(workspace / "audit" / "audit.jsonl", key)
+    log = AuditLog(log_path(workspace), key)
     log.append({"event": "retention", "at": "2026-01-15T10:00:00+00:00"})
     log.append({"event": "reviews-import", "at": "2026-06-15T10:00:00+00:00", "decisions": 3})
     result, text = make_report(config, tmp_path / "record.md")
