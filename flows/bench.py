@@ -1,9 +1,12 @@
 """``ennakko bench``: wall time and peak memory of every stage of a nightly run.
 
-The stages run in-process, without Prefect's API or MLflow's server start-up, on a cached
-synthetic city of the chosen scale. Peak memory is the process's resident set size
-sampled every 10 ms during the stage (what the machine must have free), alongside the
-RSS before it.
+The bench runs the nightly job's own list of stages (flows.nightly.night, and
+flows.training.training_steps when a model must be trained), passing a step that times
+each one instead of wrapping it in a Prefect task: the stage names are the flow's task
+names and the bench cannot drift from production. It runs in-process, without Prefect's
+API, on a cached synthetic city of the chosen scale, with the workspace's own embedded
+MLflow store. Peak memory is the kernel's high-water mark of the process's resident set
+(VmHWM), reset before each stage: what the machine must have free.
 """
 
 from __future__ import annotations
@@ -11,19 +14,43 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
-import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
+
+T = TypeVar("T")
 
 
 def rss_bytes() -> int:
-    with open("/proc/self/statm") as handle:
-        pages = int(handle.read().split()[1])
-    return pages * 4096
+    """The process's resident set now (VmRSS)."""
+    return _status_kb("VmRSS") * 1024
+
+
+def _status_kb(field_name: str) -> int:
+    with open("/proc/self/status", encoding="ascii") as handle:
+        for line in handle:
+            if line.startswith(field_name + ":"):
+                return int(line.split()[1])
+    raise OSError(f"/proc/self/status has no {field_name}")
+
+
+def reset_peak() -> bool:
+    """Reset the kernel's high-water mark of the resident set to the current size
+    (Linux: ``5`` into /proc/self/clear_refs). False where that is not allowed: the peak
+    is then the process's since it started."""
+    try:
+        Path("/proc/self/clear_refs").write_text("5", encoding="ascii")
+    except OSError:
+        return False
+    return True
+
+
+def peak_bytes() -> int:
+    """The high-water mark of the resident set since the last :func:`reset_peak`."""
+    return _status_kb("VmHWM") * 1024
 
 
 @dataclass
@@ -58,49 +85,92 @@ class BenchResult:
         return out
 
 
-NIGHTLY = ("validate", "consent gate", "features", "score", "lists")
-
-
-class PeakSampler:
-    """Samples RSS in a background thread; ``peak`` is the highest value seen."""
-
-    def __init__(self, interval: float = 0.01) -> None:
-        self.interval = interval
-        self.peak = rss_bytes()
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, daemon=True)
-
-    def _run(self) -> None:
-        while not self._stop.is_set():
-            self.peak = max(self.peak, rss_bytes())
-            time.sleep(self.interval)
-
-    def __enter__(self) -> PeakSampler:
-        self._thread.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self._stop.set()
-        self._thread.join()
-        self.peak = max(self.peak, rss_bytes())
+# The nightly flow's task names (flows.nightly.night), in order: the nightly total.
+NIGHTLY = (
+    "validate sources",
+    "read indicators",
+    "consent gate",
+    "champion model",
+    "features",
+    "score",
+    "drift",
+    "lists",
+    "publish",
+)
 
 
 @contextmanager
 def measure(result: BenchResult, name: str, report: Callable[[Stage], None]) -> Iterator[Stage]:
     start_rss = rss_bytes()
+    exact = reset_peak()
     stage = Stage(name, 0.0, 0.0, start_rss / 2**20)
-    with PeakSampler() as sampler:
-        t0 = time.perf_counter()
-        yield stage
-        stage.seconds = time.perf_counter() - t0
-    stage.peak_rss_mb = sampler.peak / 2**20
+    t0 = time.perf_counter()
+    yield stage
+    stage.seconds = time.perf_counter() - t0
+    stage.peak_rss_mb = peak_bytes() / 2**20
+    if not exact:
+        result.notes["peak_memory"] = "since the process started (clear_refs not allowed)"
     result.stages.append(stage)
     report(stage)
+
+
+class Timed:
+    """A :class:`flows.steps.Step` that measures every stage it runs."""
+
+    def __init__(self, result: BenchResult, report: Callable[[Stage], None]) -> None:
+        self.result, self.report = result, report
+
+    def __call__(self, name: str, fn: Callable[..., T], /, *args: Any) -> T:
+        with measure(self.result, name, self.report) as stage:
+            out = fn(*args)
+            stage.rows = _rows(out)
+        return out
+
+
+def _rows(out: Any) -> int | None:
+    """Rows of what a stage returned, where it is a table or holds one."""
+    for value in (out, *(getattr(out, a, None) for a in ("frame", "data", "rows", "cohort", "events"))):
+        if hasattr(value, "height"):
+            return int(value.height)
+    return None
 
 
 def write_result(result: BenchResult, path: Path) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps(result.as_dict(), indent=2) + "\n", encoding="utf-8")
+
+
+def bench_settings(scale: str, root: Path):
+    """The default configuration pointed at the cached city and a workspace of its own."""
+    from flows.settings import load_settings
+
+    city = root / scale / "city"
+    config = Path(__file__).resolve().parents[1] / "configs" / "default.yaml"
+    return config, load_settings(
+        config,
+        env={},
+        overrides={
+            "data_dir": str(city.resolve()),
+            "workspace": str((root / scale / "workspace").resolve()),
+            "truth_path": str((city / "truth" / "truth.parquet").resolve()),
+            "as_of": "2025-12-01",
+        },
+    )
+
+
+def ensure_city(scale: str, seed: int, city: Path, result: BenchResult, report, say) -> None:
+    """Generate the city once, in a child process so the stages start from a clean heap."""
+    if (city / "city.json").exists():
+        return
+    say(f"Generating the {scale} city once (cached in {city})…")
+    with measure(result, "synth (once, child process)", report):
+        subprocess.run(
+            [sys.executable, "-c", "import sys; from pathlib import Path; "
+             "from synth import generate_city, spec_for_scale; "
+             "generate_city(spec_for_scale(sys.argv[1], int(sys.argv[2])), Path(sys.argv[3]))",
+             scale, str(seed), str(city)],
+            check=True,
+        )  # fmt: skip
 
 
 def run_bench(
@@ -112,119 +182,58 @@ def run_bench(
     report: Callable[[Stage], None],
     say: Callable[[str], None],
 ) -> BenchResult:
-    """Run every nightly stage (and training when asked) on the cached city of ``scale``."""
-    import polars as pl
-
-    from features.folds import final_training_dates, temporal_folds
+    """Run the nightly job's stages (and training's, when asked or when no model is
+    registered yet) on the cached city of ``scale``, timing each."""
     from flows import pipeline
-    from flows.context import start
-    from flows.lists import build_lists, stage_lists, stage_scores
-    from flows.settings import load_settings
-    from flows.tracking import log_training, registry_for
-    from models import drift
-    from models.bundle import score
-    from models.registry import CHALLENGER, CHAMPION
-    from models.training import evaluate, fit_risk_model, truth_long
-    from outreach.publish import commit
+    from flows.context import exclusive, start
+    from flows.nightly import champion, night
+    from flows.training import training_steps
     from synth import spec_for_scale
 
-    folder = root / scale
-    city = folder / "city"
-    config = Path(__file__).resolve().parents[1] / "configs" / "default.yaml"
-    settings = load_settings(
-        config,
-        env={},
-        overrides={
-            "data_dir": str(city.resolve()),
-            "workspace": str((folder / "workspace").resolve()),
-            "truth_path": str((city / "truth" / "truth.parquet").resolve()),
-            "as_of": "2025-12-01",
-        },
-    )
-    ctx = start(str(config), None, "bench", settings=settings)
+    config, settings = bench_settings(scale, root)
+    ctx = start(str(config), None, "bench", settings=settings, say=say)
     spec = spec_for_scale(scale, seed)
     result = BenchResult(scale=scale, persons=spec.n_persons, events=0)
-    if not (city / "city.json").exists():
-        # In a child process, so the stages below start from a clean heap.
-        say(f"Generating the {scale} city once (cached in {city})…")
-        with measure(result, "synth (once, child process)", report):
-            subprocess.run(
-                [sys.executable, "-c", "import sys; from pathlib import Path; "
-                 "from synth import generate_city, spec_for_scale; "
-                 "generate_city(spec_for_scale(sys.argv[1], int(sys.argv[2])), Path(sys.argv[3]))",
-                 scale, str(seed), str(city)],
-                check=True,
-            )  # fmt: skip
+    city = root / scale / "city"
+    ensure_city(scale, seed, city, result, report, say)
     result.events = json.loads((city / "city.json").read_text())["events"]
-
-    with measure(result, "validate", report) as stage:
-        inputs = pipeline.validate_sources(ctx)
-        indicators = pipeline.load_indicator_table(ctx)
-        stage.rows = inputs.events.height
-    with measure(result, "consent gate", report) as stage:
-        gate = pipeline.gate(ctx, inputs, [ctx.as_of])
-        stage.rows = gate.cohort.height
-    with measure(result, "features", report) as stage:
-        matrix = pipeline.features(ctx, inputs, gate.cohort, indicators)
-        stage.rows = matrix.frame.height
-
-    if spec.n_persons <= 200_000:
-        with measure(result, "features, 12 as-of dates", report) as stage:
-            dates = pipeline.training_dates(ctx, inputs)[-12:]
-            many = pipeline.gate(ctx, inputs, dates)
-            stage.rows = pipeline.features(ctx, inputs, many.cohort, indicators).frame.height
-        del many
-
-    registry = registry_for(ctx)
-    model = None if train else registry.load(CHAMPION)
-    if model is None:
-        # Scoring speed does not depend on which model scores; without --train, a model is
-        # fitted once on a sample of persons so the bench needs no hour of training.
-        sample = None if train or spec.n_persons <= 200_000 else 130_000 / spec.n_persons
-        name = "train" if train else "train (once, no champion yet)"
-        if sample:
-            name = f"train (once, {sample:.0%} of persons)"
-        with measure(result, name, report) as stage:
-            s = ctx.settings
-            train_inputs = inputs if sample is None else sample_persons(inputs, sample, seed)
-            dates = pipeline.training_dates(ctx, train_inputs)
-            folds = temporal_folds(dates, s.labels.horizon_days, s.folds)
-            final = final_training_dates(dates, s.folds)
-            needed = sorted({d for f in folds for d in (*f.train, f.test)} | set(final))
-            tset = pipeline.training_set(ctx, train_inputs, indicators, needed)
-            truth = truth_long(pl.read_parquet(s.truth_path), tset.dates)
-            evaluation = evaluate(
-                tset.data, folds, tset.features, s.model, s.outreach.capacity.for_team,
-                min_cell=s.privacy.min_cell_size, truth=truth, progress=say,
-            )  # fmt: skip
-            rows = tset.data.filter(pl.col("as_of").is_in(final))
-            fitted = fit_risk_model(rows, tset.features, s.model)
-            outcome = log_training(ctx, fitted, evaluation, folds, rows, train_inputs)
-            stage.rows = tset.data.height
+    timed = Timed(result, report)
+    with exclusive(ctx):
+        if train or champion(ctx) is None:
+            # Scoring speed does not depend on which model scores: without --train a
+            # large city's first model is fitted on a sample of persons (no hour of
+            # training); its stages are timed under their own names all the same.
+            inputs = pipeline.validate_sources(ctx)
+            share = None if train or spec.n_persons <= 200_000 else 130_000 / spec.n_persons
+            if share:
+                result.notes["training_sample"] = f"{share:.0%} of persons"
+                inputs = sample_persons(inputs, share, seed)
+            outcome = training_steps(ctx, inputs, pipeline.load_indicator_table(ctx), timed)
             result.notes["training"] = {
                 k: round(v, 4)
                 for k, v in outcome.metrics.items()
                 if k.startswith(("pooled_", "oracle", "challenger_pooled_roc", "gap", "price"))
+                or k.startswith("simplicity_")
             }
-        with measure(result, "model load (MLflow)", report):
-            # Kept as challenger by the promotion gate: it scores just as fast.
-            model = registry.load(CHAMPION) or registry.load(CHALLENGER)
-    else:
-        result.notes["model_version"] = model.version
-
-    with measure(result, "score", report) as stage:
-        scored = score(model, matrix)
-        scored = scored.join(gate.cohort.drop("as_of"), on="person_id", how="left")
-        stage.rows = scored.height
-    with measure(result, "lists", report) as stage:
-        table = drift.drift_table(matrix.frame, model.profile)
-        alert = bool(table.height and table["psi"].max() > ctx.settings.outreach.drift_psi_alert)
-        lists = build_lists(ctx, scored, model, matrix, inputs, alert)
-        commit(stage_lists(ctx, lists, model))  # no MLflow run or audit entry: a bench
-        ctx.ws.commit_staged(stage_scores(ctx, scored, lists))
-        stage.rows = lists.rows.height
-    write_result(result, folder / "bench.json")
+            del inputs
+        if spec.n_persons <= 200_000:
+            extra_features(ctx, result, report)
+        summary = night(ctx, timed)
+    result.notes["model_version"] = summary["model_version"]
+    write_result(result, root / scale / "bench.json")
     return result
+
+
+def extra_features(ctx, result: BenchResult, report) -> None:
+    """Not a nightly stage: building features on twelve as-of dates, as training does."""
+    from flows import pipeline
+
+    inputs = pipeline.validate_sources(ctx)
+    indicators = pipeline.load_indicator_table(ctx)
+    with measure(result, "features, 12 as-of dates", report) as stage:
+        dates = pipeline.training_dates(ctx, inputs)[-12:]
+        many = pipeline.gate(ctx, inputs, dates)
+        stage.rows = pipeline.features(ctx, inputs, many.cohort, indicators).frame.height
 
 
 def sample_persons(inputs, share: float, seed: int):

@@ -29,7 +29,7 @@ from flows.tracking import audit_tags, log_nightly, mark_failed, registry_for
 from flows.training import training_steps
 from models import drift
 from models.bundle import RiskModel, score
-from models.registry import CHAMPION
+from models.registry import CHALLENGER, CHAMPION
 from outreach.assemble import risk_band
 from outreach.publish import commit, discard
 
@@ -237,7 +237,14 @@ def night(ctx: RunContext, step: Step = direct, executor: str = "local") -> dict
 
 
 def champion(ctx: RunContext) -> RiskModel | None:
-    return registry_for(ctx).load(CHAMPION)
+    """The model that scores tonight. A bench whose first model the gate kept back
+    scores with that challenger (scoring speed does not depend on the model); a nightly
+    run never does."""
+    registry = registry_for(ctx)
+    model = registry.load(CHAMPION)
+    if model is None and ctx.kind == "bench":
+        model = registry.load(CHALLENGER)
+    return model
 
 
 def check_stale(ctx: RunContext, inputs: Inputs, lists: Lists) -> None:

@@ -68,15 +68,17 @@ def training_steps(
         "price of each simplification", price_of_simplicity, ctx, tset, folds
     )
     model, rows = step("fit production model", fit_final, ctx, tset, final)
-    outcome = log_training(
+    outcome = step(
+        "report and register",
+        log_training,
         ctx,
         model,
         evaluation,
         folds,
         rows,
         inputs,
-        reviews=report_tables(ctx, inputs.outcomes),
-        review_metrics=review_metrics(ctx),
+        report_tables(ctx, inputs.outcomes),
+        review_metrics(ctx),
     )
     ctx.say(outcome.decision)
     pipeline.record(
