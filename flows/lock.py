@@ -17,10 +17,10 @@ import os
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import datetime
 from pathlib import Path
 
 from features.errors import SourceError
+from flows import clock
 
 LOCK_FILE = ".lock"
 _held: dict[Path, int] = {}  # lock path -> depth, within this process
@@ -103,7 +103,7 @@ def workspace_lock(
         info = {
             "command": command,
             "pid": os.getpid(),
-            "since": datetime.now().astimezone().isoformat(timespec="seconds"),
+            "since": clock.now("UTC").isoformat(timespec="seconds"),  # no settings here: UTC
         }
         os.ftruncate(fd, 0)
         os.pwrite(fd, json.dumps(info).encode(), 0)
