@@ -11,13 +11,10 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
-from flows.audit import LOG_DIR, LOG_NAME, AuditLog, log_path
+from flows.audit import AuditLog, log_path
 from flows.runtime import Keys
 from flows.settings import Settings
 from flows.workspace import Workspace
-
-# The audit log as workspace path parts, for callers not yet using flows.audit.log_path.
-AUDIT_LOG = (LOG_DIR, LOG_NAME)
 
 
 @dataclass

@@ -51,6 +51,7 @@ from flows.config_file import (
     read_chain,
     set_key,
 )
+from flows.logs import LogSpec
 from models.spec import ModelSpec
 from outreach.spec import OutreachSpec
 
@@ -137,6 +138,7 @@ class Settings(Spec):
     mlflow: MlflowSpec = MlflowSpec()
     prefect: PrefectSpec = PrefectSpec()
     executor: ExecutorSpec = ExecutorSpec()
+    logs: LogSpec = LogSpec()
 
     @field_validator("timezone")
     @classmethod
