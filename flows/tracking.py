@@ -137,6 +137,27 @@ def _write_artifacts(folder: Path, figures, tables, texts) -> None:
         (folder / name).write_text(text, encoding="utf-8")
 
 
+def _log_reviews(reviews: Mapping[str, pl.DataFrame], metrics: Mapping[str, float]) -> None:
+    """The reviews report's tables and metrics, in the active run."""
+    mlflow.log_metrics({k: float(v) for k, v in metrics.items()})
+    with tempfile.TemporaryDirectory() as tmp:
+        _write_artifacts(Path(tmp), {}, {f"{n}.csv": t for n, t in reviews.items()}, {})
+        mlflow.log_artifacts(tmp, artifact_path="reviews")
+
+
+def _decide(ctx: RunContext, evaluation: Evaluation, champion_metrics) -> promotion.Decision:
+    """The promotion gate on this run's metrics, against the champion or, for the first
+    model, against the documented baseline (docs/fairness.md)."""
+    return promotion.decide(
+        evaluation.metrics(),
+        champion_metrics,
+        ctx.settings.model.promotion,
+        audit=evaluation.fairness,
+        baseline=evaluation.challenger_fairness,
+        band=evaluation.band,
+    )
+
+
 def log_training(
     ctx: RunContext,
     model: RiskModel,
@@ -159,14 +180,7 @@ def log_training(
     champion_metrics = registry.version_metrics(champion) if champion else None
     champion_model = registry.load(CHAMPION) if champion else None
     metrics = evaluation.metrics()
-    decision = promotion.decide(
-        metrics,
-        champion_metrics,
-        s.model.promotion,
-        audit=evaluation.fairness,
-        baseline=evaluation.challenger_fairness,
-        band=evaluation.band,
-    )
+    decision = _decide(ctx, evaluation, champion_metrics)
     capacities = [s.outreach.capacity.for_team(t) for t in sorted(rows["team"].unique())]
     report = build_report(
         model,
@@ -197,11 +211,7 @@ def log_training(
             _write_artifacts(Path(tmp), report.figures, report.tables, report.texts)
             mlflow.log_artifacts(tmp, artifact_path="report")
         if reviews:
-            mlflow.log_metrics({k: float(v) for k, v in (review_metrics or {}).items()})
-            with tempfile.TemporaryDirectory() as tmp:
-                tables = {f"{name}.csv": table for name, table in reviews.items()}
-                _write_artifacts(Path(tmp), {}, tables, {})
-                mlflow.log_artifacts(tmp, artifact_path="reviews")
+            _log_reviews(reviews, review_metrics or {})
         version = registry.log_model(model)
         run_id = run.info.run_id
         # Named for what it is once the version is known: two trainings on the same date

@@ -181,6 +181,31 @@ def model_card(
             "used for scoring."
         )
     lines += _price_lines(evaluation.simplicity)
+    lines += _fairness_lines(evaluation)
+    lines += [
+        "",
+        "## Limits",
+        "- The model learns from who registered in the past; people who never register (moved "
+        "away, hidden NEET) look like successes to it.",
+        "- Partner data differ in coverage: people with fewer consented sources are scored on "
+        "less information. See the `<source>_unknown` points.",
+        "- Area indicators are aggregate and published with a lag; they describe places, not "
+        "persons.",
+        "",
+        "## Human oversight",
+        "- Counsellors decide every row; decisions come back (`ennakko reviews import`) and are "
+        "monitored for disagreement with the ranking (automation-bias watch).",
+        "- A new model replaces the champion only through the promotion gate: "
+        + "; ".join(f"{k}: {v}" for k, v in promotion.items())
+        + ".",
+        "- Drift of every input is checked nightly; above the threshold every row is flagged.",
+    ]
+    return "\n".join(lines) + "\n"
+
+
+def _fairness_lines(evaluation: Evaluation) -> list[str]:
+    """Every fairness flag in plain words, and the groups too small to judge."""
+    lines: list[str] = []
     lines += ["", "## Fairness (at the list operating point, 95 % bootstrap intervals)"]
     low, high = evaluation.band
     counts, widest = flag_sentences(evaluation.fairness, low=low, high=high)
@@ -206,25 +231,7 @@ def model_card(
     if small.height:
         groups = ", ".join(f"{a} = {g}" for a, g in small.select("attribute", "group").iter_rows())
         lines.append(f"Too small to judge (fewer persons than the minimum cell): {groups}.")
-    lines += [
-        "",
-        "## Limits",
-        "- The model learns from who registered in the past; people who never register (moved "
-        "away, hidden NEET) look like successes to it.",
-        "- Partner data differ in coverage: people with fewer consented sources are scored on "
-        "less information. See the `<source>_unknown` points.",
-        "- Area indicators are aggregate and published with a lag; they describe places, not "
-        "persons.",
-        "",
-        "## Human oversight",
-        "- Counsellors decide every row; decisions come back (`ennakko reviews import`) and are "
-        "monitored for disagreement with the ranking (automation-bias watch).",
-        "- A new model replaces the champion only through the promotion gate: "
-        + "; ".join(f"{k}: {v}" for k, v in promotion.items())
-        + ".",
-        "- Drift of every input is checked nightly; above the threshold every row is flagged.",
-    ]
-    return "\n".join(lines) + "\n"
+    return lines
 
 
 def _price_lines(table: pl.DataFrame | None) -> list[str]:

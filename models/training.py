@@ -183,6 +183,35 @@ def _metrics(rows: pl.DataFrame, score: str, capacity: Callable[[str], int]) -> 
     return out
 
 
+def _fold(
+    fold: Fold,
+    train: pl.DataFrame,
+    test: pl.DataFrame,
+    features: Sequence[str],
+    spec: ModelSpec,
+    capacity: Callable[[str], int],
+) -> tuple[FoldResult, pl.DataFrame]:
+    """Fit the scorecard (and the challenger) on a fold's training rows; score its test
+    rows as if deployed then."""
+    train = subsample(train, spec.scorecard.max_train_rows, spec.seed)
+    model = make_scorecard(spec.scorecard, spec.seed).fit(
+        train.select(features), train["label"].to_numpy()
+    )
+    test = test.with_columns(
+        probability=pl.Series(model.predict_proba(test.select(features))[:, 1])
+    )
+    result = FoldResult(fold, train.height, test.height, _metrics(test, "probability", capacity))
+    if spec.challenger.enabled:
+        challenger = make_challenger(spec.challenger, spec.seed).fit(
+            train.select(features).to_numpy(), train["label"].to_numpy()
+        )
+        test = test.with_columns(
+            challenger=pl.Series(challenger.predict_proba(test.select(features).to_numpy())[:, 1])
+        )
+        result.challenger = _metrics(test, "challenger", capacity)
+    return result, test
+
+
 def evaluate(
     data: pl.DataFrame,
     folds: Sequence[Fold],
@@ -206,26 +235,7 @@ def evaluate(
         if train.is_empty() or test.is_empty() or train["label"].n_unique() < 2:
             continue
         progress(f"fold {fold.number}: {train.height} training rows, test {fold.test}")
-        train = subsample(train, spec.scorecard.max_train_rows, spec.seed)
-        model = make_scorecard(spec.scorecard, spec.seed).fit(
-            train.select(features), train["label"].to_numpy()
-        )
-        test = test.with_columns(
-            probability=pl.Series(model.predict_proba(test.select(features))[:, 1])
-        )
-        result = FoldResult(
-            fold, train.height, test.height, _metrics(test, "probability", capacity)
-        )
-        if spec.challenger.enabled:
-            challenger = make_challenger(spec.challenger, spec.seed).fit(
-                train.select(features).to_numpy(), train["label"].to_numpy()
-            )
-            test = test.with_columns(
-                challenger=pl.Series(
-                    challenger.predict_proba(test.select(features).to_numpy())[:, 1]
-                )
-            )
-            result.challenger = _metrics(test, "challenger", capacity)
+        result, test = _fold(fold, train, test, features, spec, capacity)
         results.append(result)
         pooled_rows.append(test.drop(features))
     if not pooled_rows:
