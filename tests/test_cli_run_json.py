@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -28,5 +29,5 @@ def test_run_json_prints_the_summary_alone_and_the_log_names_every_task(
     lines = log.read_text().splitlines()[before:]
     assert lines and all(" flow=ennakko-nightly/" in line for line in lines)
     finished = [line for line in lines if line.endswith("Finished in state Completed()")]
-    tasks = {line.split(" task=")[1].split(":")[0].rsplit("-", 1)[0] for line in finished}
+    tasks = {re.search(r" task=(.+?)(?:-[0-9a-f]+)?: ", line).group(1) for line in finished}
     assert len(tasks) >= 4 and "-" in tasks  # every stage by name, and the flow's own end
