@@ -18,7 +18,6 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date
-from typing import Any
 
 import pandera.polars as pa
 import polars as pl
@@ -270,25 +269,3 @@ CONTRACTS: dict[str, Callable[[Context], Contract]] = {
     "outcomes": outcomes_contract,
     "services": services_contract,
 }
-
-# Names that moved to the engine (features.validate) or to features.describe, still
-# importable from here while callers move over.
-_MOVED = {
-    "validate": "features.validate",
-    "Validated": "features.validate",
-    "drop_exact_duplicates": "features.validate",
-    "column_warnings": "features.validate",
-    "describe_row": "features.describe",
-    "row_label": "features.describe",
-    "is_identifier": "features.describe",
-    "MASK": "features.describe",
-}
-
-
-def __getattr__(name: str) -> Any:
-    """Names that moved out, looked up lazily (the engine imports this module)."""
-    if name in _MOVED:
-        import importlib
-
-        return getattr(importlib.import_module(_MOVED[name]), name)
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -20,7 +20,7 @@ from pathlib import Path
 import numpy as np
 import polars as pl
 
-from features.contracts import drop_exact_duplicates
+from features.validate import drop_exact_duplicates
 from synth import names
 from synth.process import (
     EMPLOYMENT_TYPES,

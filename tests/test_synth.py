@@ -9,9 +9,10 @@ import numpy as np
 import polars as pl
 import pytest
 
-from features.contracts import CONTRACTS, Context, events_contract, validate
+from features.contracts import CONTRACTS, Context, events_contract
 from features.readers import locate, read_source
 from features.spec import ReadSpec
+from features.validate import validate
 from synth import CitySpec, generate_city
 from synth.city import EVENT_TYPES, file_digest
 from tests.conftest import SMALL_CITY
