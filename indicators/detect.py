@@ -12,9 +12,9 @@ import re
 from pathlib import Path
 
 from features.errors import SourceError
+from features.text import read_bytes
 from indicators.labels import normalize_period
 from indicators.schema import LONG_COLUMNS
-from indicators.source import read_bytes
 
 KINDS: tuple[str, ...] = ("paavo", "pxweb_csv", "pcaxis", "jsonstat", "tyonv_monthly", "long")
 

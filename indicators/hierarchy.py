@@ -17,8 +17,8 @@ from pathlib import Path
 import polars as pl
 
 from features.errors import SourceError
+from features.text import decode_text, read_bytes
 from indicators.areas import area_name, parse_area
-from indicators.source import decode, read_bytes
 
 MAPPING_COLUMNS: tuple[str, ...] = (
     "from_level",
@@ -56,7 +56,7 @@ def read_area_hierarchy(
     """
     path = Path(path)
     source = str(path)
-    text, _ = decode(read_bytes(path), source, encoding=encoding)
+    text, _ = decode_text(read_bytes(path), source, encoding=encoding)
     edges: dict[tuple[str, str, str], tuple[str, str, str]] = {}
     names: dict[tuple[str, str], str] = {}
     for line_no, row in enumerate(csv.reader(text.split("\n"), delimiter=";"), start=1):

@@ -17,15 +17,15 @@ from typing import Any
 import polars as pl
 
 from features.errors import SourceError
+from features.text import decode_text, read_bytes
 from indicators.cube import Cube, Dimension, cube_to_table
-from indicators.source import decode, read_bytes
 from indicators.table import IndicatorTable, parse_values
 
 
 def read_jsonstat(path: Path, *, encoding: str | None = None) -> IndicatorTable:
     """Read a JSON-stat 2.0 dataset into the long form."""
     source = str(path)
-    text, _ = decode(read_bytes(path), source, encoding=encoding)
+    text, _ = decode_text(read_bytes(path), source, encoding=encoding)
     try:
         doc = json.loads(text)
     except json.JSONDecodeError as err:

@@ -18,17 +18,17 @@ from pathlib import Path
 import polars as pl
 
 from features.errors import SourceError
+from features.text import decode_text, read_bytes
 from indicators.areas import parse_area
 from indicators.labels import check_unique_slugs, normalize_period, slugify
 from indicators.schema import LONG_COLUMNS, sort_long, validate_long
-from indicators.source import decode, read_bytes
 from indicators.table import IndicatorTable, finish, parse_values, raise_bad_values
 
 
 def read_paavo(path: Path, *, encoding: str | None = None) -> IndicatorTable:
     """Read a Paavo CSV export (English or Finnish headings) into the long form."""
     source = str(path)
-    text, used = decode(read_bytes(path), source, encoding=encoding, fallback="latin-1")
+    text, used = decode_text(read_bytes(path), source, encoding=encoding, fallback="latin-1")
     lines = text.split("\n")
     delimiter = ";" if lines and lines[0].count(";") > lines[0].count(",") else ","
     rows = list(csv.reader(lines, delimiter=delimiter))

@@ -21,8 +21,8 @@ from pathlib import Path
 import polars as pl
 
 from features.errors import SourceError
+from features.text import decode_text, read_bytes
 from indicators.cube import Cube, Dimension, cube_to_table
-from indicators.source import decode, read_bytes
 from indicators.table import MISSING_MARKERS, IndicatorTable, parse_values
 
 _KEY = re.compile(
@@ -80,10 +80,10 @@ def parse_px(path: Path, *, encoding: str | None = None) -> PxFile:
     raw = read_bytes(path)
     declared = encoding or _codepage(raw)
     if declared is not None:
-        text, used = decode(raw, source, encoding=declared)
+        text, used = decode_text(raw, source, encoding=declared)
     else:
         ansi = re.search(rb'CHARSET\s*=\s*"ANSI"', raw[:4096]) is not None
-        text, used = decode(raw, source, fallback="cp1252" if ansi else "cp850")
+        text, used = decode_text(raw, source, fallback="cp1252" if ansi else "cp850")
     keys, data = _statements(text, source)
     return PxFile(source=source, keys=keys, data=data, encoding=used)
 

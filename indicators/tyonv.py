@@ -16,9 +16,9 @@ from pathlib import Path
 import polars as pl
 
 from features.errors import SourceError
+from features.text import csv_error, decode_text, read_bytes
 from indicators.areas import municipality_code
 from indicators.labels import normalize_period
-from indicators.source import decode, ragged_line, read_bytes
 from indicators.table import IndicatorTable, finish, parse_values, raise_bad_values
 
 #: column → (indicator slug, factor to the published unit)
@@ -39,11 +39,11 @@ _LABELS = {
 def read_tyonv_monthly(path: Path, *, encoding: str | None = None) -> IndicatorTable:
     """Read the monthly municipality unemployment table into the long form."""
     source = str(path)
-    text, _ = decode(read_bytes(path), source, encoding=encoding)
+    text, _ = decode_text(read_bytes(path), source, encoding=encoding)
     try:
         raw = pl.read_csv(io.StringIO(text), infer_schema=False)
     except pl.exceptions.PolarsError as err:
-        raise _csv_error(source, text, ",", err) from None
+        raise csv_error(source, text, ",", err) from None
     required = ["month", "municipality", *MEASURES]
     missing = [c for c in required if c not in raw.columns]
     if missing:
@@ -105,16 +105,3 @@ def read_tyonv_monthly(path: Path, *, encoding: str | None = None) -> IndicatorT
         labels=_LABELS,
         notes=tuple(notes),
     )
-
-
-def _csv_error(source: str, text: str, separator: str, err: Exception) -> SourceError:
-    """Locate a CSV parse failure: the first line with the wrong number of fields."""
-    if (ragged := ragged_line(text, separator)) is not None:
-        line_no, line = ragged
-        return SourceError(
-            source,
-            f"line {line_no} has a different number of fields than the header",
-            examples=[line],
-            hint="Check the separator and the quoting on that line.",
-        )
-    return SourceError(source, f"cannot parse the CSV: {str(err).splitlines()[0]}")
