@@ -25,7 +25,15 @@ from fairlearn.metrics import (
 from sklearn.metrics import precision_score
 
 RATES = ("selection_rate", "precision", "recall", "false_positive_rate", "false_negative_rate")
-# Which count each rate rests on (its denominator), for suppression.
+# The counts each rate rests on (its numerator and denominator), for suppression: a rate
+# is shown and judged only when both reach the minimum cell (a numerator of 0 is shown).
+NUMERATOR = {
+    "selection_rate": "selected",
+    "precision": "true_positives",
+    "recall": "true_positives",
+    "false_positive_rate": "false_positives",
+    "false_negative_rate": "false_negatives",
+}
 DENOMINATOR = {
     "selection_rate": "n",
     "precision": "selected",
@@ -121,6 +129,9 @@ def audit(
             selected=(pl.col("len") * pl.col("p")).sum(),
             positives=(pl.col("len") * pl.col("y")).sum(),
             negatives=(pl.col("len") * (1 - pl.col("y"))).sum(),
+            true_positives=(pl.col("len") * pl.col("y") * pl.col("p")).sum(),
+            false_positives=(pl.col("len") * (1 - pl.col("y")) * pl.col("p")).sum(),
+            false_negatives=(pl.col("len") * pl.col("y") * (1 - pl.col("p"))).sum(),
         )
         table = counts.join(by_group, on="group").with_columns(attribute=pl.lit(attribute))
         table = _ratios(table, min_cell, ratio_low, ratio_high)
@@ -186,8 +197,10 @@ def _intervals(
     columns = {}
     flags = {}
     for j, r in enumerate(RATES):
-        shown = table[r].is_not_null()
         for key, values in bounds.items():
+            # A ratio's interval only where the ratio itself is shown (the reference's
+            # rate may be suppressed while the group's is not).
+            shown = table[f"{r}_ratio" if key.startswith("ratio") else r].is_not_null()
             bound = pl.Series(values[:, j], dtype=pl.Float64).fill_nan(None)
             columns[f"{r}_{key}"] = bound.zip_with(
                 shown, pl.repeat(None, len(names), dtype=pl.Float64, eager=True)
@@ -212,15 +225,22 @@ def _intervals(
         shown_base, pl.repeat(None, len(names), dtype=pl.Float64, eager=True)
     )
     return table.with_columns(status=status, base_rate=base, **columns, **flags).drop(
-        "positives_all", "n_all"
+        "positives_all", "n_all", "true_positives", "false_positives", "false_negatives"
     )
 
 
 def _ratios(table: pl.DataFrame, min_cell: int, low: float, high: float) -> pl.DataFrame:
     table = table.with_columns(n_all=pl.col("n"), positives_all=pl.col("positives"))
+
+    def enough(count: str) -> pl.Expr:
+        return pl.col(count) >= min_cell
+
     suppressed = table.with_columns(
         [
-            pl.when(pl.col(DENOMINATOR[r]) >= min_cell).then(pl.col(r)).otherwise(None).alias(r)
+            pl.when(enough(DENOMINATOR[r]) & (enough(NUMERATOR[r]) | (pl.col(NUMERATOR[r]) == 0)))
+            .then(pl.col(r))
+            .otherwise(None)
+            .alias(r)
             for r in RATES
         ]
     )

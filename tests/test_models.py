@@ -89,6 +89,44 @@ def test_fairness_audit_rates_ratios_flags_and_suppression() -> None:
     assert flag_count(table) >= 1
 
 
+def test_a_rate_resting_on_a_few_events_is_neither_shown_nor_judged() -> None:
+    """False positives: 3 in the reference group (fi), 40 in sv. The reference's rate rests
+    on fewer events than the minimum cell, so no group's false positive ratio is shown or
+    flagged (a ratio of 13 would otherwise be "found"); a group's own rate on 4 events is
+    suppressed, one on 0 events is shown."""
+    frame = pl.DataFrame({
+        "label": [0] * 3000 + [1] * 300,
+        "selected": [True] * 3 + [False] * 1997 + [True] * 40 + [False] * 960
+        + [True] * 150 + [False] * 150,
+        "language": ["fi"] * 2000 + ["sv"] * 1000 + ["fi"] * 200 + ["sv"] * 100,
+    })  # fmt: skip
+    table = audit(frame, ["language"], min_cell=10, ratio_low=0.8, ratio_high=1.25, seed=2)
+    sv = table.filter(pl.col("group") == "sv").row(0, named=True)
+    fi = table.filter(pl.col("group") == "fi").row(0, named=True)
+    assert fi["false_positive_rate"] is None  # 3 events
+    assert sv["false_positive_rate"] == pytest.approx(40 / 1000)  # 40 events: shown
+    assert sv["false_positive_rate_ratio"] is None and not sv["false_positive_rate_flag"]
+    assert sv["false_positive_rate_ratio_low"] is None
+    few = frame.with_columns(
+        selected=pl.when((pl.col("language") == "sv") & (pl.col("label") == 0))
+        .then(pl.int_range(pl.len()) % 250 == 0)  # 4 of sv's 1,000 negatives
+        .otherwise(pl.col("selected"))
+    )
+    sv = audit(few, ["language"], min_cell=10, ratio_low=0.8, ratio_high=1.25).filter(
+        pl.col("group") == "sv"
+    )
+    assert sv["false_positive_rate"][0] is None
+    none = frame.with_columns(
+        selected=pl.when((pl.col("language") == "sv") & (pl.col("label") == 0))
+        .then(False)
+        .otherwise(pl.col("selected"))
+    )
+    sv = audit(none, ["language"], min_cell=10, ratio_low=0.8, ratio_high=1.25).filter(
+        pl.col("group") == "sv"
+    )
+    assert sv["false_positive_rate"][0] == 0.0
+
+
 def test_a_gap_the_interval_cannot_tell_from_chance_is_not_flagged() -> None:
     """25 positives a group: a recall ratio of 0.68 has an interval reaching past 0.8."""
     frame = pl.DataFrame({
