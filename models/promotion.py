@@ -142,15 +142,15 @@ def _against_baseline(
     mine, theirs = cell_gaps(audit, *band), cell_gaps(baseline, *band)
     allowed = math.log(1 + tolerance)
     worse = sorted(
-        ((gap - theirs.get(cell, 0.0), cell) for cell, gap in mine.items()
+        ((gap - theirs.get(cell, 0.0), cell, gap) for cell, gap in mine.items()
          if gap > theirs.get(cell, 0.0) + allowed),
         reverse=True,
     )  # fmt: skip
     if worse:
         shown = "; ".join(
-            f"{a} = {g}, {r.replace('_', ' ')}: {math.exp(excess):.2f} times as far outside "
-            "the band"
-            for excess, (a, g, r) in worse[:3]
+            f"{a} = {g}, {r.replace('_', ' ')}: its interval lies {math.exp(gap):.2f} times "
+            f"beyond the band's edge, the baseline's {math.exp(theirs.get((a, g, r), 0.0)):.2f}"
+            for _, (a, g, r), gap in worse[:3]
         )
         reasons.append(
             f"{len(worse)} fairness gaps wider than the baseline's (the challenger's lists on "
