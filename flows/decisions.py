@@ -6,24 +6,20 @@ from __future__ import annotations
 import polars as pl
 
 from flows.run import RunContext
+from outreach.decisions import STORE_SCHEMA
 
 REVIEWS = ("reviews", "decisions.parquet")
 # Hold-out draws (outreach.holdout_share): beside the decisions, under the same retention
 # and erasure, since both hold pseudonyms and feed the same comparison.
 HOLDOUT = ("reviews", "holdout.parquet")
+# The store's columns the lists use: an empty store is these, typed as the store has them.
+_USED = ("list_id", "person_id", "decision", "decided_at")
 
 
 def load_reviews(ctx: RunContext) -> pl.DataFrame:
     path = ctx.ws.path(*REVIEWS)
     if not path.exists():
-        return pl.DataFrame(
-            schema={
-                "list_id": pl.String,
-                "person_id": pl.String,
-                "decision": pl.String,
-                "decided_at": pl.Date,
-            }
-        )
+        return pl.DataFrame(schema={c: STORE_SCHEMA[c] for c in _USED})
     stored = pl.read_parquet(path)
     # A decision replaced by a correction (superseded_at set) no longer shapes the lists.
     if "superseded_at" in stored.columns:

@@ -195,8 +195,6 @@ def _sources(s: Settings, reference: date) -> list[str]:
     ]
     ctx_contract = Context(reference, tuple(s.partners))
     for name, factory in CONTRACTS.items():
-        if name == "reviews":
-            continue
         fields = ", ".join(c.name for c in factory(ctx_contract).columns)
         lines.append(f"| {name} | {fields} | core register | |")
     for name, partner in s.partners.items():

@@ -2,8 +2,9 @@
 
 Apart from the report that prints it because tests/test_privacy_report.py holds these field
 lists to the code that writes the stores (outreach.writers.COLUMNS,
-outreach.reviews.STORE_SCHEMA, outreach.assemble.DRAW_COLUMNS, flows.lists.save_scores), so
-they cannot drift apart; one module is the one place to change when a store changes.
+outreach.assemble.DRAW_COLUMNS, flows.lists.save_scores), so they cannot drift apart; one
+module is the one place to change when a store changes. The decisions' fields are read from
+the store's own schema (outreach.decisions.STORE_SCHEMA).
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from dataclasses import dataclass
 from features.catalogue import build_catalogue, model_features
 from flows.audit import LOG_DIR, LOG_NAME
 from flows.settings import Settings
+from outreach.decisions import STORE_SCHEMA
 
 LIST_FIELDS = (
     "list_id", "rank", "person_id", "name", "phone", "email", "language", "risk_band",
@@ -20,10 +22,7 @@ LIST_FIELDS = (
     "consent_expires_at", "decision", "comment", "decided_at", "counsellor",
 )  # fmt: skip
 SCORE_FIELDS = ("person_id", "team", "probability", "listed")
-DECISION_FIELDS = (
-    "list_id", "person_id", "decision", "reason", "decided_at", "counsellor", "team", "rank",
-    "risk_band", "override", "imported_at", "corrects", "superseded_at",
-)  # fmt: skip
+DECISION_FIELDS = tuple(STORE_SCHEMA)
 HOLDOUT_FIELDS = ("person_id", "as_of", "team", "rank", "probability", "held_out", "listed")
 SNAPSHOT_FIELDS = ("person_id", "as_of")
 

@@ -169,7 +169,7 @@ def test_every_store_is_named_with_the_fields_it_keeps_and_how_long(
     decisions are named as personal data with their retention."""
     from flows.workspace import STORES
     from outreach.assemble import DRAW_COLUMNS
-    from outreach.reviews import STORE_SCHEMA
+    from outreach.decisions import STORE_SCHEMA
     from outreach.writers import COLUMNS
 
     workspace, config = copy_of(published, tmp_path)
