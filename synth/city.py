@@ -1,4 +1,4 @@
-"""A synthetic city in exactly the layout and contracts of DESIGN.md.
+"""A synthetic city in the layout of the partners' extracts, passing features/contracts.py.
 
 ``generate_city`` runs the generating process (synth.process), adds the consent
 register and the contact vault, and writes every source: consents, contacts,
