@@ -69,7 +69,7 @@ def test_the_model_is_registered_as_champion_with_its_report(nightly_run) -> Non
 def test_the_audit_log_records_the_run_and_verifies(nightly_run) -> None:
     _, settings, _ = nightly_run
     log = audit.AuditLog(
-        settings.workspace / "audit" / "audit.jsonl",
+        audit.log_path(settings.workspace),
         audit.read_key(None, settings.workspace / "privacy" / "audit.key"),
     )
     heads = audit.heads_in_manifests(settings.workspace / "lists")

@@ -56,7 +56,7 @@ def snapshot(workspace: Path) -> dict[str, str]:
     """What a failed run must leave as it was: the published lists (where the link points
     and every byte), the scores, the hold-out draws and the audit log."""
     out = {"link": os.readlink(workspace / "lists" / AS_OF)}
-    paths = [*sorted((workspace / "lists" / AS_OF).iterdir()), workspace / "audit" / "audit.jsonl"]
+    paths = [*sorted((workspace / "lists" / AS_OF).iterdir()), audit.log_path(workspace)]
     paths += sorted((workspace / "scores").glob("*"))
     for path in paths:
         out[str(path.relative_to(workspace))] = hashlib.sha256(path.read_bytes()).hexdigest()
@@ -75,7 +75,7 @@ def test_a_torn_audit_line_stops_the_next_run_before_it_does_anything(published,
     """A half-written last audit line (a crash or full disk while appending) stops the
     next run at once, with one clear paragraph; nothing is published or logged after it."""
     workspace, config = copy_workspace(published, tmp_path)
-    log = workspace / "audit" / "audit.jsonl"
+    log = audit.log_path(workspace)
     with log.open("a") as handle:
         handle.write('{"event": "nightly", "seq": 3, "pre')
     before = snapshot(workspace)
@@ -391,7 +391,7 @@ def test_a_reason_holding_an_identifier_is_refused(published, tmp_path) -> None:
     for reason in (f"asked by {person}", "call +358 40 1234567", "code 010203A123B"):
         result = cli("erase", "--person-id", person, "--reason", reason, "--config", str(config))
         assert result.exit_code == 2 and "identifier" in result.output, result.output
-    assert person not in (workspace / "audit" / "audit.jsonl").read_text()
+    assert person not in audit.log_path(workspace).read_text()
 
 
 def test_a_withdrawal_dated_after_a_re_run_date_still_keeps_the_person_off(published, tmp_path):
@@ -450,11 +450,12 @@ def test_a_full_disk_while_appending_leaves_no_torn_audit_line(published, tmp_pa
     """The audit folder on a nearly full disk: the run fails, and the log is byte for byte
     what it was (no torn line that would stop every later command)."""
     workspace, config = copy_workspace(published, tmp_path)
-    audit_dir = workspace / "audit"
-    saved = (audit_dir / "audit.jsonl").read_bytes()
+    log_file = audit.log_path(workspace)
+    audit_dir = log_file.parent
+    saved = log_file.read_bytes()
     subprocess.run(["mount", "-t", "tmpfs", "-o", "size=16k", "tmpfs", str(audit_dir)], check=True)
     try:
-        (audit_dir / "audit.jsonl").write_bytes(saved)
+        log_file.write_bytes(saved)
         free = os.statvfs(audit_dir).f_bavail * os.statvfs(audit_dir).f_frsize
         (audit_dir / "filler").write_bytes(b"x" * max(free - 200, 0))
         before = snapshot(workspace)
