@@ -13,7 +13,7 @@ from typing import Annotated
 
 import typer
 
-from flows.commands import bench, data, privacy, reviews, runs, validate
+from flows.commands import bench, data, portal, privacy, reviews, runs, validate
 from flows.commands.common import DEFAULT_CONFIG, console, out
 
 __all__ = ["DEFAULT_CONFIG", "app", "console", "main", "out"]
@@ -47,6 +47,7 @@ app.command()(bench.bench)
 reviews_app.command("import")(reviews.reviews_import)
 reviews_app.command("report")(reviews.reviews_report)
 app.command()(runs.serve)
+app.command()(portal.portal)
 
 
 def version() -> str:
