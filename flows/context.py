@@ -49,7 +49,7 @@ def start(
             run_id=_run_id(now),
             kind=kind,
         )
-        attach_file_log(ws.path("logs", "ennakko.log"))
+        attach_file_log(ws.path("logs", "ennakko.log"), settings.logs, settings.timezone)
     except OSError as exc:  # a read-only or full workspace: say so now, not minutes later
         raise unwritable(settings.workspace, exc) from None
     if say is not None:

@@ -82,8 +82,10 @@ def stores(settings: Settings, inputs: int) -> list[Store]:
         Store("erasure register", "privacy/erasures.jsonl",
               "keyed hashes of erased pseudonyms, date, reason", "keyed hashes only", None,
               "without limit: it keeps erased persons out of every later run"),
-        Store("application log", "logs/ennakko.log", "stages and counts", "none", None,
-              "not deleted by `ennakko retention`: rotate it with the system's log rotation"),
+        Store("application log", "logs/ennakko.log", "stages and counts", "none",
+              settings.retention.logs,
+              f"rotates at {settings.logs.max_bytes:,} bytes; rotated files older than the "
+              "period are deleted by `ennakko retention`"),
         Store("MLflow", "mlflow/", "aggregate metrics, reports, models",
               "none (no row-level data)", None, "until deleted by hand"),
         Store("Prefect", "prefect/", "flow and task runs: configuration path, as-of date",

@@ -83,6 +83,7 @@ class RetentionSpec(Spec):
     extracts: int = Field(30, ge=1)
     snapshots: int = Field(400, ge=1)
     reviews: int = Field(730, ge=1)
+    logs: int = Field(30, ge=1, description="Rotated application log files.")
 
 
 class ReviewsSpec(Spec):
