@@ -94,7 +94,10 @@ def _show(result, root: Path, scale: str) -> None:
         "",
     )
     out.print(table)
-    out.print(f"Stages in the nightly total: {', '.join(NIGHTLY)} (no Prefect or MLflow start-up).")
+    out.print(
+        f"Stages in the nightly total: {', '.join(NIGHTLY)} (the nightly flow's tasks, run "
+        "in-process without Prefect's API; publish includes the night's MLflow run)."
+    )
     for k, v in result.notes.get("training", {}).items():
         out.print(f"  {k}: {v}")
     out.print(f"Saved to {root / scale / 'bench.json'}")
