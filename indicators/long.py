@@ -16,7 +16,7 @@ import polars as pl
 
 from features.errors import SourceError
 from features.text import csv_error, decode_text, read_bytes, sniff_separator
-from indicators.schema import LONG_COLUMNS
+from indicators.schema import LONG_COLUMNS, check_long_columns
 from indicators.table import IndicatorTable, finish, parse_values, raise_bad_values
 
 LABEL_COLUMN = "indicator_label"
@@ -29,18 +29,7 @@ def read_long(path: Path, *, encoding: str | None = None) -> IndicatorTable:
         frame, decimal_comma = _read_parquet(path, source), False
     else:
         frame, decimal_comma = _read_csv(path, source, encoding)
-    missing = [c for c in LONG_COLUMNS if c not in frame.columns]
-    if missing:
-        raise SourceError(
-            source,
-            f"missing column(s) {', '.join(missing)}; the long form needs "
-            f"{', '.join(LONG_COLUMNS)}",
-            column=missing[0],
-            examples=[f"columns found: {', '.join(frame.columns)}"],
-        )
-    extra = [c for c in frame.columns if c not in (*LONG_COLUMNS, LABEL_COLUMN)]
-    if extra:
-        raise SourceError(source, f"unexpected column(s) {', '.join(extra)}", column=extra[0])
+    check_long_columns(frame, source, allowed=(LABEL_COLUMN,))
     if frame.height == 0:
         raise SourceError(
             source, "no data rows below the header", examples=[",".join(frame.columns)]

@@ -60,8 +60,9 @@ IndicatorSchema = pa.DataFrameSchema(
 )
 
 
-def validate_long(df: pl.DataFrame, source: str) -> pl.DataFrame:
-    """Validate ``df`` against :data:`IndicatorSchema`, raising SourceError on any failure."""
+def check_long_columns(df: pl.DataFrame, source: str, allowed: Sequence[str] = ()) -> None:
+    """Refuse a long-form frame that lacks one of :data:`LONG_COLUMNS` or has a column
+    neither they nor ``allowed`` name."""
     missing = [c for c in LONG_COLUMNS if c not in df.columns]
     if missing:
         raise SourceError(
@@ -71,9 +72,14 @@ def validate_long(df: pl.DataFrame, source: str) -> pl.DataFrame:
             column=missing[0],
             examples=[f"columns found: {', '.join(df.columns)}"],
         )
-    extra = [c for c in df.columns if c not in LONG_COLUMNS]
+    extra = [c for c in df.columns if c not in (*LONG_COLUMNS, *allowed)]
     if extra:
         raise SourceError(source, f"unexpected column(s) {', '.join(extra)}", column=extra[0])
+
+
+def validate_long(df: pl.DataFrame, source: str) -> pl.DataFrame:
+    """Validate ``df`` against :data:`IndicatorSchema`, raising SourceError on any failure."""
+    check_long_columns(df, source)
     try:
         return IndicatorSchema.validate(df.select(LONG_COLUMNS), lazy=True)
     except SchemaErrors as err:
