@@ -26,8 +26,17 @@ help: ## List the targets
 	$(UV) sync --frozen --quiet
 	@touch $@
 
+# The portal's local OpenID provider (tests and demo log in through it): its locked npm
+# packages, installed only where node and npm are present.
+portal/testop/node_modules/.installed: portal/testop/package-lock.json
+	@if command -v node >/dev/null && command -v npm >/dev/null; then \
+		npm ci --prefix portal/testop --no-audit --no-fund --silent && touch $@; \
+	else \
+		echo "node/npm not found: skipping portal/testop (the portal's login tests need it)"; \
+	fi
+
 .PHONY: install
-install: .venv/.synced ## Create .venv with the locked dependencies
+install: .venv/.synced portal/testop/node_modules/.installed ## Create .venv with the locked dependencies (and the portal's test OpenID provider where node is present)
 
 .PHONY: demo
 demo: install ## Synthesise the demo city (if missing) and run the whole nightly job

@@ -25,8 +25,7 @@ from mozilla_django_oidc.auth import OIDCAuthenticationBackend
 from flows import clock
 from portal.identity import IdentityCodeError, age_on, birth_date, validate
 from portal.models import Person
-
-REFUSAL_SESSION_KEY = "login_refused"
+from portal.refusals import SESSION_KEY as REFUSAL_SESSION_KEY
 
 
 def refusal(claims: dict, today: date) -> str | None:

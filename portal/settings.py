@@ -122,6 +122,7 @@ TEMPLATES = [
 ]
 DATABASES = {"default": database(ENV.get("PORTAL_DATABASE_URL"), ENNAKKO.workspace)}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+STATIC_URL = "/static/"
 AUTH_USER_MODEL = "portal.User"
 AUTHENTICATION_BACKENDS = ["portal.auth.PortalOIDCBackend"]
 

@@ -8,10 +8,8 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils.translation import get_language
 
-from portal.auth import REFUSAL_SESSION_KEY
 from portal.identity import mask
-
-REFUSALS = ("loa", "code", "age")
+from portal.refusals import REASONS, SESSION_KEY
 
 
 def partner_labels() -> list[str]:
@@ -44,9 +42,9 @@ def notice(request: HttpRequest) -> HttpResponse:
 
 def login_failed(request: HttpRequest) -> HttpResponse:
     """A kind explanation of a refused login; nothing about the person was stored."""
-    reason = request.session.pop(REFUSAL_SESSION_KEY, "") if request.session else ""
+    reason = request.session.pop(SESSION_KEY, "") if request.session else ""
     context = {
-        "reason": reason if reason in REFUSALS else "",
+        "reason": reason if reason in REASONS else "",
         "age_min": settings.PORTAL_AGE_RANGE[0],
         "age_max": settings.PORTAL_AGE_RANGE[1],
     }

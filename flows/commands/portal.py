@@ -40,5 +40,10 @@ def portal(config: Config = DEFAULT_CONFIG, host: Host = "127.0.0.1", port: Port
 
         Path(database["NAME"]).parent.mkdir(parents=True, exist_ok=True, mode=0o700)
     call_command("migrate", interactive=False, verbosity=0)
+    # Django's threaded WSGI server, without runserver's second migration check: the
+    # demo answers in under 3 seconds. Production runs `gunicorn portal.wsgi` instead.
+    from django.core.servers.basehttp import run
+    from django.core.wsgi import get_wsgi_application
+
     console.print(f"Portal: http://{host}:{port}/?c=jodel (Ctrl-C stops it)", highlight=False)
-    call_command("runserver", f"{host}:{port}", use_reloader=False, skip_checks=True)
+    run(host, port, get_wsgi_application(), threading=True)

@@ -1,0 +1,53 @@
+"""What the portal's tests share beyond fixtures: the two ports (chosen once per test
+process, before Django's settings are read) and a requests-driven login.
+
+Setting ``DJANGO_SETTINGS_MODULE`` and calling ``django.setup()`` here, at collection,
+lets test modules import the portal's models at their top.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import socket
+from urllib.parse import urljoin
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+OP_PORT = free_port()
+PORTAL_PORT = free_port()
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "portal.settings")
+os.environ["OIDC_OP_BASE_URL"] = f"http://127.0.0.1:{OP_PORT}"
+os.environ["DJANGO_LIVE_TEST_SERVER_ADDRESS"] = f"127.0.0.1:{PORTAL_PORT}"
+
+
+def django_setup() -> None:
+    import django
+
+    django.setup()
+
+
+django_setup()
+
+
+def log_in(portal_url: str, sub: str):
+    """Log in as a browser would, with requests: the portal's login link, the provider's
+    login form (the test person's sub, any password) and consent form, back to the
+    portal's callback. Returns the session and the last response."""
+    import requests
+
+    session = requests.Session()
+    response = session.get(f"{portal_url}/oidc/authenticate/", timeout=10)
+    for prompt, data in (("login", {"login": sub, "password": "x"}), ("consent", {})):
+        form = re.search(r'action="([^"]+)"', response.text)
+        if not form or f'value="{prompt}"' not in response.text:
+            break
+        response = session.post(
+            urljoin(response.url, form.group(1)), data={"prompt": prompt, **data}, timeout=10
+        )
+    return session, response

@@ -1,0 +1,126 @@
+"""Logging in to the portal through a real OpenID provider (portal/testop), with requests.
+
+A person in range with strong identification gets a Person with the identity code only
+encrypted and a fresh pseudonym; low assurance, an age out of range or a bad identity
+code get a kind page in Finnish, and nothing about them is stored.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import date
+
+import pytest
+from django.db import connection
+
+from portal.models import Person, User
+from tests.portal.support import log_in
+
+PSEUDONYM = re.compile(r"EN[0-9A-F]{10}")
+
+
+def stored_rows() -> tuple[int, int]:
+    return User.objects.count(), Person.objects.count()
+
+
+def test_a_young_person_logs_in_and_only_the_encrypted_code_is_kept(
+    portal_url, oidc_provider
+) -> None:
+    person = oidc_provider.persons["young"]
+    session, page = log_in(portal_url, person.sub)
+    assert page.status_code == 200, page.text[:500]
+    assert page.url == f"{portal_url}/omat-tiedot/"
+    assert "Olet kirjautunut sisään." in page.text
+    assert person.code[:7] + "****" in page.text
+    assert person.code not in page.text
+
+    stored = Person.objects.get()
+    assert stored.user.uuid.hex == person.sub.replace("-", "")
+    assert PSEUDONYM.fullmatch(stored.person_id)
+    assert stored.encrypted_identity_code == person.code  # decrypts with the key
+    assert Person.objects.filter(identity_code=person.code).get() == stored  # search hash
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT encrypted_identity_code, identity_code FROM portal_person")
+        ciphertext, search_hash = cursor.fetchone()
+    raw = bytes(ciphertext)
+    assert person.code.encode() not in raw and person.code[:6].encode() not in raw
+    assert search_hash.startswith("xx") and person.code not in search_hash
+
+    # The next login finds the same person, pseudonym unchanged.
+    _, again = log_in(portal_url, person.sub)
+    assert again.url == f"{portal_url}/omat-tiedot/"
+    assert stored_rows() == (1, 1)
+    assert Person.objects.get().person_id == stored.person_id
+    # Logging out (a form post with the CSRF token) ends the session.
+    token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page.text).group(1)
+    out = session.post(f"{portal_url}/oidc/logout/", data={"csrfmiddlewaretoken": token})
+    assert out.url == f"{portal_url}/"
+    assert session.get(f"{portal_url}/omat-tiedot/", allow_redirects=False).status_code == 302
+
+
+def test_fifteen_today_is_in_range(portal_url, oidc_provider) -> None:
+    _, page = log_in(portal_url, oidc_provider.persons["just_15"].sub)
+    assert page.url == f"{portal_url}/omat-tiedot/"
+    assert stored_rows() == (1, 1)
+
+
+@pytest.mark.parametrize(
+    ("case", "explanation"),
+    [
+        ("low_loa", "vahva tunnistautuminen"),
+        ("too_old", "Tämä palvelu on 15–29-vuotiaille."),
+        ("bad_code", "Emme voineet tarkistaa henkilötunnustasi."),
+    ],
+)
+def test_a_refused_login_explains_kindly_and_stores_nothing(
+    portal_url, oidc_provider, case: str, explanation: str
+) -> None:
+    person = oidc_provider.persons[case]
+    session, page = log_in(portal_url, person.sub)
+    assert page.url == f"{portal_url}/kirjautuminen-epaonnistui/"
+    assert page.status_code == 403
+    assert explanation in page.text
+    assert "Emme tallentaneet sinusta mitään." in page.text
+    assert person.code not in page.text
+    assert stored_rows() == (0, 0)
+    # Not logged in: the personal page sends the visitor to log in.
+    assert session.get(f"{portal_url}/omat-tiedot/", allow_redirects=False).status_code == 302
+
+
+def test_test_codes_are_refused_where_not_accepted(portal_url, oidc_provider, settings) -> None:
+    settings.PORTAL_ACCEPT_TEST_CODES = False
+    _, page = log_in(portal_url, oidc_provider.persons["young"].sub)
+    assert page.url == f"{portal_url}/kirjautuminen-epaonnistui/"
+    assert stored_rows() == (0, 0)
+
+
+def test_a_replayed_callback_logs_nobody_in(portal_url, oidc_provider) -> None:
+    import requests
+
+    session, page = log_in(portal_url, oidc_provider.persons["young"].sub)
+    callback = next(r.url for r in page.history if "/oidc/callback/" in r.url)
+    stranger = requests.get(callback, timeout=10)
+    assert stranger.url == f"{portal_url}/kirjautuminen-epaonnistui/"
+    replay = session.get(callback, allow_redirects=False, timeout=10)
+    assert replay.status_code in (400, 302)
+    assert stored_rows() == (1, 1)
+
+
+@pytest.mark.parametrize(
+    ("born", "loa", "reason"),
+    [
+        (date(2010, 12, 1), "substantial", None),  # 15 on the day
+        (date(2010, 12, 2), "high", "age"),  # 15 tomorrow
+        (date(1995, 12, 2), "substantial", None),  # 29, 30 tomorrow
+        (date(1995, 12, 1), "substantial", "age"),  # 30 on the day
+        (date(2005, 1, 1), "low", "loa"),
+        (date(2005, 1, 1), None, "loa"),
+    ],
+)
+def test_refusal_rules_on_a_fixed_day(born: date, loa, reason) -> None:
+    from portal.auth import refusal
+    from portal.identity import make_test_code
+
+    claims = {"loa": loa, "national_id_num": make_test_code(born, 950)}
+    assert refusal(claims, date(2025, 12, 1)) == reason
+    assert refusal({"loa": "high", "national_id_num": "131052-308t"}, date(2025, 12, 1)) == "code"
