@@ -124,3 +124,86 @@ def test_refusal_rules_on_a_fixed_day(born: date, loa, reason) -> None:
     claims = {"loa": loa, "national_id_num": make_test_code(born, 950)}
     assert refusal(claims, date(2025, 12, 1)) == reason
     assert refusal({"loa": "high", "national_id_num": "131052-308t"}, date(2025, 12, 1)) == "code"
+
+
+def test_the_test_provider_gives_the_citys_claims(oidc_provider) -> None:
+    """The provider on its own (no portal): a code flow with state, nonce and PKCE gives an
+    RS256 ID token and userinfo with the claims Helsinki-Tunnistus gives; a code is
+    good once."""
+    import base64
+    import hashlib
+    import json
+    import secrets
+    from urllib.parse import parse_qs, urljoin, urlsplit
+
+    import requests
+    from django.conf import settings
+
+    from tests.portal.support import PORTAL_PORT
+
+    person = oidc_provider.persons["young"]
+    redirect = f"http://127.0.0.1:{PORTAL_PORT}/oidc/callback/"
+    state, nonce, verifier = (secrets.token_urlsafe(32) for _ in range(3))
+    challenge = base64.urlsafe_b64encode(hashlib.sha256(verifier.encode()).digest())
+    browser = requests.Session()
+    page = browser.get(
+        f"{oidc_provider.url}/auth",
+        params={
+            "client_id": settings.OIDC_RP_CLIENT_ID,
+            "response_type": "code",
+            "scope": "openid profile",
+            "redirect_uri": redirect,
+            "state": state,
+            "nonce": nonce,
+            "code_challenge": challenge.decode().rstrip("="),
+            "code_challenge_method": "S256",
+        },
+        timeout=10,
+    )
+    location = ""
+    for prompt, data in (("login", {"login": person.sub, "password": "x"}), ("consent", {})):
+        action = urljoin(page.url, re.search(r'action="([^"]+)"', page.text).group(1))
+        page = browser.post(action, data={"prompt": prompt, **data}, allow_redirects=False)
+        while page.is_redirect and not page.headers["location"].startswith(redirect):
+            page = browser.get(urljoin(page.url, page.headers["location"]), allow_redirects=False)
+        location = page.headers.get("location", "")
+        if location.startswith(redirect):  # back to the portal: no consent prompt needed
+            break
+    query = parse_qs(urlsplit(location).query)
+    assert query["state"] == [state]
+    exchange = {
+        "grant_type": "authorization_code",
+        "code": query["code"][0],
+        "redirect_uri": redirect,
+        "client_id": settings.OIDC_RP_CLIENT_ID,
+        "client_secret": settings.OIDC_RP_CLIENT_SECRET,
+        "code_verifier": verifier,
+    }
+    tokens = requests.post(f"{oidc_provider.url}/token", data=exchange, timeout=10).json()
+    header, payload = (
+        json.loads(base64.urlsafe_b64decode(part + "=="))
+        for part in tokens["id_token"].split(".")[:2]
+    )
+    assert header["alg"] == "RS256"
+    assert payload["nonce"] == nonce and payload["sub"] == person.sub
+    userinfo = requests.get(
+        f"{oidc_provider.url}/userinfo",
+        headers={"Authorization": f"Bearer {tokens['access_token']}"},
+        timeout=10,
+    ).json()
+    assert userinfo["national_id_num"] == person.code
+    assert userinfo["loa"] == "substantial" and userinfo["amr"] == ["suomi_fi"]
+    replay = requests.post(f"{oidc_provider.url}/token", data=exchange, timeout=10)
+    assert replay.status_code == 400 and replay.json()["error"] == "invalid_grant"
+
+
+def test_the_example_users_carry_fictional_codes() -> None:
+    import json
+
+    from portal.identity import is_test_code, validate
+    from tests.conftest import ROOT
+
+    users = json.loads((ROOT / "portal" / "testop" / "users.example.json").read_text())
+    for claims in (u["claims"] for u in users.values()):
+        code = validate(claims["national_id_num"], allow_test_codes=True)
+        assert is_test_code(code)
