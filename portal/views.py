@@ -26,7 +26,6 @@ def index(request: HttpRequest) -> HttpResponse:
     channel = request.GET.get("c", "")
     context = {
         "channel": channel if channel in settings.PORTAL_CHANNELS else "",
-        "controller": settings.ENNAKKO.privacy.controller,
         "partners": partner_labels(),
         "age_min": settings.PORTAL_AGE_RANGE[0],
         "age_max": settings.PORTAL_AGE_RANGE[1],
