@@ -17,8 +17,14 @@ from pathlib import Path
 
 import pytest
 import yaml
+from hypothesis import settings as hypothesis_settings
 
 from synth import CitySpec, generate_city
+
+# No per-example deadline: how fast code runs is measured by `ennakko bench`, and a busy
+# machine must not turn a property test into a timing test.
+hypothesis_settings.register_profile("ennakko", deadline=None)
+hypothesis_settings.load_profile("ennakko")
 
 ROOT = Path(__file__).resolve().parents[1]
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import polars as pl
@@ -16,20 +15,29 @@ from tests.conftest import ROOT, SHARED_DATA
 runner = CliRunner()
 
 
-def test_help_answers_fast_and_lists_the_commands() -> None:
-    """`ennakko --help` imports nothing heavy: it answers in well under a second."""
-    started = time.perf_counter()
-    result = subprocess.run(
-        [Path(sys.executable).parent / "ennakko", "--help"],
-        capture_output=True,
-        text=True,
-        check=False,
+HEAVY = ("sklearn", "prefect", "mlflow", "polars", "pandas", "pandera", "matplotlib", "django")
+
+
+def test_help_lists_the_commands_without_importing_anything_heavy() -> None:
+    """`ennakko --help` must answer at once: it loads none of the libraries that take
+    seconds to import (how fast it answers is measured by `ennakko bench --commands`,
+    not by a timed test)."""
+    probe = (
+        "import sys\n"
+        "from typer.main import get_command\n"
+        "from flows.cli import app\n"
+        "try:\n"
+        "    get_command(app)(['--help'], prog_name='ennakko')\n"
+        "except SystemExit:\n"
+        "    pass\n"
+        f"print('LOADED', [m for m in {HEAVY!r} if m in sys.modules])\n"
     )
-    elapsed = time.perf_counter() - started
-    assert result.returncode == 0
+    result = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True,
+                            check=False, cwd=ROOT)  # fmt: skip
+    assert result.returncode == 0, result.stderr
     for command in ("synth", "run", "train", "validate", "erase", "retention", "bench", "serve"):
         assert command in result.stdout
-    assert elapsed < 3.0  # the target is one second; this leaves room for a busy CI machine
+    assert "LOADED []" in result.stdout
 
 
 def test_folds_are_printed_as_a_table(config_for) -> None:
