@@ -27,6 +27,8 @@ from portal.identity import IdentityCodeError, age_on, birth_date, validate
 from portal.models import Person
 from portal.refusals import SESSION_KEY as REFUSAL_SESSION_KEY
 
+AMR_SESSION_KEY = "login_amr"  # how the person identified: the consent's collection method
+
 
 def refusal(claims: dict, today: date) -> str | None:
     """Why these claims may not log in (``loa``, ``code``, ``age``), or None if they may."""
@@ -53,6 +55,8 @@ class PortalOIDCBackend(OIDCAuthenticationBackend):
             self.request.session[REFUSAL_SESSION_KEY] = reason
             return False
         self.request.session.pop(REFUSAL_SESSION_KEY, None)
+        amr = claims.get("amr") or ["unknown"]
+        self.request.session[AMR_SESSION_KEY] = str(amr[0] if isinstance(amr, list) else amr)
         return True
 
     def filter_users_by_claims(self, claims: dict):

@@ -11,6 +11,7 @@ back identical after an erasure).
 from __future__ import annotations
 
 import secrets
+import uuid
 
 from django.conf import settings
 from django.db import models
@@ -48,3 +49,82 @@ class Person(models.Model):
 
     def __str__(self) -> str:  # never the code
         return self.person_id
+
+
+class Notice(models.Model):
+    """One version of the privacy notice in one language, as shown (``portal/notices/``).
+
+    ``sha256`` is of the exact text shown, so a record can prove which words a person read.
+    """
+
+    version = models.CharField(max_length=16)
+    language = models.CharField(max_length=2)
+    sha256 = models.CharField(max_length=64)
+    effective_from = models.DateField()
+
+    class Meta:
+        constraints = (models.UniqueConstraint(fields=["version", "language"], name="notice_once"),)
+
+    def __str__(self) -> str:
+        return f"{self.version}/{self.language}"
+
+
+class ImmutableRecordError(Exception):
+    """A consent record was about to be changed or deleted: records are only ever added."""
+
+
+class ConsentRecordQuerySet(models.QuerySet):
+    def update(self, **kwargs):
+        raise ImmutableRecordError("consent records cannot be updated; add a new record")
+
+    def delete(self):
+        raise ImmutableRecordError("consent records cannot be deleted (only erasure removes them)")
+
+
+class ConsentRecord(models.Model):
+    """One change of one purpose, never altered (ISO/IEC TS 27560 fields).
+
+    A change of a purpose writes a new record that ``replaces`` the purpose's previous one;
+    a withdrawal is a record with ``withdrawn_at`` set. ``receipt`` groups the records of one
+    submitted form (one receipt). Only an erasure of the person removes records (the
+    cascade from ``Person``, which does not pass through this class's ``delete``).
+    """
+
+    STATES = (("given", "given"), ("withdrawn", "withdrawn"))
+
+    record_id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    schema_version = models.CharField(max_length=8, default="1")
+    receipt = models.UUIDField(db_index=True)
+    person = models.ForeignKey(Person, on_delete=models.CASCADE, related_name="consents")
+    controller = models.CharField(max_length=200)
+    purpose = models.CharField(max_length=64)
+    legal_basis = models.CharField(max_length=100)
+    data_categories = models.CharField(max_length=300)
+    notice = models.ForeignKey(Notice, on_delete=models.PROTECT)
+    channel = models.CharField(max_length=32)
+    collection_method = models.CharField(max_length=64)
+    state = models.CharField(max_length=12, choices=STATES)
+    given_at = models.DateTimeField()
+    expires_at = models.DateTimeField()
+    withdrawn_at = models.DateTimeField(null=True, blank=True)
+    replaces = models.OneToOneField(
+        "self", null=True, blank=True, on_delete=models.DO_NOTHING, related_name="replaced_by"
+    )
+    recorded_at = models.DateTimeField()
+
+    objects = ConsentRecordQuerySet.as_manager()
+
+    class Meta:
+        ordering = ("recorded_at",)
+
+    def __str__(self) -> str:
+        return f"{self.purpose}:{self.state}"
+
+    def save(self, *args, **kwargs):
+        if not self._state.adding:
+            raise ImmutableRecordError("consent records cannot be updated; add a new record")
+        kwargs["force_insert"] = True
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise ImmutableRecordError("consent records cannot be deleted (only erasure removes them)")

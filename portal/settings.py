@@ -19,6 +19,7 @@ comes from the environment:
 ``PORTAL_ACCEPT_TEST_CODES``        ``1``: accept identity codes 900-999 (default on
                                     outside production, refused in production)
 ``PORTAL_AGE_MIN``/``PORTAL_AGE_MAX``  ages served (default 15-29)
+``PORTAL_CONSENT_DAYS``             days a consent lasts (default 365)
 ``PORTAL_CHANNELS``                 channel names of ``/?c=`` (default jodel, school,
                                     outreach, ohjaamo, poster)
 ==================================  =====================================================
@@ -209,3 +210,9 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "loggers": {"mozilla_django_oidc": {"handlers": ["console"], "level": "WARNING"}},
 }
+
+# Consent: how long one lasts (days), and where Ennakko's audit log lies (the workspace).
+PORTAL_CONSENT_DAYS = int(ENV.get("PORTAL_CONSENT_DAYS", "365"))
+if PORTAL_CONSENT_DAYS < 1:
+    raise ImproperlyConfigured("PORTAL_CONSENT_DAYS must be at least 1.")
+PORTAL_WORKSPACE = ENNAKKO.workspace

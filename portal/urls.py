@@ -2,12 +2,16 @@
 
 from django.urls import include, path
 
-from portal import views
+from portal import consent_views, views
 
 urlpatterns = [
     path("", views.index, name="index"),
     path("tietosuoja/", views.notice, name="notice"),
+    path("tietosuoja/<str:version>/", consent_views.notice_version, name="notice_version"),
     path("kirjautuminen-epaonnistui/", views.login_failed, name="login_failed"),
     path("omat-tiedot/", views.my_data, name="my_data"),
+    path("suostumus/", consent_views.consent_page, name="consent"),
+    path("kuitti/<uuid:receipt>/", consent_views.receipt_page, name="receipt"),
+    path("kuitti/<uuid:receipt>.json", consent_views.receipt_download, name="receipt_json"),
     path("oidc/", include("mozilla_django_oidc.urls")),
 ]

@@ -8,6 +8,8 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils.translation import get_language
 
+from portal import consent
+from portal.consent_views import reminders
 from portal.identity import mask
 from portal.refusals import REASONS, SESSION_KEY
 
@@ -54,7 +56,12 @@ def login_failed(request: HttpRequest) -> HttpResponse:
 def my_data(request: HttpRequest) -> HttpResponse:
     """What the portal holds about the logged-in person (so far: the login itself)."""
     person = request.user.person
-    context = {"person": person, "masked_code": mask(person.encrypted_identity_code)}
+    _state, ending = reminders(person, consent.language(get_language()))
+    context = {
+        "person": person,
+        "masked_code": mask(person.encrypted_identity_code),
+        "ending": ending,
+    }
     response = render(request, "portal/my_data.html", context)
     response["Cache-Control"] = "no-store"
     return response

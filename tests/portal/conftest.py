@@ -144,3 +144,10 @@ def portal_url(live_server, oidc_provider: Provider) -> str:
     """The live portal (its database emptied after each test), with the provider up."""
     assert live_server.url.endswith(f":{PORTAL_PORT}")
     return live_server.url
+
+
+@pytest.fixture(autouse=True)
+def portal_workspace(settings, tmp_path: Path) -> Path:
+    """Each test's own workspace for Ennakko's audit log (never the demo's)."""
+    settings.PORTAL_WORKSPACE = tmp_path / "workspace"
+    return settings.PORTAL_WORKSPACE
