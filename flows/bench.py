@@ -129,7 +129,10 @@ class Timed:
 
 def _rows(out: Any) -> int | None:
     """Rows of what a stage returned, where it is a table or holds one."""
-    for value in (out, *(getattr(out, a, None) for a in ("frame", "data", "rows", "cohort", "events"))):
+    for value in (
+        out,
+        *(getattr(out, a, None) for a in ("frame", "data", "rows", "cohort", "events")),
+    ):
         if hasattr(value, "height"):
             return int(value.height)
     return None
