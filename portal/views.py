@@ -37,7 +37,11 @@ def index(request: HttpRequest) -> HttpResponse:
 
 def notice(request: HttpRequest) -> HttpResponse:
     """The privacy notice (its short form until the versioned notices arrive)."""
-    context = {"controller": settings.ENNAKKO.privacy.controller, "partners": partner_labels()}
+    context = {
+        "controller": settings.ENNAKKO.privacy.controller,
+        "partners": partner_labels(),
+        "version": consent.NOTICE_VERSION,
+    }
     return render(request, "portal/notice.html", context)
 
 

@@ -167,3 +167,8 @@ def test_notice_text_is_versioned_per_language(client) -> None:
     page = client.get("/tietosuoja/v1/?lang=fi").content.decode()
     assert "Tietosuojaseloste, versio 1" in page
     assert client.get("/tietosuoja/v9/").status_code == 404
+
+
+def test_short_notice_links_the_whole_one(client) -> None:
+    html = client.get("/tietosuoja/?lang=sv").content.decode()
+    assert '<a href="/tietosuoja/v1/?lang=sv">Läs hela dataskyddsbeskrivningen</a>' in html
