@@ -13,6 +13,7 @@ import uuid
 
 from django.conf import settings
 from django.contrib.auth.decorators import login_required
+from django.db import IntegrityError
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -75,8 +76,10 @@ def consent_page(request: HttpRequest) -> HttpResponse:
                 receipt = consent.record_changes(
                     person, chosen, shown, channel, request.session.get(AMR_SESSION_KEY, "unknown")
                 )
-            except (AuditBroken, OSError):  # nothing was stored
-                log.exception("consent change not stored: the audit log refused the entry")
+            except (AuditBroken, OSError, IntegrityError) as failed:  # nothing was stored
+                # The audit log refused the entry, or a second submit raced this one. The
+                # class only: a database's message may quote values.
+                log.warning("consent change not stored: %s", type(failed).__name__)
                 error = "later"
             else:
                 if receipt is None:

@@ -4,6 +4,7 @@ receipt and its schema, and the expiry reminder (Django's test client, no browse
 from __future__ import annotations
 
 import json
+import os
 import re
 from datetime import timedelta
 
@@ -172,3 +173,30 @@ def test_notice_text_is_versioned_per_language(client) -> None:
 def test_short_notice_links_the_whole_one(client) -> None:
     html = client.get("/tietosuoja/?lang=sv").content.decode()
     assert '<a href="/tietosuoja/v1/?lang=sv">Läs hela dataskyddsbeskrivningen</a>' in html
+
+
+def test_ennakko_audit_verify_accepts_the_portals_entries(client, person, tmp_path) -> None:
+    import subprocess
+
+    submit(client, "scoring", "contact")
+    submit(client, "contact")
+    config = tmp_path / "ennakko.yaml"
+    config.write_text(
+        f"extends: {ROOT / 'configs' / 'demo.yaml'}\n"
+        f"workspace: {tmp_path / 'workspace'}\n"
+        f"data_dir: {tmp_path / 'data'}\n"
+    )
+    done = subprocess.run(
+        [str(ROOT / ".venv" / "bin" / "ennakko"), "audit", "verify", "-c", str(config), "--json"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env={
+            k: v
+            for k, v in os.environ.items()
+            if k not in ("ENNAKKO_WORKSPACE", "ENNAKKO_DATA_DIR")
+        },
+    )
+    assert done.returncode == 0, done.stderr
+    result = json.loads(done.stdout)
+    assert result["ok"] and result["entries"] == 2
