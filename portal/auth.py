@@ -25,9 +25,8 @@ from mozilla_django_oidc.auth import OIDCAuthenticationBackend
 from flows import clock
 from portal.identity import IdentityCodeError, age_on, birth_date, validate
 from portal.models import Person
+from portal.refusals import AMR_SESSION_KEY
 from portal.refusals import SESSION_KEY as REFUSAL_SESSION_KEY
-
-AMR_SESSION_KEY = "login_amr"  # how the person identified: the consent's collection method
 
 
 def refusal(claims: dict, today: date) -> str | None:

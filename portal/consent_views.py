@@ -21,9 +21,8 @@ from django.utils.translation import get_language
 from django.views.decorators.http import require_http_methods
 
 from flows import clock
-from flows.audit import AuditBroken
 from portal import consent, receipts
-from portal.auth import AMR_SESSION_KEY
+from portal.refusals import AMR_SESSION_KEY
 
 log = logging.getLogger(__name__)
 
@@ -67,6 +66,8 @@ def consent_page(request: HttpRequest) -> HttpResponse:
     channel = channel if channel in settings.PORTAL_CHANNELS else "direct"
     error = ""
     if request.method == "POST":
+        from flows.audit import AuditBroken
+
         choices = {p.token for p in consent.purposes(lang)}
         chosen = set(request.POST.getlist("purpose")) & choices
         if request.POST.get("notice") != str(shown):

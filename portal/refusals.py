@@ -6,3 +6,6 @@ Kept apart from ``portal.auth`` so that the pages do not import the OIDC client 
 
 SESSION_KEY = "login_refused"
 REASONS = ("loa", "code", "age")
+
+# How the person identified (the first ``amr`` claim): the consent's collection method.
+AMR_SESSION_KEY = "login_amr"
