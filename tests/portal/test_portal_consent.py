@@ -200,3 +200,22 @@ def test_ennakko_audit_verify_accepts_the_portals_entries(client, person, tmp_pa
     assert done.returncode == 0, done.stderr
     result = json.loads(done.stdout)
     assert result["ok"] and result["entries"] == 2
+
+
+def test_consents_expire_after_the_configured_days(client, person, settings, monkeypatch):
+    settings.PORTAL_CONSENT_DAYS = 10
+    real_now = clock.now
+    monkeypatch.setattr(clock, "now", lambda tz: real_now(tz) - timedelta(days=11))
+    submit(client, "scoring")
+    monkeypatch.setattr(clock, "now", real_now)
+    record = ConsentRecord.objects.get()
+    assert record.expires_at - record.given_at == timedelta(days=10)
+    state = consent.state_for(person, clock.today("Europe/Helsinki"))
+    assert state["scoring"] == {
+        "granted": False,
+        "status": "expired",
+        "expires_at": consent.local_date(record.expires_at),
+        "expiring_soon": False,
+    }
+    page = client.get("/suostumus/").content.decode()
+    assert "checked" not in page and 'id="reminder"' not in page
