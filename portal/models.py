@@ -45,6 +45,10 @@ class Person(models.Model):
     )
     person_id = models.CharField(max_length=12, unique=True, default=new_person_id)
     birth_year = models.PositiveSmallIntegerField()
+    # Asked once after login (``/postinumero/``); the export leaves a person out until set.
+    postal_code = models.CharField(max_length=5, blank=True, default="")
+    language = models.CharField(max_length=2, blank=True, default="")
+    team = models.CharField(max_length=40, blank=True, default="")
     created_at = models.DateTimeField(auto_now_add=True)
 
     def __str__(self) -> str:  # never the code
