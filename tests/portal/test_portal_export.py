@@ -173,3 +173,20 @@ def test_the_management_command_exports(monkeypatch, tmp_path, capsys):
     call_command("portal_export", "--out", str(tmp_path))
     assert "1 rows, 1 persons" in capsys.readouterr().out
     assert (tmp_path / exports.PART).is_file()
+
+
+def test_the_nightly_reader_reads_the_portal_part_beside_the_register(monkeypatch, tmp_path):
+    from features.readers import locate, read_source
+    from features.spec import ReadSpec
+
+    person = make_person(0)
+    change(monkeypatch, person, at(DAY, 10), "scoring")
+    monkeypatch.undo()
+    frame = export(tmp_path)
+    register = frame.with_columns(person_id=pl.lit("EN0123456789"), consent_id=pl.lit("r1"))
+    register.write_parquet(tmp_path / "consents" / "register.parquet")
+    spec = ReadSpec()
+    folder = locate(tmp_path, "consents", spec)
+    assert folder == tmp_path / "consents"
+    read = read_source(folder, spec)
+    assert set(read["person_id"]) == {person.person_id, "EN0123456789"}
