@@ -16,6 +16,8 @@ import json
 import os
 import subprocess
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -151,3 +153,33 @@ def portal_workspace(settings, tmp_path: Path) -> Path:
     """Each test's own workspace for Ennakko's audit log (never the demo's)."""
     settings.PORTAL_WORKSPACE = tmp_path / "workspace"
     return settings.PORTAL_WORKSPACE
+
+
+PHONE_WIDTH = 320
+
+
+@contextmanager
+def phone(chromium: str) -> Iterator:
+    """A Playwright browser context the size of a small phone (320 px, Finnish), on the
+    system Chromium. A context manager, not a fixture: the database may be asked only
+    once Playwright's event loop has closed (Django refuses it inside one)."""
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=chromium, args=["--no-sandbox"])
+        try:
+            yield browser.new_context(
+                viewport={"width": PHONE_WIDTH, "height": 640}, locale="fi-FI"
+            )
+        finally:
+            browser.close()
+
+
+def log_in_at_provider(page, portal_url: str, sub: str) -> None:
+    """The provider's development login and consent forms (standing in for Suomi.fi),
+    back to the portal's own page."""
+    page.fill("input[name=login]", sub)
+    page.fill("input[name=password]", "x")
+    page.click("button[type=submit]")
+    page.click("button[type=submit]")  # the provider's consent prompt
+    page.wait_for_url(f"{portal_url}/omat-tiedot/")
