@@ -202,25 +202,31 @@ def run_bench(
     result.events = json.loads((city / "city.json").read_text())["events"]
     timed = Timed(result, report)
     with exclusive(ctx):
-        if train or champion(ctx) is None:
+        must_train = train or champion(ctx) is None
+        small = spec.n_persons <= 200_000
+        # Read once for the stages outside the night; the night reads its own, as in
+        # production.
+        inputs = pipeline.validate_sources(ctx) if must_train or small else None
+        indicators = pipeline.load_indicator_table(ctx)
+        if must_train:
             # Scoring speed does not depend on which model scores: without --train a
             # large city's first model is fitted on a sample of persons (no hour of
             # training); its stages are timed under their own names all the same.
-            inputs = pipeline.validate_sources(ctx)
-            share = None if train or spec.n_persons <= 200_000 else 130_000 / spec.n_persons
+            share = None if train or small else 130_000 / spec.n_persons
             if share:
                 result.notes["training_sample"] = f"{share:.0%} of persons"
-                inputs = sample_persons(inputs, share, seed)
-            outcome = training_steps(ctx, inputs, pipeline.load_indicator_table(ctx), timed)
+            sample = sample_persons(inputs, share, seed) if share else inputs
+            outcome = training_steps(ctx, sample, indicators, timed)
             result.notes["training"] = {
                 k: round(v, 4)
                 for k, v in outcome.metrics.items()
                 if k.startswith(("pooled_", "oracle", "challenger_pooled_roc", "gap", "price"))
                 or k.startswith("simplicity_")
             }
-            del inputs
-        if spec.n_persons <= 200_000:
-            extra_features(ctx, result, report)
+            del sample
+        if small:
+            extra_features(ctx, inputs, indicators, result, report)
+        del inputs
         forget_features(ctx)
         summary = night(ctx, timed)
     result.notes["model_version"] = summary["model_version"]
@@ -235,12 +241,10 @@ def forget_features(ctx) -> None:
         path.unlink()
 
 
-def extra_features(ctx, result: BenchResult, report) -> None:
+def extra_features(ctx, inputs, indicators, result: BenchResult, report) -> None:
     """Not a nightly stage: building features on twelve as-of dates, as training does."""
     from flows import pipeline
 
-    inputs = pipeline.validate_sources(ctx)
-    indicators = pipeline.load_indicator_table(ctx)
     with measure(result, "features, 12 as-of dates", report) as stage:
         dates = pipeline.training_dates(ctx, inputs)[-12:]
         many = pipeline.gate(ctx, inputs, dates)
