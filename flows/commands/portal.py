@@ -2,10 +2,20 @@
 
 Django is imported inside the command, never at module level: ``ennakko --help`` and
 every other command answer without loading it.
+
+Outside production the command also starts the local OpenID provider
+(``portal/testop/op.mjs``, node-oidc-provider) with fictional test persons made for
+today (``portal.testpersons``), so the demo logs in through a real code flow; with
+``PORTAL_PRODUCTION=1`` the test provider is refused and the city's is used.
 """
 
 from __future__ import annotations
 
+import os
+import shutil
+import subprocess
+import time
+from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -14,21 +24,135 @@ from flows.commands.common import DEFAULT_CONFIG, Config, console, load, user_er
 
 Host = Annotated[str, typer.Option("--host", help="Address to listen on.")]
 Port = Annotated[int, typer.Option("--port", min=1, max=65535, help="Port to listen on.")]
+TestOp = Annotated[
+    bool,
+    typer.Option(
+        "--test-op/--no-test-op",
+        help="Start the local test OpenID provider with fictional persons (never in production).",
+    ),
+]
+OpPort = Annotated[
+    int, typer.Option("--op-port", min=1, max=65535, help="The test provider's port.")
+]
+
+TESTOP = Path(__file__).resolve().parents[2] / "portal" / "testop"
+
+
+class PortalError(Exception):
+    """The portal could not start (a message for the operator)."""
+
+
+def start_test_provider(workspace: Path, timezone: str, host: str, port: int, op_port: int):
+    """Start ``op.mjs`` with today's test persons; return the process and the persons."""
+    from flows import clock
+    from portal.testpersons import demo_persons, users_file
+
+    node = shutil.which("node")
+    if node is None or not (TESTOP / "node_modules" / "oidc-provider").is_dir():
+        raise PortalError(
+            "the test OpenID provider needs node and `make install` (portal/testop/node_modules); "
+            "or start with --no-test-op and OIDC_OP_BASE_URL set to a provider"
+        )
+    persons = demo_persons(clock.today(timezone))
+    users = users_file(persons, workspace / "portal" / "testop-users.json")
+    portal = f"http://{'127.0.0.1' if host in ('0.0.0.0', '::') else host}:{port}"
+    env = {
+        **os.environ,
+        "OP_PORT": str(op_port),
+        "OP_USERS": str(users),
+        "OP_CLIENT_SECRET": os.environ.get("OIDC_RP_CLIENT_SECRET", "test-secret"),
+        "OP_REDIRECT_URIS": f"{portal}/oidc/callback/",
+        "OP_POST_LOGOUT_URIS": f"{portal}/",
+    }
+    log = (workspace / "portal" / "testop.log").open("w")
+    process = subprocess.Popen(
+        [node, str(TESTOP / "op.mjs")], env=env, stdout=log, stderr=subprocess.STDOUT
+    )
+    wait_until_ready(f"http://127.0.0.1:{op_port}/.well-known/openid-configuration", process)
+    return process, persons
+
+
+def wait_until_ready(url: str, process: subprocess.Popen, timeout: float = 10.0) -> None:
+    """Poll ``url`` until the provider answers (it is ready in about a second)."""
+    from urllib.error import URLError
+    from urllib.request import urlopen
+
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise PortalError("the test OpenID provider exited at start (see testop.log)")
+        try:
+            with urlopen(url, timeout=1):
+                return
+        except (URLError, OSError):
+            time.sleep(0.05)
+    process.terminate()
+    raise PortalError(f"the test OpenID provider did not answer at {url} in {timeout:.0f} s")
+
+
+def show_persons(persons) -> None:
+    """The test persons' table: what to type in the provider's login field."""
+    from rich.table import Table
+
+    table = Table(title="Test persons (fictional identity codes 900-999; any password)")
+    table.add_column("login (sub)", no_wrap=True, min_width=36)
+    for column in ("name", "age", "what it shows"):
+        table.add_column(column)
+    for p in persons:
+        table.add_row(p.sub, f"{p.given_name} {p.family_name}", str(p.age), p.note)
+    console.print(table)
 
 
 @user_errors
-def portal(config: Config = DEFAULT_CONFIG, host: Host = "127.0.0.1", port: Port = 8000) -> None:
+def portal(
+    config: Config = DEFAULT_CONFIG,
+    host: Host = "127.0.0.1",
+    port: Port = 8000,
+    test_op: TestOp = True,
+    op_port: OpPort = 9000,
+) -> None:
     """Serve the consent portal on http://HOST:PORT/ (demo: SQLite in the workspace).
 
     Settings come from the Ennakko configuration and PORTAL_* / OIDC_* environment
     variables (portal/settings.py); with PORTAL_PRODUCTION=1 it refuses to start without
-    its keys, a PostgreSQL database and the city's identity provider.
+    its keys, a PostgreSQL database and the city's identity provider, and refuses the
+    test provider. Production serves with `gunicorn portal.wsgi` (docs/runbook.md).
     """
-    import os
-
     settings = load(config)
     os.environ["ENNAKKO_CONFIG"] = str(settings.config_path)
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "portal.settings")
+    production = os.environ.get("PORTAL_PRODUCTION", "").strip() == "1"
+    if production and test_op:
+        console.print(
+            "[red]Portal:[/red] the test OpenID provider is refused in production "
+            "(PORTAL_PRODUCTION=1): start with --no-test-op and the city's provider."
+        )
+        raise typer.Exit(2)
+    provider = persons = None
+    if test_op:
+        os.environ["OIDC_OP_BASE_URL"] = f"http://127.0.0.1:{op_port}"
+        try:
+            provider, persons = start_test_provider(
+                settings.workspace, settings.timezone, host, port, op_port
+            )
+        except PortalError as error:
+            console.print(f"[red]Portal:[/red] {error}")
+            raise typer.Exit(2) from error
+    import signal
+    import sys
+
+    # A service manager stops us with SIGTERM: exit through ``finally`` so the provider stops too.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
+    try:
+        serve(host, port, persons)
+    finally:
+        if provider is not None:
+            provider.terminate()
+            provider.wait(timeout=10)
+
+
+def serve(host: str, port: int, persons) -> None:
+    """Migrate the database and serve with Django's threaded WSGI server (the demo)."""
     import django
     from django.conf import settings as django_settings
     from django.core.management import call_command
@@ -36,14 +160,13 @@ def portal(config: Config = DEFAULT_CONFIG, host: Host = "127.0.0.1", port: Port
     django.setup()
     database = django_settings.DATABASES["default"]
     if database["ENGINE"].endswith("sqlite3"):
-        from pathlib import Path
-
         Path(database["NAME"]).parent.mkdir(parents=True, exist_ok=True, mode=0o700)
     call_command("migrate", interactive=False, verbosity=0)
-    # Django's threaded WSGI server, without runserver's second migration check: the
-    # demo answers in under 3 seconds. Production runs `gunicorn portal.wsgi` instead.
+    # Without runserver's second migration check: the demo answers in under 3 seconds.
     from django.core.servers.basehttp import run
     from django.core.wsgi import get_wsgi_application
 
+    if persons:
+        show_persons(persons)
     console.print(f"Portal: http://{host}:{port}/?c=jodel (Ctrl-C stops it)", highlight=False)
     run(host, port, get_wsgi_application(), threading=True)
