@@ -37,10 +37,22 @@ def bench(
             help="Instead: how long each non-flow command takes to answer on the demo.",
         ),
     ] = False,
+    portal: Annotated[
+        bool,
+        typer.Option(
+            "--portal",
+            help="Instead: how fast the consent portal starts and serves its consent page.",
+        ),
+    ] = False,
+    clients: Annotated[int, typer.Option(min=1, max=99, help="With --portal: clients.")] = 20,
+    rounds: Annotated[int, typer.Option(min=5, help="With --portal: requests per client.")] = 50,
 ) -> None:
     """Wall time and peak memory of every nightly stage on a cached synthetic city."""
     if commands:
         _bench_commands(root, as_json)
+        return
+    if portal:
+        _bench_portal(root, clients, rounds, as_json)
         return
     from flows.bench import run_bench
     from flows.logs import quiet_user_errors
@@ -126,4 +138,43 @@ def _bench_commands(root: Path, as_json: bool) -> None:
         colour = "green" if r.seconds < 2 else "yellow"
         table.add_row(r.command, f"[{colour}]{r.seconds:.2f}[/]", f"{r.peak_rss_mb:,.0f}",
                       str(r.exit_code))  # fmt: skip
+    out.print(table)
+
+
+def _bench_portal(root: Path, clients: int, rounds: int, as_json: bool) -> None:
+    from dataclasses import asdict
+
+    from rich.table import Table
+
+    from flows import clock
+    from flows.bench_portal import PAGE, bench_portal
+    from flows.settings import load_settings
+
+    settings = load_settings(DEFAULT_CONFIG, env={})
+    say = (lambda m: None) if as_json else (lambda m: console.print(m, style="dim"))
+    results = bench_portal(
+        DEFAULT_CONFIG, root, clock.today(settings.timezone), clients, rounds, say
+    )
+    if as_json:
+        emit_json([asdict(r) for r in results])
+        return
+    table = Table(
+        title=f"ennakko bench --portal: {clients} clients at once, {PAGE} ({rounds} each)"
+    )
+    for column in (
+        "server",
+        "start (s)",
+        "requests",
+        "errors",
+        "p50 ms",
+        "p95 ms",
+        "p99 ms",
+        "req/s",
+    ):
+        table.add_column(column, justify="left" if column == "server" else "right")
+    for r in results:
+        colour = "green" if r.p95_ms < 50 else "yellow"
+        table.add_row(r.server, f"{r.start_seconds:.2f}", str(r.requests), str(r.errors),
+                      f"{r.p50_ms:.1f}", f"[{colour}]{r.p95_ms:.1f}[/]", f"{r.p99_ms:.1f}",
+                      f"{r.per_second:.0f}")  # fmt: skip
     out.print(table)

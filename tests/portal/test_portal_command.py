@@ -92,3 +92,17 @@ def test_test_provider_is_refused_in_production(tmp_path: Path) -> None:
     assert done.returncode == 2
     assert "refused in production" in done.stdout + done.stderr
     assert not (tmp_path / "ws" / "portal" / "testop-users.json").exists()
+
+
+def test_portal_benchmark_logs_clients_in_and_serves_every_request(tmp_path: Path) -> None:
+    """``ennakko bench --portal`` in small: real logins, both servers, no failed request."""
+    require_program("node", install="apt-get install nodejs npm")
+    from flows.bench_portal import bench_portal
+
+    config = write_config(tmp_path / "ennakko.yaml", {"workspace": str(tmp_path / "ws")})
+    results = bench_portal(config, tmp_path, date(2026, 12, 1), clients=2, rounds=5, say=print)
+    assert [r.server.split()[0] for r in results] == ["ennakko", "gunicorn,"]
+    for r in results:
+        assert (r.requests, r.errors) == (10, 0)
+        assert 0 < r.p50_ms <= r.p95_ms <= r.p99_ms
+        assert r.start_seconds is not None and r.start_seconds > 0
