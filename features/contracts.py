@@ -30,6 +30,13 @@ IDENTITY_CODE_VALUE = r"(?i)^\d{6}[-+A-FU-Y]\d{3}[0-9A-Y]$"
 LANGUAGES = ("fi", "sv", "en")
 GENDERS = ("F", "M", "X")
 CORE_PURPOSES = ("scoring", "contact")
+# The portal's pseudonyms (portal.models, synth.city): "EN" and ten upper-case hex digits.
+PORTAL_PSEUDONYM = r"^EN[0-9A-F]{10}$"
+# "Contact me" (the portal's contact_requests): how to reach the person, and the fixed
+# answers of the two optional questions (no free text).
+CONTACT_METHODS = ("phone", "sms", "email")
+SITUATIONS = ("studying", "working", "looking_for_work", "at_home", "other", "rather_not_say")
+HELP_WANTED = ("work", "studies", "money", "housing", "wellbeing", "not_sure", "rather_not_say")
 EARLIEST = date(1990, 1, 1)
 
 
@@ -263,9 +270,59 @@ def services_contract(ctx: Context) -> Contract:
     )
 
 
+def _tokens(column: str, allowed: Sequence[str]) -> RowRule:
+    """A comma-joined list of tokens, each from ``allowed``."""
+    return RowRule(
+        column,
+        f"unknown choice (allowed: {', '.join(allowed)})",
+        pl.col(column)
+        .str.split(",")
+        .list.eval(pl.element().str.strip_chars().is_in(list(allowed)))
+        .list.all(),
+    )
+
+
+def contact_requests_contract(ctx: Context) -> Contract:
+    """A young person's "contact me" from the portal: one row per request.
+
+    Optional: an absent file means no requests. ``help_wanted`` may hold several choices,
+    comma-joined; ``closed_at`` ends the request (a decision, "do not contact", erasure).
+    """
+    return Contract(
+        "contact_requests",
+        (
+            Column(
+                "person_id",
+                pl.String,
+                checks=(
+                    pa.Check.str_matches(
+                        PORTAL_PSEUDONYM, error="not a portal pseudonym (EN and 10 hex digits)"
+                    ),
+                ),
+            ),
+            Column("requested_at", pl.Date, checks=(_date_range(ctx),)),
+            Column("method", pl.String, checks=(_one_of(CONTACT_METHODS),)),
+            Column("language", pl.String, checks=(_one_of(LANGUAGES),)),
+            Column(
+                "situation", pl.String, required=False, nullable=True, checks=(_one_of(SITUATIONS),)
+            ),
+            Column("help_wanted", pl.String, required=False, nullable=True),
+            Column("closed_at", pl.Date, required=False, nullable=True, checks=(_date_range(ctx),)),
+        ),
+        rules=(
+            _not_identity_code(),
+            _tokens("help_wanted", HELP_WANTED),
+            RowRule(
+                "closed_at", "before requested_at", pl.col("closed_at") >= pl.col("requested_at")
+            ),
+        ),
+    )
+
+
 CONTRACTS: dict[str, Callable[[Context], Contract]] = {
     "consents": consents_contract,
     "contacts": contacts_contract,
+    "contact_requests": contact_requests_contract,
     "outcomes": outcomes_contract,
     "services": services_contract,
 }

@@ -216,3 +216,30 @@ PORTAL_CONSENT_DAYS = int(ENV.get("PORTAL_CONSENT_DAYS", "365"))
 if PORTAL_CONSENT_DAYS < 1:
     raise ImproperlyConfigured("PORTAL_CONSENT_DAYS must be at least 1.")
 PORTAL_WORKSPACE = ENNAKKO.workspace
+
+# --- Erasure and the city profile's GDPR API (helsinki-profile-gdpr-api; issue 14 item 6) ---
+# Where the portal's export part lies (the nightly job's data folder), and how long an
+# erasure waits for the workspace lock before saying "try again in a moment".
+PORTAL_DATA_DIR = ENNAKKO.data_dir
+PORTAL_ERASURE_LOCK_WAIT = float(ENV.get("PORTAL_ERASURE_LOCK_WAIT", "10"))
+# ``PORTAL_GDPR_ISSUER``: the profile's token issuer; by default the login provider's realm
+# (Keycloak's base URL without ``/protocol/openid-connect``; the local test provider's own
+# URL). ``PORTAL_GDPR_AUDIENCE``: this service's client id there.
+PORTAL_GDPR_ISSUER = ENV.get("PORTAL_GDPR_ISSUER", "").strip().rstrip("/") or (
+    OIDC_OP_BASE_URL.removesuffix("/protocol/openid-connect")
+)
+OIDC_API_TOKEN_AUTH = {
+    "AUDIENCE": ENV.get("PORTAL_GDPR_AUDIENCE", "ennakko-portal"),
+    "ISSUER": PORTAL_GDPR_ISSUER,
+    "API_SCOPE_PREFIX": ENV.get("PORTAL_GDPR_SCOPE_PREFIX", "ennakko"),
+    "REQUIRE_API_SCOPE_FOR_AUTHENTICATION": True,
+    "API_AUTHORIZATION_FIELD": "authorization.permissions.scopes",
+}
+GDPR_API_QUERY_SCOPE = ENV.get("PORTAL_GDPR_QUERY_SCOPE", "ennakko.gdprquery")
+GDPR_API_DELETE_SCOPE = ENV.get("PORTAL_GDPR_DELETE_SCOPE", "ennakko.gdprdelete")
+GDPR_API_MODEL = "portal.Person"
+GDPR_API_MODEL_LOOKUP = "portal.gdpr.lookup"  # by the login's uuid (the token's sub)
+GDPR_API_DELETER = "portal.gdpr.delete_data"
+REST_FRAMEWORK = {
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+}

@@ -2,7 +2,7 @@
 
 from django.urls import include, path
 
-from portal import consent_views, views
+from portal import consent_views, erase_views, views
 
 urlpatterns = [
     path("", views.index, name="index"),
@@ -14,4 +14,7 @@ urlpatterns = [
     path("kuitti/<uuid:receipt>/", consent_views.receipt_page, name="receipt"),
     path("kuitti/<uuid:receipt>.json", consent_views.receipt_download, name="receipt_json"),
     path("oidc/", include("mozilla_django_oidc.urls")),
+    path("poista/", erase_views.erase_page, name="erase"),
+    path("poistettu/", erase_views.erased_page, name="erased"),
+    path("gdpr-api/", include("helsinki_gdpr.urls")),
 ]
