@@ -22,7 +22,7 @@ def compose() -> dict:
 
 def test_compose_runs_postgres_prefect_server_worker_and_mlflow_with_health_checks() -> None:
     services = compose()["services"]
-    assert set(services) == {"postgres", "prefect-server", "mlflow", "worker"}
+    assert set(services) == {"postgres", "prefect-server", "mlflow", "worker", "portal"}
     for name, service in services.items():
         assert "healthcheck" in service, f"{name} has no health check"
     mlflow = services["mlflow"]
@@ -35,6 +35,11 @@ def test_compose_runs_postgres_prefect_server_worker_and_mlflow_with_health_chec
     worker = services["worker"]
     assert any(v.startswith("workspace:") for v in worker["volumes"])
     assert worker["environment"]["PREFECT_API_URL"] == "http://prefect-server:4200/api"
+    portal = services["portal"]
+    assert portal["environment"]["PORTAL_PRODUCTION"] == "1"  # refuses demo keys, test logins
+    assert portal["environment"]["PORTAL_DATABASE_URL"].startswith("postgresql://")
+    assert "gunicorn portal.wsgi" in portal["command"][0]
+    assert "CREATE DATABASE portal;" in (DOCKER / "postgres-init.sql").read_text()
     # The published ports answer on loopback only.
     for service in services.values():
         for port in service.get("ports", []):
@@ -71,6 +76,12 @@ def test_the_image_is_multi_stage_locked_non_root_and_healthchecked() -> None:
         sources = [t for t in line.split() if not t.startswith("--")][:-1]
         for source in sources:
             assert (ROOT / source).exists(), source
+    # Every package the project installs is copied in before `uv sync` builds it.
+    import tomllib
+
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())
+    for package in project["tool"]["hatch"]["build"]["targets"]["wheel"]["packages"]:
+        assert f"COPY {package} ./{package}" in text, f"the image misses the package {package}"
     deployments = yaml.safe_load((ROOT / "prefect.yaml").read_text())["deployments"]
     for deployment in deployments:
         module = deployment["entrypoint"].split(":", 1)[0]
