@@ -1,6 +1,7 @@
 """Read a tabular source as partners send it: Parquet, or CSV the way Finnish offices export.
 
-A source named ``x`` is ``x.parquet``, ``x.csv`` or a folder ``x/`` of parts. CSV is read
+A source named ``x`` is ``x.parquet``, ``x.csv`` or a folder ``x/`` of parts, and never
+a file beside a folder (the folder would silently go unread: refused). CSV is read
 as text (every column a string) so that the contract, not the reader, decides types and
 can say which row and column is wrong; Parquet keeps its types. Given a contract, only
 the contract's columns are read: anything else, above all a column that looks like a
@@ -111,9 +112,19 @@ def locate(data_dir: Path, name: str, spec: ReadSpec) -> Path:
         return base
     candidates = [base.with_name(base.name + s) for s in SUFFIXES[spec.format]]
     candidates.append(base)
-    for candidate in candidates:
-        if candidate.exists():
-            return candidate
+    found = [c for c in candidates if c.exists()]
+    if len(found) > 1 and base.is_dir():
+        # A file would be read and the folder's parts (a portal's export among them)
+        # silently never: refuse rather than guess which one is meant.
+        raise SourceError(
+            str(base),
+            f"source `{name}` is both a file and a folder of parts: "
+            f"{' and '.join(str(f) for f in found)}; only one of them can be read.",
+            hint=f"Move the file into the folder as a part (e.g. {base}/register.parquet) "
+            "or remove whichever is stale.",
+        )
+    if found:
+        return found[0]
     tried = ", ".join(_relative(c, data_dir) for c in candidates)
     folder = "" if base.parent.is_dir() else f" The folder {base.parent} itself is missing."
     raise SourceError(

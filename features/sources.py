@@ -7,6 +7,7 @@ to ``<workspace>/quarantine/<date>/``. Nothing here writes anything.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -15,6 +16,7 @@ import polars as pl
 from features.contracts import CONTRACTS, Context, events_contract
 from features.errors import SourceError
 from features.readers import locate, read_table
+from features.requests import Request
 from features.safe_repr import sizes_repr
 from features.spec import PartnerSpec, ReadSpec
 from features.validate import Validated, validate
@@ -48,9 +50,19 @@ class Inputs:
 
 
 def load_source(
-    data_dir: Path, name: str, spec: ReadSpec, ctx: Context, *, partner: bool = False
+    data_dir: Path,
+    name: str,
+    spec: ReadSpec,
+    ctx: Context,
+    *,
+    partner: bool = False,
+    request: Request | None = None,
 ) -> tuple[Validated, Path]:
-    """Read and validate one source; raise :class:`SourceError` when the policy says stop."""
+    """Read and validate one source; raise :class:`SourceError` when the policy says stop.
+
+    A partner source's ``request`` refuses the rows of persons the partner was not asked
+    about (:mod:`features.validate`)."""
+
     path = locate(data_dir, f"events/{name}" if partner else name, spec)
     contract = events_contract(ctx, f"events/{name}") if partner else CONTRACTS[name](ctx)
     table = read_table(path, spec, contract)
@@ -62,6 +74,7 @@ def load_source(
         date_format=spec.date_format,
         header=table.header,
         where=table.locator().where,
+        request=request,
     )
     result.warnings[:0] = table.notes
     enforce_policy(result, spec)
@@ -75,14 +88,14 @@ def enforce_policy(result: Validated, spec: ReadSpec) -> None:
     identifiers masked (contact vault: only the offending value, never a name, phone or
     email).
     """
-    if result.bad.is_empty():
+    if not result.contract_refused:  # rows outside a partner's request are not the partner's error
         return
     reasons = result.reasons()
     summary = ", ".join(f"{n:,} × {r}" for r, n in list(reasons.items())[:4])
     if len(reasons) > 4:
         summary += f", and {len(reasons) - 4} other reason(s)"
     column = next(iter(reasons)).split(":", 1)[0]
-    refused = f"{result.bad.height:,} of {result.rows_read:,} rows"
+    refused = f"{result.contract_refused:,} of {result.rows_read:,} rows"
     if spec.on_error == "fail":
         raise SourceError(
             result.source,
@@ -110,8 +123,12 @@ def load_inputs(
     sources: dict[str, ReadSpec],
     partners: dict[str, PartnerSpec],
     ctx_date,
+    requests: Callable[[pl.DataFrame], dict[str, Request]] | None = None,
 ) -> Inputs:
-    """Load the four core sources and every partner source."""
+    """Load the four core sources and every partner source.
+
+    ``requests`` gives, from the consents read, each partner's request: rows outside it
+    are refused with that reason (quarantined by the flow), never used."""
     reports: dict[str, Validated] = {}
     paths: dict[str, Path] = {}
     frames: dict[str, pl.DataFrame] = {}
@@ -124,6 +141,7 @@ def load_inputs(
     # never be used, and are dropped and counted here); sources and event types are small
     # enums, values 32-bit floats. Plain integer codes also keep pseudonyms out of the
     # frame's type, so no error message about it can ever print them.
+    asked = requests(frames["consents"]) if requests else {}
     register = frames["consents"]["person_id"].unique().sort()
     person_enum = pl.Enum(register)
     sources_enum = pl.Enum(list(partners))
@@ -133,7 +151,7 @@ def load_inputs(
         ctx = Context(
             reference_date=ctx_date, partners=tuple(partners), event_types=spec.event_types
         )
-        result, path = load_source(data_dir, name, spec, ctx, partner=True)
+        result, path = load_source(data_dir, name, spec, ctx, partner=True, request=asked.get(name))
         key = f"events/{name}"
         reports[key], paths[key] = result, path
         frame = result.good.select(

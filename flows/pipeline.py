@@ -25,6 +25,7 @@ from features.errors import SourceError
 from features.folds import labelled_dates
 from features.labels import attach_labels
 from features.pseudonym import keyed_hash, keyed_hashes
+from features.requests import Request, partner_requests
 from features.safe_repr import sizes_repr
 from features.sources import Inputs, load_inputs
 from flows.privacy import erased_ids
@@ -51,7 +52,12 @@ class Gate:
 def validate_sources(ctx: RunContext) -> Inputs:
     """Read and validate every source; write refused rows to quarantine."""
     s = ctx.settings
-    inputs = load_inputs(s.data_dir, dict(s.sources), s.partners, ctx.today)
+    def requests(consents: pl.DataFrame) -> dict[str, Request]:
+        """Each partner's request of the run date (as `ennakko partners requests` writes it)."""
+        erased = erased_ids(ctx.ws, consents, ctx.keys.audit)
+        return partner_requests(consents, ctx.as_of, ctx.today, s.consent, s.partners, erased)
+
+    inputs = load_inputs(s.data_dir, dict(s.sources), s.partners, ctx.today, requests)
     for name, report in inputs.reports.items():
         if not report.bad.is_empty():
             target = ctx.ws.path("quarantine", ctx.as_of.isoformat(), *f"{name}.parquet".split("/"))
