@@ -62,7 +62,6 @@ def load_source(
 
     A partner source's ``request`` refuses the rows of persons the partner was not asked
     about (:mod:`features.validate`)."""
-
     path = locate(data_dir, f"events/{name}" if partner else name, spec)
     contract = events_contract(ctx, f"events/{name}") if partner else CONTRACTS[name](ctx)
     table = read_table(path, spec, contract)

@@ -9,6 +9,12 @@ Validation runs in three steps and gives every refused row a reason a partner ca
    typed frame, with ``failure_cases`` naming the rows;
 3. **row rules** that span columns (a consent expiring before it was given).
 
+A partner's rows are also checked against the partner's **request** of the day (who
+consents to that source, :func:`features.requests.partner_requests`): a row of anyone else is refused with
+the reason "not in the partner's request of D" and never used. Such rows are the partner's
+over-delivery, not a broken extract, so they do not count towards the source's bad-row
+limit; rows of erased persons are dropped unkept (a quarantine must not bring them back).
+
 Exact duplicate rows of event-like sources are dropped and counted, not refused. The
 contracts themselves (what is checked) are declared in :mod:`features.contracts`; example
 rows in messages are described by :func:`features.describe.describe_row`.
@@ -27,6 +33,7 @@ from pandera.config import ValidationDepth, config_context
 from features.contracts import Contract
 from features.describe import EXAMPLES, describe_row, is_identifier, row_label
 from features.errors import SourceError
+from features.requests import Request
 
 _NO_REASONS = {"_row": pl.Int64, "column": pl.String, "reason": pl.String}
 # What a partner or operator is told when columns are missing: where the columns are
@@ -55,10 +62,16 @@ class Validated:
     vault: bool = False
     where: Callable[[int], str] = row_label
     personal: frozenset[str] = frozenset()
+    outside_request: int = 0  # refused only for not being in the partner's request
+
+    @property
+    def contract_refused(self) -> int:
+        """Rows refused for breaking the contract (what the bad-row policy counts)."""
+        return self.bad.height - self.outside_request
 
     @property
     def bad_share(self) -> float:
-        return self.bad.height / self.rows_read if self.rows_read else 0.0
+        return self.contract_refused / self.rows_read if self.rows_read else 0.0
 
     def reasons(self) -> dict[str, int]:
         """Refused rows by reason, most frequent first (ties: the reason met first).
@@ -103,6 +116,7 @@ def validate(
     date_format: str = "auto",
     header: Sequence[str] | None = None,
     where: Callable[[int], str] = row_label,
+    request: Request | None = None,
 ) -> Validated:
     """Check ``frame`` against ``contract``; raise only when the source is unusable as a whole.
 
@@ -114,6 +128,8 @@ def validate(
     where
         Describes a 0-based row position for messages (``"row 12"``,
         ``"part-002.parquet row 5"``).
+    request
+        For a partner source: whose rows the partner was asked for (see module doc).
 
     Raises
     ------
@@ -134,7 +150,14 @@ def validate(
         unreadable, on=["_row", "column"], how="anti"
     )
     failures = [f for f in (unreadable, checked, _rule_failures(typed, contract)) if f.height]
+    if request is not None:
+        failures.append(_request_failures(typed, request))
     good, bad, personal = _split_rows(raw, typed, failures, contract)
+    outside = 0
+    if request is not None:
+        good, bad, outside, dropped = _apply_request(good, bad, request)
+        if dropped:
+            warnings.append(f"{dropped:,} rows of erased persons dropped, not kept")
     duplicates = 0
     if contract.dedupe:
         good, duplicates = drop_exact_duplicates(good)
@@ -150,7 +173,31 @@ def validate(
         vault=contract.vault,
         where=where,
         personal=personal,
+        outside_request=outside,
     )
+
+
+def _request_failures(typed: pl.DataFrame, request: Request) -> pl.DataFrame:
+    """Rows of persons outside the request (erased ones are dropped later, not refused)."""
+    known = sorted(request.persons | request.erased)
+    outside = pl.col("person_id").is_not_null() & ~pl.col("person_id").is_in(known)
+    positions = typed.select(pl.arg_where(outside)).to_series()
+    return _reasons_at(positions, "person_id", request.reason)
+
+
+def _apply_request(
+    good: pl.DataFrame, bad: pl.DataFrame, request: Request
+) -> tuple[pl.DataFrame, pl.DataFrame, int, int]:
+    """Drop erased persons' rows from both frames; count rows refused only as outside."""
+    dropped = 0
+    if request.erased:
+        erased = sorted(request.erased)
+        before = good.height + bad.height
+        good = good.filter(~pl.col("person_id").is_in(erased))
+        bad = bad.filter(~pl.col("person_id").is_in(erased).fill_null(False))
+        dropped = before - good.height - bad.height
+    only = f"person_id: {request.reason}"
+    return good, bad, int((bad["reason"] == only).sum()), dropped
 
 
 def _refuse_missing(

@@ -13,7 +13,7 @@ from typing import Annotated
 
 import typer
 
-from flows.commands import bench, data, portal, privacy, reviews, runs, validate
+from flows.commands import bench, data, partners, portal, privacy, reviews, runs, validate
 from flows.commands.common import DEFAULT_CONFIG, console, out
 
 __all__ = ["DEFAULT_CONFIG", "app", "console", "main", "out"]
@@ -29,10 +29,12 @@ indicators_app = typer.Typer(help="Aggregate indicator files.", no_args_is_help=
 audit_app = typer.Typer(help="The hash-chained audit log.", no_args_is_help=True)
 privacy_app = typer.Typer(help="Records for the data-protection officer.", no_args_is_help=True)
 reviews_app = typer.Typer(help="Counsellors' decisions coming back.", no_args_is_help=True)
+partners_app = typer.Typer(help="What partners may send, and about whom.", no_args_is_help=True)
 app.add_typer(indicators_app, name="indicators")
 app.add_typer(audit_app, name="audit")
 app.add_typer(privacy_app, name="privacy")
 app.add_typer(reviews_app, name="reviews")
+app.add_typer(partners_app, name="partners")
 
 for command in (runs.synth, runs.run, runs.train, runs.demo, validate.validate):
     app.command()(command)
@@ -46,6 +48,7 @@ privacy_app.command("report")(privacy.privacy_report)
 app.command()(bench.bench)
 reviews_app.command("import")(reviews.reviews_import)
 reviews_app.command("report")(reviews.reviews_report)
+partners_app.command("requests")(partners.partners_requests)
 app.command()(runs.serve)
 app.command()(portal.portal)
 
