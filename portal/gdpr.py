@@ -135,12 +135,26 @@ BUSY = Error(
 )
 
 
+FAILED = Error(
+    "technical_error",
+    {
+        "fi": "Tietojasi ei voitu poistaa nyt teknisen vian vuoksi. Yritä myöhemmin uudelleen.",
+        "sv": "Dina uppgifter kunde inte raderas nu på grund av ett tekniskt fel. Försök igen "
+        "senare.",
+        "en": "Your data could not be erased now because of a technical fault. Please try "
+        "again later.",
+    },
+)
+
+
 def delete_data(profile: Profile, dry_run: bool) -> ErrorResponse | None:
     """``GDPR_API_DELETER``: erase the person everywhere (or, on a dry run, only check it
-    could be done now). A busy workspace is a 403 with the reason in fi/sv/en.
+    could be done now). A busy workspace, or an erasure Ennakko refuses (a broken audit
+    chain, say), is a 403 with the reason in fi/sv/en; the log names only the error's class.
 
     The library runs this inside a transaction it rolls back on a dry run; the erasure of
     the derived stores cannot be rolled back, so a dry run never starts it."""
+    from features.errors import SourceError
     from portal.erasure import REASON_GDPR_API, BusyError, erase_person
 
     try:
@@ -148,4 +162,7 @@ def delete_data(profile: Profile, dry_run: bool) -> ErrorResponse | None:
     except BusyError:
         log.warning("GDPR API delete refused: the workspace is busy")
         return ErrorResponse([BUSY])
+    except SourceError as exc:
+        log.error("GDPR API delete failed: %s", type(exc).__name__)
+        return ErrorResponse([FAILED])
     return None

@@ -267,3 +267,16 @@ def test_a_busy_workspace_is_a_403_in_three_languages(api, erasable: Erasable) -
     assert error["code"] == "busy" and set(error["message"]) == {"fi", "sv", "en"}
     assert Person.objects.filter(pk=erasable.person.pk).exists()
     assert erasable.digests() == before
+
+
+def test_a_broken_audit_log_erases_nothing_and_says_so(api, erasable: Erasable) -> None:
+    log, _key = consent.audit_log()
+    log.path.write_text(log.path.read_text()[:-5])  # a torn last line
+    before = erasable.digests()
+    answer = api("DELETE", erasable.person, scopes=(DELETE,))
+    assert answer.status_code == 403
+    (error,) = answer.json()["errors"]
+    assert error["code"] == "technical_error" and set(error["message"]) == {"fi", "sv", "en"}
+    assert erasable.person.person_id not in answer.content.decode()
+    assert Person.objects.filter(pk=erasable.person.pk).exists()
+    assert erasable.digests() == before
