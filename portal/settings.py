@@ -95,17 +95,21 @@ INSTALLED_APPS = [
     "django.contrib.sessions",
     "helusers.apps.HelusersConfig",
     "mozilla_django_oidc",
+    "csp",
     "portal.apps.PortalConfig",
 ]
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "csp.middleware.CSPMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "portal.middleware.language_from_query",
+    "portal.middleware.rate_limit",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
-    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "portal.middleware.private_pages",
 ]
 ROOT_URLCONF = "portal.urls"
 WSGI_APPLICATION = "portal.wsgi.application"
@@ -124,6 +128,9 @@ TEMPLATES = [
 DATABASES = {"default": database(ENV.get("PORTAL_DATABASE_URL"), ENNAKKO.workspace)}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 STATIC_URL = "/static/"
+# The stylesheet's folder (no inline style under the CSP): the portal serves it itself
+# (portal/urls.py), and so do Django's live test server and any proxy pointed here.
+STATIC_ROOT = BASE_DIR / "static"
 AUTH_USER_MODEL = "portal.User"
 AUTHENTICATION_BACKENDS = ["portal.auth.PortalOIDCBackend"]
 
@@ -135,15 +142,40 @@ USE_I18N = True
 USE_TZ = True
 TIME_ZONE = ENNAKKO.timezone
 
-# Sessions only after login: the arrival page sets no cookie.
+# --- Security (issue 14 item 8; docs/portal-plan.md section 8) ---
+# Sessions only after login: the arrival page sets no cookie. A session lasts 15 minutes
+# (a shared phone left on a table) and ends with the browser. The cookies are HTTPS-only
+# in production (the demo serves plain HTTP on 127.0.0.1); the login returns from the
+# provider by a top-level GET, which SameSite=Lax lets through (Strict would not).
 SESSION_COOKIE_AGE = 15 * 60
 SESSION_EXPIRE_AT_BROWSER_CLOSE = True
-SESSION_COOKIE_HTTPONLY = True
-SESSION_COOKIE_SAMESITE = "Lax"
+SESSION_COOKIE_HTTPONLY = CSRF_COOKIE_HTTPONLY = True  # no JavaScript reads either
+SESSION_COOKIE_SAMESITE = CSRF_COOKIE_SAMESITE = "Lax"
 SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = PRODUCTION
+CSRF_FAILURE_VIEW = "portal.error_views.csrf_failure"
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
+SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
+# Rate limits per minute (portal.middleware.rate_limit): login steps and form posts per
+# session; before a session exists, per path and coarse bucket (no address is stored).
+PORTAL_RATE_LIMITS = {
+    "login": int(ENV.get("PORTAL_RATE_LOGIN", "10")),
+    "form": int(ENV.get("PORTAL_RATE_FORM", "30")),
+    "anonymous": int(ENV.get("PORTAL_RATE_ANONYMOUS", "60")),
+}
+# The counters' cache: one process's memory in the demo; in production a folder the
+# server's workers share (``PORTAL_CACHE_DIR``, default ``<workspace>/portal/cache``).
+CACHES = {
+    "default": (
+        {
+            "BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
+            "LOCATION": ENV.get("PORTAL_CACHE_DIR") or str(ENNAKKO.workspace / "portal" / "cache"),
+        }
+        if PRODUCTION
+        else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
+    )
+}
 if PRODUCTION:
     SECURE_HSTS_SECONDS = 60 * 60 * 24 * 365
     SECURE_HSTS_INCLUDE_SUBDOMAINS = True
@@ -172,6 +204,21 @@ LOGIN_URL = "oidc_authentication_init"
 LOGIN_REDIRECT_URL = "/omat-tiedot/"
 LOGIN_REDIRECT_URL_FAILURE = "/kirjautuminen-epaonnistui/"
 LOGOUT_REDIRECT_URL = "/"
+
+# Content-Security-Policy (django-csp 4): no script at all, styles and images from the
+# portal only (portal/static, no inline style), forms post to the portal or the provider,
+# no framing, no <base>. Redirects to the provider are GETs, which form-action allows.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'none'"],
+        "style-src": ["'self'"],
+        "img-src": ["'self'"],
+        "form-action": ["'self'", OIDC_OP_BASE_URL],
+        "frame-ancestors": ["'none'"],
+        "base-uri": ["'none'"],
+    }
+}
 
 # Who may log in.
 PORTAL_ACCEPTED_LOA = ("substantial", "high")
@@ -204,11 +251,32 @@ for _key in FIELD_ENCRYPTION_KEYS:
     if len(_key) != 64 or any(c not in "0123456789abcdefABCDEF" for c in _key):
         raise ImproperlyConfigured("PORTAL_ENCRYPTION_KEYS: each key is 64 hex characters.")
 
+# Every portal and Django handler redacts (portal.logfilter): no query string (the
+# provider's ``code``), identity code, e-mail, phone or pseudonym in a log line. The
+# loggers propagate, so a root handler (a test's capture) sees the redacted record.
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
-    "loggers": {"mozilla_django_oidc": {"handlers": ["console"], "level": "WARNING"}},
+    "filters": {"redact": {"()": "portal.logfilter.Redact"}},
+    "formatters": {
+        "server": {
+            "()": "django.utils.log.ServerFormatter",
+            "format": "[{server_time}] {message}",
+            "style": "{",
+        }
+    },
+    "handlers": {
+        "console": {"class": "logging.StreamHandler", "filters": ["redact"]},
+        "server": {"class": "logging.StreamHandler", "formatter": "server", "filters": ["redact"]},
+    },
+    "loggers": {
+        "django": {"handlers": ["console"], "level": "INFO"},
+        "django.server": {"handlers": ["server"], "level": "INFO", "propagate": False},
+        "portal": {"handlers": ["console"], "level": "INFO"},
+        "mozilla_django_oidc": {"handlers": ["console"], "level": "WARNING"},
+        "helusers": {"handlers": ["console"], "level": "WARNING"},
+        "csp": {"handlers": ["console"], "level": "WARNING"},
+    },
 }
 
 # Consent: how long one lasts (days), and where Ennakko's audit log lies (the workspace).
