@@ -98,6 +98,16 @@ class Locator:
         return row_label(index)
 
 
+def source_exists(data_dir: Path, name: str, spec: ReadSpec) -> bool:
+    """Whether source ``name`` was sent at all (for optional sources: absent is no rows)."""
+    base = data_dir / (spec.path or name)
+    if spec.path:
+        return base.exists()
+    return any(
+        c.exists() for c in (*(base.with_name(base.name + s) for s in SUFFIXES[spec.format]), base)
+    )
+
+
 def locate(data_dir: Path, name: str, spec: ReadSpec) -> Path:
     """Find the file or folder of source ``name`` under ``data_dir``."""
     if not data_dir.is_dir():

@@ -3,25 +3,31 @@
 ``fail`` stops at the first refused row; ``quarantine`` keeps going while the refused share
 stays under the source's limit, and hands the refused rows back so the flow can write them
 to ``<workspace>/quarantine/<date>/``. Nothing here writes anything.
+
+``contact_requests`` (the portal's "contact me") is optional: no file, no requests.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import date
 from pathlib import Path
 
 import polars as pl
 
 from features.contracts import CONTRACTS, Context, events_contract
 from features.errors import SourceError
-from features.readers import locate, read_table
+from features.readers import locate, read_table, source_exists
 from features.requests import Request
 from features.safe_repr import sizes_repr
 from features.spec import PartnerSpec, ReadSpec
 from features.validate import Validated, validate
 
 CORE = ("consents", "contacts", "outcomes", "services")
+# Sources a run reads when present (an absent file means nothing to read).
+OPTIONAL = ("contact_requests",)
+OPTIONAL_SPECS = {"contact_requests": ReadSpec(on_error="fail")}
 
 
 @dataclass
@@ -39,6 +45,7 @@ class Inputs:
     outcomes: pl.DataFrame
     services: pl.DataFrame
     events: pl.DataFrame
+    contact_requests: pl.DataFrame = field(default_factory=lambda: empty_frame("contact_requests"))
     reports: dict[str, Validated] = field(default_factory=dict)
     paths: dict[str, Path] = field(default_factory=dict)
     newest_event: dict[str, object] = field(default_factory=dict)
@@ -135,6 +142,12 @@ def load_inputs(
     for name in CORE:
         result, path = load_source(data_dir, name, sources[name], base)
         reports[name], paths[name], frames[name] = result, path, result.good
+    for name in OPTIONAL:
+        spec = sources.get(name) or OPTIONAL_SPECS[name]
+        frames[name] = empty_frame(name)
+        if source_exists(data_dir, name, spec):
+            result, path = load_source(data_dir, name, spec, base)
+            reports[name], paths[name], frames[name] = result, path, result.good
     # Partner rows are many: keep them compact. A person is a code, the position of the
     # pseudonym in ``register`` (rows about persons the consent register does not know can
     # never be used, and are dropped and counted here); sources and event types are small
@@ -175,11 +188,18 @@ def load_inputs(
         outcomes=frames["outcomes"],
         services=frames["services"],
         events=pl.concat(events) if events else _empty_events(),
+        contact_requests=frames["contact_requests"],
         reports=reports,
         paths=paths,
         newest_event=newest,
         register=register,
     )
+
+
+def empty_frame(name: str) -> pl.DataFrame:
+    """An optional source that was not sent: its contract's columns, no rows."""
+    contract = CONTRACTS[name](Context(reference_date=date.max))
+    return pl.DataFrame(schema={c.name: c.dtype for c in contract.columns})
 
 
 def _empty_events() -> pl.DataFrame:

@@ -58,6 +58,9 @@ def rebuild_team_list(ctx: RunContext, parquet: Path) -> list[Path]:
     teams = manifest.get("teams", {})
     if team in teams:
         teams[team]["rows"] = frame.height
+        if "section" in frame.columns and "asked" in teams[team]:
+            teams[team]["asked"] = int((frame["section"] == "asked").sum())
+            manifest.setdefault("counts", {}).setdefault("asked", {})[team] = teams[team]["asked"]
     for name in list(manifest["files"]):
         manifest["files"][name] = sha256_file(folder / name)
     manifest["rows"] = sum(t["rows"] for t in teams.values())

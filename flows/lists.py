@@ -2,6 +2,10 @@
 
 Contact details are joined here and only here, for the listed rows only: the vault's names
 and numbers never pass through features, models, logs or MLflow.
+
+Persons who asked in the portal to be contacted (``contact_requests``) and may be are put
+first on their team's list (:func:`asked_persons`, ``outreach.assemble``); the manifest
+counts them per team in ``counts.asked``.
 """
 
 from __future__ import annotations
@@ -14,14 +18,25 @@ import polars as pl
 
 from features.build import FeatureMatrix
 from features.catalogue import by_name
+from features.consent import consent_state
 from features.safe_repr import sizes_repr
 from features.sources import Inputs
 from flows.decisions import HOLDOUT, load_holdout, load_reviews
 from flows.pipeline import stale_sources
+from flows.privacy import erased_ids
 from flows.run import RunContext
 from flows.workspace import sha256_file
 from models.bundle import RiskModel
-from outreach.assemble import FLAGS, Exclusions, assemble, rest_days, risk_band
+from outreach.assemble import (
+    ASKED_COLUMNS,
+    FLAGS,
+    Exclusions,
+    assemble,
+    open_requests,
+    rest_days,
+    risk_band,
+)
+from outreach.labels import asked_answers, asked_text
 from outreach.publish import Staged, stage
 from outreach.reasons import add_reasons
 from outreach.writers import STATEMENT, list_frame, write_team_files
@@ -46,6 +61,41 @@ def previous_scores(ctx: RunContext) -> pl.DataFrame | None:
     return pl.read_parquet(earlier[-1]) if earlier else None
 
 
+def asked_persons(ctx: RunContext, inputs: Inputs) -> pl.DataFrame:
+    """Who asked in the portal to be contacted and may be, on the run date.
+
+    A request is open until it is closed (``closed_at``, by the portal) or a counsellor's
+    decision about the person dated on or after the request is imported (the reviews
+    store; corrected decisions are left out as the lists leave them out). The person must
+    be allowed contact on the run date, and not have withdrawn or been erased by today; a
+    scoring consent is not needed. Team and consent expiry come from the consent register.
+    """
+    requests = inputs.contact_requests
+    if requests.is_empty():
+        return pl.DataFrame(schema=ASKED_COLUMNS)
+    s = ctx.settings
+    erased = erased_ids(ctx.ws, inputs.consents, ctx.keys.audit)
+    state = consent_state(inputs.consents, [ctx.as_of], s.consent, s.partners, erased)
+    now = consent_state(inputs.consents, [ctx.today], s.consent, s.partners, erased)
+    gone = now.filter(pl.col("status").is_in(["withdrawn", "erased"]))["person_id"]
+    return open_requests(requests, state, gone, load_reviews(ctx), ctx.as_of)
+
+
+def asked_reasons(listed: pl.DataFrame, languages: list[str]) -> pl.DataFrame:
+    """The asked rows' text in their team's language: the request in ``reason_1``, the
+    person's own answers (if any) in ``reason_2``."""
+    rows = listed.select("requested_at", "method", "contact_language", "situation", "help_wanted")
+    first, second = [], []
+    for row, lang in zip(rows.iter_rows(named=True), languages, strict=True):
+        first.append(asked_text(row["requested_at"], row["method"], row["contact_language"], lang))
+        second.append(asked_answers(row["situation"], row["help_wanted"], lang))
+    return listed.with_columns(
+        reason_1=pl.Series(first, dtype=pl.String),
+        reason_2=pl.Series(second, dtype=pl.String),
+        reason_3=pl.lit(None, pl.String),
+    )
+
+
 def build_lists(
     ctx: RunContext,
     scored: pl.DataFrame,
@@ -64,7 +114,14 @@ def build_lists(
         ctx.as_of,
         s.outreach,
         load_holdout(ctx),
+        asked_persons(ctx, inputs),
     )
+    if "contact_language" not in listed.columns:
+        listed = listed.with_columns(
+            [pl.lit(None, pl.String).alias(c) for c in ("contact_language", "method", "situation",
+                                                        "help_wanted")],
+            requested_at=pl.lit(None, pl.Date),
+        )  # fmt: skip
     vault = inputs.contacts.select(
         "person_id",
         *(["list_person_id"] if "list_person_id" in inputs.contacts.columns else []),
@@ -74,11 +131,17 @@ def build_lists(
         "preferred_language",
     )
     listed = listed.join(vault, on="person_id", how="left").with_columns(
-        language=pl.coalesce("preferred_language", "language"),
-        risk_band=risk_band(pl.col("probability"), s.outreach),
+        # The language the person asked to be contacted in, else the vault's, else the
+        # consent register's.
+        language=pl.coalesce("contact_language", "preferred_language", "language"),
+        risk_band=pl.when(pl.col("section") == "ranked").then(
+            risk_band(pl.col("probability"), s.outreach)
+        ),
         list_id=pl.lit(ctx.as_of.isoformat() + "-") + pl.col("team"),
         consent_expires_at=pl.col("expires_at"),
     )
+    asked = listed.filter(pl.col("section") == "asked")
+    listed = listed.filter(pl.col("section") == "ranked")
     rows = matrix.frame.join(
         listed.select("person_id", "as_of"), on=["person_id", "as_of"], how="semi"
     )
@@ -94,6 +157,8 @@ def build_lists(
         listed, explained, rows, by_name(matrix.catalogue), model.medians, points,
         languages=team_languages,
     )  # fmt: skip
+    asked = asked_reasons(asked, [s.outreach.language_for(t) for t in asked["team"].to_list()])
+    listed = pl.concat([asked, listed], how="diagonal_relaxed")
     listed = listed.with_columns(internal_id=pl.col("person_id"))
     if "list_person_id" in listed.columns:
         listed = listed.with_columns(person_id=pl.col("list_person_id"))
@@ -115,7 +180,7 @@ def stage_lists(ctx: RunContext, lists: Lists, model: RiskModel) -> Staged:
     def write(folder: Path) -> dict[str, Any]:
         files, teams = {}, {}
         for (team,), rows in sorted(lists.rows.partition_by("team", as_dict=True).items()):
-            frame = list_frame(rows.sort("rank"))
+            frame = list_frame(rows.sort("rank", maintain_order=True))  # asked (rank 0) first
             paths = write_team_files(
                 frame, folder, f"{ctx.as_of.isoformat()}-{team}", title=title, as_of=ctx.as_of,
                 model_version=version, team=team, language=s.outreach.language_for(team),
@@ -125,10 +190,13 @@ def stage_lists(ctx: RunContext, lists: Lists, model: RiskModel) -> Staged:
                 files[path.name] = sha256_file(path)
             teams[team] = {
                 "rows": frame.height,
+                "asked": int((frame["section"] == "asked").sum()),
                 "language": s.outreach.language_for(team),
                 "capacity": s.outreach.capacity.for_team(team),
                 "flags": {f: int(rows[f"flag_{f}"].sum()) for f in FLAGS},
-                "bands": dict(sorted(frame.group_by("risk_band").len().iter_rows())),
+                "bands": dict(
+                    sorted(frame.drop_nulls("risk_band").group_by("risk_band").len().iter_rows())
+                ),
             }
         return manifest(ctx, version, teams, files, lists)
 
@@ -156,6 +224,8 @@ def manifest(
         "rows": lists.rows.height,
         "teams": teams,
         "flags": flags,
+        # Outside the ranked capacity: persons who asked to be contacted, per team.
+        "counts": {"asked": {team: t["asked"] for team, t in teams.items()}},
         "drift_alert": lists.drift_alert,
         "excluded": lists.exclusions.__dict__,
         "files": files,

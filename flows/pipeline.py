@@ -93,12 +93,16 @@ def second_pseudonym_layer(inputs: Inputs, key: bytes) -> Inputs:
     contacts = inputs.contacts.join(mapping, on="person_id").rename(
         {"person_id": "list_person_id", "hashed": "person_id"}
     )
+    requests = inputs.contact_requests.join(mapping, on="person_id").rename(
+        {"person_id": "list_person_id", "hashed": "person_id"}
+    )
     return Inputs(
         consents=consents,
         contacts=contacts,
         outcomes=swap(inputs.outcomes),
         services=swap(inputs.services),
         events=inputs.events,
+        contact_requests=requests,
         reports=inputs.reports,
         paths=inputs.paths,
         newest_event=inputs.newest_event,

@@ -17,7 +17,7 @@ from flows.settings import Settings
 from outreach.decisions import STORE_SCHEMA
 
 LIST_FIELDS = (
-    "list_id", "rank", "person_id", "name", "phone", "email", "language", "risk_band",
+    "list_id", "rank", "section", "person_id", "name", "phone", "email", "language", "risk_band",
     "probability", "reason_1", "reason_2", "reason_3", "age_band", "home_area", "flags",
     "consent_expires_at", "decision", "comment", "decided_at", "counsellor",
 )  # fmt: skip

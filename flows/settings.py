@@ -61,6 +61,8 @@ class SourcesSpec(Spec):
     contacts: ReadSpec = ReadSpec(on_error="fail")
     outcomes: ReadSpec = ReadSpec(on_error="quarantine")
     services: ReadSpec = ReadSpec(on_error="quarantine")
+    # Optional (the portal's "contact me"): an absent file means no requests.
+    contact_requests: ReadSpec = ReadSpec(on_error="fail")
 
 
 class PrivacySpec(Spec):

@@ -26,14 +26,20 @@ import polars as pl
 from features.consent import consent_state, in_scope
 from features.contracts import Context
 from features.errors import SourceError
-from features.sources import CORE, enforce_policy, load_source
+from features.readers import source_exists
+from features.sources import CORE, OPTIONAL, enforce_policy, load_source
 from features.spec import ReadSpec
 from flows.settings import Settings
 from flows.staleness import SourceAge
 from indicators import read_indicators
 
 # The column that dates a core source's rows (contacts have none).
-DATED = {"consents": "given_at", "outcomes": "registered_at", "services": "start"}
+DATED = {
+    "consents": "given_at",
+    "outcomes": "registered_at",
+    "services": "start",
+    "contact_requests": "requested_at",
+}
 
 
 @dataclass
@@ -87,6 +93,13 @@ class Validation:
         return share is not None and share > self.limit
 
 
+def sent_optional(settings: Settings) -> list[str]:
+    """The optional sources (contact_requests) that were sent: only those are checked."""
+    return [
+        n for n in OPTIONAL if source_exists(settings.data_dir, n, getattr(settings.sources, n))
+    ]
+
+
 def validate_all(settings: Settings, today: date, as_of: date | None = None) -> Validation:
     """A report per configured source (core, partners, then indicator files) on ``as_of``.
 
@@ -114,6 +127,7 @@ def validate_all(settings: Settings, today: date, as_of: date | None = None) -> 
     specs: list[tuple[str, ReadSpec, bool]] = [
         (n, getattr(settings.sources, n), False) for n in CORE
     ]
+    specs += [(n, getattr(settings.sources, n), False) for n in sent_optional(settings)]
     specs += [(n, spec, True) for n, spec in settings.partners.items()]
     for name, spec, partner in specs:
         label = f"events/{name}" if partner else name

@@ -28,6 +28,13 @@ draws the same), and the held-out are left off the list for ``holdout_days``; th
 below fill their places. Comparing later registrations of held-out and not-held-out
 persons of the margin estimates the effect of eligibility for outreach near the cut-off,
 free of counsellors' selection.
+
+**Asked** (the portal's "contact me"). A person with an open contact request and a valid
+contact consent is listed first on their team's list, in a section of its own
+(``section = "asked"``, ``rank`` 0, sorted by ``requested_at``), outside the capacity and
+the risk ranking: no scoring consent is needed, no score is shown, and cool-down, decline
+window and hold-out do not apply (they asked). Who is asked is decided by the caller
+(flows.lists); here they only take their place and leave the ranking to the others.
 """
 
 from __future__ import annotations
@@ -62,6 +69,21 @@ class Exclusions:
     declined: int
     no_contact_consent: int
     held_out: int = 0
+
+
+# What an asked row needs (flows.lists.asked_persons builds it): the person, their team
+# and consent expiry from the consent register, and the request.
+ASKED_COLUMNS = {
+    "person_id": pl.String,
+    "team": pl.String,
+    "requested_at": pl.Date,
+    "method": pl.String,
+    "language": pl.String,
+    "situation": pl.String,
+    "help_wanted": pl.String,
+    "expires_at": pl.Date,
+    "expiring_soon": pl.Boolean,
+}
 
 
 def risk_band(probability: pl.Expr, spec: OutreachSpec) -> pl.Expr:
@@ -119,8 +141,9 @@ def assemble(
     as_of: date,
     spec: OutreachSpec,
     held_before: pl.DataFrame | None = None,
+    asked: pl.DataFrame | None = None,
 ) -> tuple[pl.DataFrame, Exclusions, pl.DataFrame]:
-    """Rank eligible persons per team, cut at capacity and flag each row.
+    """Rank eligible persons per team, cut at capacity and flag each row; asked rows first.
 
     Parameters
     ----------
@@ -135,10 +158,13 @@ def assemble(
         Partner name -> True when its newest row is older than allowed (or it is missing).
     held_before
         Earlier hold-out draws (person_id, as_of, held_out) or None.
+    asked
+        Persons who asked to be contacted and may be (:data:`ASKED_COLUMNS`), or None.
+        They come first, outside the capacity; the ranking leaves them out.
 
     Returns
     -------
-    The listed rows, the exclusion counts, and tonight's hold-out draws (empty when the
+    The listed rows (``section`` "asked" first, then "ranked"), the exclusion counts, and tonight's hold-out draws (empty when the
     hold-out is off): person_id, as_of, team, rank, probability, held_out, listed.
     """
     decisions = recent_decisions(reviews, as_of, spec)
@@ -147,9 +173,15 @@ def assemble(
     )
     rows = rows.with_columns(held=_still_held(rows["person_id"], held_before, as_of, spec))
     contactable = pl.col("can_contact") & ~pl.col("cooldown")
-    eligible = rows.filter(contactable & ~pl.col("declined") & ~pl.col("held"))
+    asked = _asked_rows(asked, as_of)
+    eligible = rows.filter(
+        contactable
+        & ~pl.col("declined")
+        & ~pl.col("held")
+        & ~pl.col("person_id").is_in(asked["person_id"].implode())
+    )
     ranked = rank_within(eligible, "probability", ["team"])
-    teams = ranked["team"].unique().sort().to_list()
+    teams = pl.concat([ranked["team"], asked["team"]]).unique().sort().to_list()
     caps = pl.DataFrame(
         {"team": teams, "capacity": [spec.capacity.for_team(t) for t in teams]},
         schema={"team": pl.String, "capacity": pl.Int64},
@@ -170,7 +202,80 @@ def assemble(
     )
     listed = ranked.filter(pl.col("rank") <= pl.col("capacity"))
     draws = draws.with_columns(listed=pl.col("person_id").is_in(listed["person_id"].implode()))
-    return _flag(listed, previous, stale_sources, drift_alert, spec), exclusions, draws
+    ranked_rows = _flag(listed, previous, stale_sources, drift_alert, spec).with_columns(
+        section=pl.lit("ranked")
+    )
+    if asked.height:
+        asked = asked.join(caps, on="team", how="left")
+        ranked_rows = pl.concat([asked, ranked_rows], how="diagonal_relaxed")
+    return ranked_rows, exclusions, draws
+
+
+def open_requests(
+    requests: pl.DataFrame,
+    state: pl.DataFrame,
+    gone: pl.Series,
+    reviews: pl.DataFrame,
+    as_of: date,
+) -> pl.DataFrame:
+    """Persons with an open contact request who may be contacted on ``as_of`` (the
+    ``asked`` argument of :func:`assemble`, :data:`ASKED_COLUMNS`).
+
+    A request is open from ``requested_at`` until it is closed (``closed_at`` set, by the
+    portal) or a decision about the person dated on or after the request is recorded in
+    ``reviews`` (person_id as printed on the list: ``list_person_id`` when the requests
+    carry a second-layer pseudonym). ``state`` is :func:`features.consent.consent_state` on
+    ``as_of``: the person needs ``can_contact`` (not a scoring consent) and must not be in
+    ``gone`` (withdrawn or erased by today); team and consent expiry come from it.
+    """
+    on_list = "list_person_id" if "list_person_id" in requests.columns else "person_id"
+    pending = requests.filter(
+        pl.col("closed_at").is_null() & (pl.col("requested_at") <= as_of)
+    ).with_row_index("_request")
+    decided = (
+        pending.select("_request", pl.col(on_list).alias("_listed"), "requested_at")
+        .join(
+            reviews.select(pl.col("person_id").alias("_listed"), "decided_at"),
+            on="_listed",
+        )
+        .filter(pl.col("decided_at") >= pl.col("requested_at"))
+    )
+    allowed = state.filter(
+        pl.col("can_contact") & ~pl.col("person_id").is_in(gone.implode())
+    ).select("person_id", "team", "expires_at", "expiring_soon")
+    return (
+        pending.join(decided.select("_request").unique(), on="_request", how="anti")
+        .join(allowed, on="person_id")
+        .select([pl.col(c).cast(t) for c, t in ASKED_COLUMNS.items()])
+    )
+
+
+def _asked_rows(asked: pl.DataFrame | None, as_of: date) -> pl.DataFrame:
+    """The asked section: one row per person (their earliest open request), by request date.
+
+    The request's ``language`` is the one they want to be contacted in
+    (``contact_language``); no probability, band or risk flag, only ``consent_expiring``.
+    """
+    if asked is None or asked.is_empty():
+        frame = pl.DataFrame(schema=ASKED_COLUMNS)
+    else:
+        frame = asked.with_columns(
+            [pl.lit(None, t).alias(c) for c, t in ASKED_COLUMNS.items() if c not in asked.columns]
+        ).select([pl.col(c).cast(t) for c, t in ASKED_COLUMNS.items()])
+    frame = (
+        frame.sort("requested_at", "person_id")
+        .unique("person_id", keep="first", maintain_order=True)
+        .rename({"language": "contact_language"})
+    )
+    soon = pl.col("expiring_soon").fill_null(False)
+    return frame.with_columns(
+        as_of=pl.lit(as_of),
+        section=pl.lit("asked"),
+        rank=pl.lit(0, pl.Int64),
+        probability=pl.lit(None, pl.Float64),
+        **{f"flag_{f}": (soon if f == "consent_expiring" else pl.lit(False)) for f in FLAGS},
+        flags=pl.when(soon).then(pl.lit("consent_expiring")).otherwise(pl.lit("")),
+    )
 
 
 def stable_uniform(person_ids: pl.Series, as_of: date) -> pl.Series:

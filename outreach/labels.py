@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import string
 from collections.abc import Mapping
+from datetime import date
 
 from outreach import decisions
 
@@ -163,6 +164,81 @@ TEXT: dict[str, T] = {
         "en": "Reasons say what in the young person's own records raises the estimated "
               "risk. Age and postcode are background, not reasons."},
 }  # fmt: skip
+
+# The asked section: persons who asked in the portal to be contacted. Keys: the section
+# headings, the row's text ({date} of the request, {method}, {in_language}), the person's
+# own answers ({items}), and each method, language and answer token
+# (features.contracts.CONTACT_METHODS, LANGUAGES, SITUATIONS, HELP_WANTED).
+ASKED: dict[str, T] = {
+    "heading": {"fi": "Pyysivät itse yhteydenottoa (eivät riskijärjestyksessä, eivät vie "
+                      "listan paikkoja): ota yhteyttä ensin",
+                "sv": "Bad själva om kontakt (inte rangordnade efter risk, tar inga av "
+                      "listans platser): kontakta dem först",
+                "en": "Asked to be contacted (not ranked by risk, outside the list's "
+                      "places): contact them first"},
+    "ranked_heading": {"fi": "Riskijärjestyksessä", "sv": "Rangordnade efter risk",
+                       "en": "Ranked by risk"},
+    "text": {"fi": "Pyysi yhteydenottoa {date}, toivoo yhteyttä {method}, {in_language}",
+             "sv": "Bad om kontakt {date}, vill bli kontaktad {method}, {in_language}",
+             "en": "Asked to be contacted on {date}, prefers {method}, {in_language}"},
+    "situation": {"fi": "Nyt: {items}", "sv": "Nu: {items}", "en": "Now: {items}"},
+    "help": {"fi": "Toivoo apua: {items}", "sv": "Vill ha hjälp med: {items}",
+             "en": "Wants help with: {items}"},
+    "risk": {"fi": "ei arvioitu", "sv": "inte bedömd", "en": "not scored"},
+    "method.phone": {"fi": "puhelimitse", "sv": "per telefon", "en": "phone"},
+    "method.sms": {"fi": "tekstiviestillä", "sv": "per sms", "en": "text"},
+    "method.email": {"fi": "sähköpostilla", "sv": "per e-post", "en": "e-mail"},
+    "in.fi": {"fi": "suomeksi", "sv": "på finska", "en": "in Finnish"},
+    "in.sv": {"fi": "ruotsiksi", "sv": "på svenska", "en": "in Swedish"},
+    "in.en": {"fi": "englanniksi", "sv": "på engelska", "en": "in English"},
+    "situation.studying": {"fi": "opiskelee", "sv": "studerar", "en": "studying"},
+    "situation.working": {"fi": "töissä", "sv": "arbetar", "en": "working"},
+    "situation.looking_for_work": {"fi": "etsii työtä", "sv": "söker arbete",
+                                   "en": "looking for work"},
+    "situation.at_home": {"fi": "kotona", "sv": "hemma", "en": "at home"},
+    "situation.other": {"fi": "muuta", "sv": "annat", "en": "something else"},
+    "situation.rather_not_say": {"fi": "ei halunnut kertoa", "sv": "ville inte säga",
+                                 "en": "rather not say"},
+    "help.work": {"fi": "työ", "sv": "arbete", "en": "work"},
+    "help.studies": {"fi": "opinnot", "sv": "studier", "en": "studies"},
+    "help.money": {"fi": "raha-asiat", "sv": "pengar", "en": "money"},
+    "help.housing": {"fi": "asuminen", "sv": "boende", "en": "housing"},
+    "help.wellbeing": {"fi": "jaksaminen", "sv": "välmående", "en": "wellbeing"},
+    "help.not_sure": {"fi": "ei vielä tiedä", "sv": "vet inte ännu", "en": "not sure yet"},
+    "help.rather_not_say": {"fi": "ei halunnut kertoa", "sv": "ville inte säga",
+                            "en": "rather not say"},
+}  # fmt: skip
+
+
+def _asked_word(kind: str, token: str | None, lang: str) -> str | None:
+    if not token:
+        return None
+    entry = ASKED.get(f"{kind}.{token}")
+    return tr(entry, lang) if entry else token
+
+
+def asked_text(requested_at: date, method: str | None, language: str | None, lang: str) -> str:
+    """ "Asked to be contacted on D, prefers phone, in Finnish" in the team's ``lang``."""
+    return tr(
+        ASKED["text"],
+        lang,
+        date=f"{requested_at.day}.{requested_at.month}.{requested_at.year}",
+        method=_asked_word("method", method, lang) or "-",
+        in_language=_asked_word("in", language, lang) or "-",
+    )
+
+
+def asked_answers(situation: str | None, help_wanted: str | None, lang: str) -> str | None:
+    """The person's answers to the two optional questions, in ``lang`` (None: no answer)."""
+    parts = []
+    if situation:
+        parts.append(tr(ASKED["situation"], lang, items=_asked_word("situation", situation, lang)))
+    tokens = [t.strip() for t in (help_wanted or "").split(",") if t.strip()]
+    if tokens:
+        items = ", ".join(_asked_word("help", t, lang) or t for t in tokens)
+        parts.append(tr(ASKED["help"], lang, items=items))
+    return "; ".join(parts) or None
+
 
 # Reasons: a figure about the person, worded in the direction that raises risk.
 # {what}: the event words (count or sum), {item}: one event, {window}: the period.

@@ -9,6 +9,10 @@ after the print area. Text a spreadsheet would run as a formula (starting with `
 with Excel's quote prefix in XLSX, prefixed with an apostrophe in CSV (OWASP's advice for
 files that may be opened in a spreadsheet). CSV and Parquet are byte-identical for
 identical inputs and keep the code values (bands, flags) machines read.
+
+Persons who asked in the portal to be contacted come first, ``section`` "asked" (rank 0,
+no risk): the workbook prints them under a heading of their own, then the ranked rows
+under theirs; CSV and Parquet say it in the ``section`` column.
 """
 
 from __future__ import annotations
@@ -31,7 +35,7 @@ STATEMENT = labels.STATEMENT
 FLAG_LEGEND = {f: tuple(labels.FLAGS[f][lang] for lang in LANGS) for f in FLAGS}
 RISK_BANDS = {b: tuple(words[lang] for lang in LANGS) for b, words in labels.BANDS.items()}
 COLUMNS = (
-    "list_id", "rank", "person_id", "name", "phone", "email", "language", "risk_band",
+    "list_id", "rank", "section", "person_id", "name", "phone", "email", "language", "risk_band",
     "probability", "reason_1", "reason_2", "reason_3", "age_band", "home_area", "flags",
     "consent_expires_at", "decision", "comment", "decided_at", "counsellor",
 )  # fmt: skip
@@ -69,11 +73,12 @@ def neutralise_frame(frame: pl.DataFrame) -> pl.DataFrame:
 
 def list_frame(rows: pl.DataFrame) -> pl.DataFrame:
     """The published columns, in order, with empty decision columns for the counsellor."""
-    optional = {"age_band": pl.String, "home_area": pl.String}
+    optional = {"age_band": pl.String, "home_area": pl.String, "section": pl.String}
     out = rows.with_columns(
         [pl.lit(None, dtype=t).alias(c) for c, t in optional.items() if c not in rows.columns]
     ).with_columns(
         pl.col("probability").round(3),
+        pl.col("section").fill_null("ranked"),
         pl.lit(None, dtype=pl.String).alias("decision"),
         pl.lit(None, dtype=pl.String).alias("comment"),
         pl.lit(None, dtype=pl.Date).alias("decided_at"),
@@ -106,14 +111,19 @@ def sheet_cells(row: dict, lang: str) -> dict[str, object]:
             word = labels.tr(labels.TEXT["consent_until"], lang, flag=word, date=_fi_date(expires))
         flag_words.append(word)
     language = row.get("language")
+    asked = row.get("section") == "asked"
+    if asked:  # not scored: no rank, no risk
+        risk: str | None = labels.tr(labels.ASKED["risk"], lang)
+    else:
+        risk = labels.tr(labels.TEXT["risk"], lang, band=band, percent=percent)
     return {
-        "rank": row["rank"],
+        "rank": None if asked else row["rank"],
         "name": row.get("name"),
         "contact": _lines(row.get("phone"), row.get("email")),
         "language": labels.tr(labels.LANGUAGE_NAMES[language], lang)
         if language in labels.LANGUAGE_NAMES
         else language,
-        "risk": labels.tr(labels.TEXT["risk"], lang, band=band, percent=percent),
+        "risk": risk,
         "reasons": _lines(*(row.get(f"reason_{k}") for k in (1, 2, 3))),
         "context": context_text(row.get("age_band"), row.get("home_area"), lang),
         "flags": ", ".join(flag_words) or None,
@@ -220,9 +230,10 @@ def write_xlsx(
         sheet.set_column(col, col, width)
     sheet.set_row(HEADER_ROW, 28)
     sheet.set_row(KEY_ROW, 10)
-    formats = {"cell": cell, "quoted": quoted, "dated": dated}
-    _write_rows(sheet, frame, lang, position, widths, formats)
-    last = KEY_ROW + max(frame.height, 1)
+    section = workbook.add_format({**base, "bold": True, "font_size": 11, "text_wrap": True,
+                                   "bg_color": "#E2EFDA", "border": 1})  # fmt: skip
+    formats = {"cell": cell, "quoted": quoted, "dated": dated, "section": section}
+    last = max(_write_rows(sheet, frame, lang, position, widths, formats), KEY_ROW + 1)
     _decision_inputs(sheet, lang, position, last)
     sheet.freeze_panes(KEY_ROW + 1, position["name"] + 1)
     sheet.autofilter(KEY_ROW, 0, last, len(columns) - 1)
@@ -239,10 +250,23 @@ def _write_rows(
     position: dict[str, int],
     widths: dict[str, int],
     formats: dict[str, object],
-) -> None:
-    """One sheet row per list row, each cell written as its type, rows tall enough."""
+) -> int:
+    """One sheet row per list row, each cell written as its type, rows tall enough; when
+    some persons asked to be contacted, a heading over their rows and one over the ranked
+    rows. Returns the last sheet row written."""
     cell, quoted, dated = formats["cell"], formats["quoted"], formats["dated"]
-    for r, row in enumerate(frame.iter_rows(named=True), start=KEY_ROW + 1):
+    sections = frame["section"].to_list() if "section" in frame.columns else []
+    headed = "asked" in sections
+    r, current = KEY_ROW, None
+    for row in frame.iter_rows(named=True):
+        r += 1
+        if headed and row.get("section") != current:
+            current = row.get("section")
+            key = "heading" if current == "asked" else "ranked_heading"
+            sheet.merge_range(r, 0, r, len(SHEET_COLUMNS) - 1,
+                              labels.tr(labels.ASKED[key], lang), formats["section"])  # fmt: skip
+            sheet.set_row(r, 20)
+            r += 1
         cells = sheet_cells(row, lang)
         for key, value in cells.items():
             c = position[key]
@@ -258,6 +282,7 @@ def _write_rows(
                 text = str(value)
                 sheet.write_string(r, c, text, quoted if text.startswith(DANGEROUS) else cell)
         sheet.set_row(r, row_height(cells, widths))
+    return r
 
 
 def _decision_inputs(sheet, lang: str, position: dict[str, int], last: int) -> None:
