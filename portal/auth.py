@@ -23,6 +23,7 @@ from django.db import transaction
 from mozilla_django_oidc.auth import OIDCAuthenticationBackend
 
 from flows import clock
+from portal.contact import NAME_SESSION_KEY, seal_name
 from portal.identity import IdentityCodeError, age_on, birth_date, validate
 from portal.models import Person
 from portal.refusals import AMR_SESSION_KEY
@@ -56,6 +57,8 @@ class PortalOIDCBackend(OIDCAuthenticationBackend):
         self.request.session.pop(REFUSAL_SESSION_KEY, None)
         amr = claims.get("amr") or ["unknown"]
         self.request.session[AMR_SESSION_KEY] = str(amr[0] if isinstance(amr, list) else amr)
+        # The name only sealed (encrypted) for the session; stored only on "contact me".
+        self.request.session[NAME_SESSION_KEY] = seal_name(claims)
         return True
 
     def filter_users_by_claims(self, claims: dict):

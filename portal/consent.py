@@ -184,12 +184,17 @@ def audit_log():
     return AuditLog(log_path(ws.root), key), key
 
 
-def changes(person: Person, chosen: set[str], as_of: date) -> dict[str, bool]:
+def changes(
+    person: Person, chosen: set[str], as_of: date, only: set[str] | None = None
+) -> dict[str, bool]:
     """Which purposes change and to what: a choice unlike today's state, or a renewal of
-    a consent that is about to expire."""
+    a consent that is about to expire. ``only`` limits the change to those purposes (a
+    one-click withdrawal must not renew another purpose on the way)."""
     state = state_for(person, as_of)
     out = {}
     for purpose in purposes(settings.LANGUAGE_CODE):
+        if only is not None and purpose.token not in only:
+            continue
         now = state.get(purpose.token, {})
         wanted = purpose.token in chosen
         differs = wanted != now.get("granted", False) or (wanted and now.get("expiring_soon"))
@@ -199,14 +204,19 @@ def changes(person: Person, chosen: set[str], as_of: date) -> dict[str, bool]:
 
 
 def record_changes(
-    person: Person, chosen: set[str], shown: Notice, channel: str, amr: str
+    person: Person,
+    chosen: set[str],
+    shown: Notice,
+    channel: str,
+    amr: str,
+    only: set[str] | None = None,
 ) -> uuid.UUID | None:
     """Write one record per changed purpose and the audit entry, in one transaction.
 
     Returns the receipt's id, or None when nothing changed. Raises what the audit log
     raises (``AuditBroken``, ``OSError``); then nothing was stored."""
     moment = clock.now(settings.TIME_ZONE)
-    wanted = changes(person, chosen, moment.date())
+    wanted = changes(person, chosen, moment.date(), only)
     if not wanted:
         return None
     receipt = uuid.uuid4()
@@ -251,3 +261,19 @@ def record_changes(
             }
         )
     return receipt
+
+
+def granted(person: Person, as_of: date) -> set[str]:
+    """The purposes the person's consent allows on ``as_of``."""
+    return {token for token, s in state_for(person, as_of).items() if s["granted"]}
+
+
+def withdraw(person: Person, which: str, shown: Notice, channel: str, amr: str) -> uuid.UUID | None:
+    """Withdraw one purpose, or ``all``: the consent page's own path (a new record per
+    purpose and the audit entry), changing nothing else. None when nothing was granted."""
+    today = clock.today(settings.TIME_ZONE)
+    held = granted(person, today)
+    target = held if which == "all" else {which} & held
+    if not target:
+        return None
+    return record_changes(person, held - target, shown, channel, amr, only=target)

@@ -21,7 +21,7 @@ from django.utils.translation import get_language
 from django.views.decorators.http import require_http_methods
 
 from flows import clock
-from portal import consent, receipts
+from portal import consent, counts, exports, receipts
 from portal.refusals import AMR_SESSION_KEY
 
 log = logging.getLogger(__name__)
@@ -56,14 +56,25 @@ def reminders(person, lang: str) -> tuple[dict, list]:
     return state, ending
 
 
+def settle(person, receipt: uuid.UUID, channel: str) -> None:
+    """After a stored change: count it, export for the nightly job, and take the person off
+    today's published lists when the change withdrew something."""
+    counts.count(channel, "consent")
+    exports.after_change()
+    if any(r.state == "withdrawn" for r in receipts.records(person, receipt)):
+        from portal.contact_views import take_off_lists
+
+        take_off_lists(person)
+
+
 @login_required
 @require_http_methods(["GET", "POST"])
 def consent_page(request: HttpRequest) -> HttpResponse:
     person = person_of(request)
     lang = page_language()
     shown = consent.notice(consent.NOTICE_VERSION, lang)
-    channel = request.POST.get("c") or request.GET.get("c", "")
-    channel = channel if channel in settings.PORTAL_CHANNELS else "direct"
+    channel = request.POST.get("c") or request.GET.get("c") or counts.channel_of(request)
+    channel = counts.channel_in(channel)
     error = ""
     if request.method == "POST":
         from flows.audit import AuditBroken
@@ -85,6 +96,7 @@ def consent_page(request: HttpRequest) -> HttpResponse:
             else:
                 if receipt is None:
                     return redirect(f"{reverse('consent')}?saved=none&lang={lang}")
+                settle(person, receipt, channel)
                 return redirect(f"{reverse('receipt', args=[receipt])}?lang={lang}")
     state, ending = reminders(person, lang)
     rows = [

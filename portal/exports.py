@@ -1,10 +1,10 @@
 """The portal's consents as the nightly job reads them: ``<out_dir>/consents/portal.parquet``.
 
 The nightly job reads a source ``consents`` as ``consents.parquet``, ``consents.csv`` or a
-folder ``consents/`` of parts, in that order (``features.readers.locate``), so the portal
-writes one part into the folder and refuses to write while a ``consents.parquet`` or
-``consents.csv`` lies beside it: that file would be read and the portal's part silently
-never (move it to ``consents/register.parquet``).
+folder ``consents/`` of parts, and refuses a file and the folder side by side
+(``features.readers.locate``), so the portal writes one part into the folder (the synthetic
+city writes the register's as ``consents/register.parquet``) and refuses to write while a
+``consents.parquet`` or ``consents.csv`` lies beside it: the next run would stop on it.
 
 One row per person and day on which their consents changed, in the consents contract
 (``features.contracts.consents_contract``): the purposes granted at the end of that day.
@@ -25,6 +25,7 @@ the previous part as it was.
 
 from __future__ import annotations
 
+import logging
 import os
 import tempfile
 from dataclasses import dataclass
@@ -35,9 +36,12 @@ from django.conf import settings
 
 from flows import clock
 from portal.consent import local_date
-from portal.models import ConsentRecord, Person
+from portal.models import ConsentRecord, ContactRequest, Person
 
+log = logging.getLogger(__name__)
 PART = Path("consents") / "portal.parquet"
+CONTACTS_PART = Path("contacts") / "portal.parquet"
+REQUESTS = Path("contact_requests.parquet")
 COLUMNS = (
     "person_id",
     "consent_id",
@@ -156,14 +160,14 @@ def check(frame, today: date) -> None:
         raise ExportRefusedError(f"{result.bad.height} consent rows fail the consents contract")
 
 
-def refuse_shadowing_file(out_dir: Path) -> None:
-    """A ``consents.parquet``/``.csv`` beside the folder is read instead of the folder."""
+def refuse_shadowing_file(out_dir: Path, source: str = "consents") -> None:
+    """A ``<source>.parquet``/``.csv`` beside the folder: the nightly refuses the pair."""
     for suffix in (".parquet", ".csv"):
-        shadow = out_dir / f"consents{suffix}"
+        shadow = out_dir / f"{source}{suffix}"
         if shadow.exists():
             raise ExportRefusedError(
-                f"{shadow} would be read instead of {out_dir / 'consents'}/: move it to "
-                f"{out_dir / 'consents' / ('register' + suffix)} first"
+                f"{shadow} lies beside {out_dir / source}/ and the nightly reads only one: move it to "
+                f"{out_dir / source / ('register' + suffix)} first"
             )
 
 
@@ -194,3 +198,108 @@ def export_consents(out_dir: Path | str) -> Exported:
     target = out_dir / PART
     write_atomically(frame, target)
     return Exported(target, frame.height, frame["person_id"].n_unique(), left_out)
+
+
+def contact_requests_frame():
+    """Every "contact me" request, without contact details: who (pseudonym), when (a
+    date), how, in which language, the two answers and when it closed."""
+    import polars as pl
+
+    rows = [
+        {
+            "person_id": r.person.person_id,
+            "requested_at": local_date(r.requested_at),
+            "method": r.method,
+            "language": r.language,
+            "situation": r.situation or None,
+            "help_wanted": r.help_wanted or None,
+            "closed_at": local_date(r.closed_at),
+        }
+        for r in ContactRequest.objects.select_related("person").order_by("requested_at", "pk")
+    ]
+    schema = {
+        "person_id": pl.String,
+        "requested_at": pl.Date,
+        "method": pl.String,
+        "language": pl.String,
+        "situation": pl.String,
+        "help_wanted": pl.String,
+        "closed_at": pl.Date,
+    }
+    return pl.DataFrame(rows, schema=schema, orient="row")
+
+
+def contacts_frame():
+    """The contact vault's part: each person's latest request that is not closed by "do
+    not contact me" or erasure (one row a person, as the contacts contract wants); persons
+    whose login gave no name are left out (the contract needs one)."""
+    import polars as pl
+
+    latest: dict[str, ContactRequest] = {}
+    for request in ContactRequest.objects.select_related("person").order_by("requested_at", "pk"):
+        latest[request.person.person_id] = request
+    rows = [
+        {
+            "person_id": person_id,
+            "name": r.name,
+            "phone": r.phone or None,
+            "email": r.email or None,
+            "preferred_language": r.language,
+        }
+        for person_id, r in sorted(latest.items())
+        if r.closed_reason not in ("do_not_contact", "erased") and r.name
+    ]
+    schema = {
+        "person_id": pl.String,
+        "name": pl.String,
+        "phone": pl.String,
+        "email": pl.String,
+        "preferred_language": pl.String,
+    }
+    return pl.DataFrame(rows, schema=schema, orient="row")
+
+
+def check_contract(frame, source: str, today: date) -> None:
+    """Refuse a frame that fails ``source``'s contract (when Ennakko declares one)."""
+    from features import contracts
+    from features.validate import validate
+
+    declared = contracts.CONTRACTS.get(source)
+    if declared is None:
+        return
+    ctx = contracts.Context(reference_date=today, partners=tuple(settings.ENNAKKO.partners))
+    result = validate(frame, declared(ctx), source=f"{source} (portal)")
+    if result.bad.height:
+        raise ExportRefusedError(f"{result.bad.height} {source} rows fail the {source} contract")
+
+
+def export_contacts(out_dir: Path | str) -> tuple[Path, Path]:
+    """Write ``<out_dir>/contact_requests.parquet`` and ``<out_dir>/contacts/portal.parquet``
+    (each checked against its contract, then replaced atomically)."""
+    out_dir = Path(out_dir)
+    refuse_shadowing_file(out_dir, "contacts")
+    today = clock.today(settings.TIME_ZONE)
+    requests, contacts = contact_requests_frame(), contacts_frame()
+    check_contract(requests, "contact_requests", today)
+    check_contract(contacts, "contacts", today)
+    write_atomically(requests, out_dir / REQUESTS)
+    write_atomically(contacts, out_dir / CONTACTS_PART)
+    return out_dir / REQUESTS, out_dir / CONTACTS_PART
+
+
+def data_dir() -> Path:
+    """Where the nightly job reads its sources: ``PORTAL_DATA_DIR``, else Ennakko's."""
+    return Path(getattr(settings, "PORTAL_DATA_DIR", None) or settings.ENNAKKO.data_dir)
+
+
+def after_change() -> bool:
+    """Export everything after a change a person made, so the next night reads it. A
+    refused or failed export leaves the previous parts (``manage.py portal_export`` writes
+    them again) and is logged by its class only; the person's change stays stored."""
+    try:
+        export_consents(data_dir())
+        export_contacts(data_dir())
+    except (ExportRefusedError, OSError) as failed:
+        log.warning("portal export not written: %s", type(failed).__name__)
+        return False
+    return True

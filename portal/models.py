@@ -132,3 +132,60 @@ class ConsentRecord(models.Model):
 
     def delete(self, *args, **kwargs):
         raise ImmutableRecordError("consent records cannot be deleted (only erasure removes them)")
+
+
+class ContactRequest(models.Model):
+    """ "Contact me": how and in which language the person wants to be reached.
+
+    The phone number, e-mail address and name are stored only encrypted (AES-GCM, as the
+    identity code); the name is the one the identity provider gave at login, kept only
+    because the person asked to be contacted. The two questions have fixed answers (no
+    free text). A request stays open until a counsellor's decision, a "do not contact me"
+    or an erasure closes it.
+    """
+
+    METHODS = (("phone", "phone"), ("sms", "sms"), ("email", "email"))
+    CLOSED = (
+        ("decision", "decision"),
+        ("do_not_contact", "do_not_contact"),
+        ("erased", "erased"),
+        ("replaced", "replaced"),  # by the person's newer request
+    )
+
+    person = models.ForeignKey(Person, on_delete=models.CASCADE, related_name="contact_requests")
+    requested_at = models.DateTimeField()
+    method = models.CharField(max_length=8, choices=METHODS)
+    phone = EncryptedCharField(max_length=32, blank=True, default="")
+    email = EncryptedCharField(max_length=254, blank=True, default="")
+    name = EncryptedCharField(max_length=200, blank=True, default="")
+    language = models.CharField(max_length=2)
+    situation = models.CharField(max_length=24, blank=True, default="")
+    help_wanted = models.CharField(max_length=24, blank=True, default="")
+    closed_at = models.DateTimeField(null=True, blank=True)
+    closed_reason = models.CharField(max_length=16, choices=CLOSED, blank=True, default="")
+
+    class Meta:
+        ordering = ("requested_at", "pk")
+
+    def __str__(self) -> str:  # never a contact detail
+        return f"{self.method}:{'closed' if self.closed_at else 'open'}"
+
+
+class ArrivalCount(models.Model):
+    """How many arrived and took each later step, per day and channel: aggregate only (no
+    cookie, IP address or user agent behind it)."""
+
+    STEPS = ("arrival", "login", "consent", "contact_request", "withdrawal", "erasure")
+
+    day = models.DateField()
+    channel = models.CharField(max_length=32)
+    step = models.CharField(max_length=16, choices=[(s, s) for s in STEPS])
+    n = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        constraints = (
+            models.UniqueConstraint(fields=["day", "channel", "step"], name="count_once"),
+        )
+
+    def __str__(self) -> str:
+        return f"{self.day} {self.channel} {self.step}: {self.n}"

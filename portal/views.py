@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
+from urllib.parse import urlencode
+
 from django.conf import settings
-from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
+from django.urls import reverse
 from django.utils.translation import get_language
+from mozilla_django_oidc.views import OIDCAuthenticationCallbackView, OIDCAuthenticationRequestView
 
-from portal import consent
-from portal.consent_views import reminders
-from portal.identity import mask
+from portal import consent, counts
 from portal.refusals import REASONS, SESSION_KEY
 
 
@@ -24,8 +25,11 @@ def partner_labels() -> list[str]:
 def index(request: HttpRequest) -> HttpResponse:
     """Arrival from a channel link ``/?c=<channel>``: what this is, then the login button.
 
-    Reads nothing from the session and sets no cookie (the session is not touched)."""
+    Reads nothing from the session and sets no cookie (the session is not touched); an
+    arrival with a configured channel is counted (day, channel, step: nothing else)."""
     channel = request.GET.get("c", "")
+    if channel in settings.PORTAL_CHANNELS:
+        counts.count(channel, "arrival")
     context = {
         "channel": channel if channel in settings.PORTAL_CHANNELS else "",
         "partners": partner_labels(),
@@ -56,16 +60,24 @@ def login_failed(request: HttpRequest) -> HttpResponse:
     return render(request, "portal/login_failed.html", context, status=403)
 
 
-@login_required
-def my_data(request: HttpRequest) -> HttpResponse:
-    """What the portal holds about the logged-in person (so far: the login itself)."""
-    person = request.user.person
-    _state, ending = reminders(person, consent.language(get_language()))
-    context = {
-        "person": person,
-        "masked_code": mask(person.encrypted_identity_code),
-        "ending": ending,
-    }
-    response = render(request, "portal/my_data.html", context)
-    response["Cache-Control"] = "no-store"
-    return response
+def login_start(request: HttpRequest) -> HttpResponse:
+    """The login link ``/oidc/authenticate/?c=<channel>``: the channel goes into the
+    session the login starts anyway (for the later steps' counts), then the code flow."""
+    channel = request.GET.get("c", "")
+    if channel in settings.PORTAL_CHANNELS:
+        request.session[counts.SESSION_KEY] = channel
+    return OIDCAuthenticationRequestView.as_view()(request)
+
+
+class LoginCallback(OIDCAuthenticationCallbackView):
+    """The code flow's return: counts the login and, on a first login, asks the postal
+    code and language (``/postinumero/``) before anything else (the export needs them)."""
+
+    def login_success(self) -> HttpResponse:
+        response = super().login_success()
+        counts.count(counts.channel_of(self.request), "login")
+        person = getattr(self.user, "person", None)
+        if person is not None and not (person.postal_code and person.language and person.team):
+            query = urlencode({"next": response.url, "lang": consent.language(get_language())})
+            response["Location"] = f"{reverse('home')}?{query}"
+        return response

@@ -150,8 +150,10 @@ def portal_url(live_server, oidc_provider: Provider) -> str:
 
 @pytest.fixture(autouse=True)
 def portal_workspace(settings, tmp_path: Path) -> Path:
-    """Each test's own workspace for Ennakko's audit log (never the demo's)."""
+    """Each test's own workspace for Ennakko's audit log, and its own data folder for the
+    exports written after each change (never the demo's)."""
     settings.PORTAL_WORKSPACE = tmp_path / "workspace"
+    settings.PORTAL_DATA_DIR = tmp_path / "data"
     return settings.PORTAL_WORKSPACE
 
 
@@ -175,11 +177,22 @@ def phone(chromium: str) -> Iterator:
             browser.close()
 
 
-def log_in_at_provider(page, portal_url: str, sub: str) -> None:
+def log_in_at_provider(
+    page, portal_url: str, sub: str, home: tuple[str, str] | None = ("00100", "fi")
+) -> None:
     """The provider's development login and consent forms (standing in for Suomi.fi),
-    back to the portal's own page."""
+    back to the portal's own page; a first login's postal code page gets ``home`` (None:
+    stay on that page)."""
+    import re
+
     page.fill("input[name=login]", sub)
     page.fill("input[name=password]", "x")
     page.click("button[type=submit]")
     page.click("button[type=submit]")  # the provider's consent prompt
-    page.wait_for_url(f"{portal_url}/omat-tiedot/")
+    page.wait_for_url(re.compile(f"^{re.escape(portal_url)}/(omat-tiedot|postinumero)/"))
+    if home and "/postinumero/" in page.url:
+        page.fill("#postal_code", home[0])
+        page.check(f"#lang-{home[1]}")
+        page.click("button[type=submit]")
+    if home:
+        page.wait_for_url(f"{portal_url}/omat-tiedot/")

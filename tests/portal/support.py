@@ -35,10 +35,11 @@ def django_setup() -> None:
 django_setup()
 
 
-def log_in(portal_url: str, sub: str):
+def log_in(portal_url: str, sub: str, home: tuple[str, str] | None = ("00100", "fi")):
     """Log in as a browser would, with requests: the portal's login link, the provider's
     login form (the test person's sub, any password) and consent form, back to the
-    portal's callback. Returns the session and the last response."""
+    portal's callback; on a first login the postal code and language page gets ``home``
+    (None: stay on that page). Returns the session and the last response."""
     import requests
 
     session = requests.Session()
@@ -50,4 +51,14 @@ def log_in(portal_url: str, sub: str):
         response = session.post(
             urljoin(response.url, form.group(1)), data={"prompt": prompt, **data}, timeout=10
         )
+    if home and "/postinumero/" in response.url:
+        token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', response.text).group(1)
+        target = re.search(r'name="next" value="([^"]*)"', response.text).group(1)
+        response = session.post(
+            response.url,
+            data={"csrfmiddlewaretoken": token, "next": target, "postal_code": home[0],
+                  "language": home[1]},
+            headers={"Referer": response.url},
+            timeout=10,
+        )  # fmt: skip
     return session, response

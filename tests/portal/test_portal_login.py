@@ -97,7 +97,7 @@ def test_test_codes_are_refused_where_not_accepted(portal_url, oidc_provider, se
 def test_a_replayed_callback_logs_nobody_in(portal_url, oidc_provider) -> None:
     import requests
 
-    session, page = log_in(portal_url, oidc_provider.persons["young"].sub)
+    session, page = log_in(portal_url, oidc_provider.persons["young"].sub, home=None)
     callback = next(r.url for r in page.history if "/oidc/callback/" in r.url)
     stranger = requests.get(callback, timeout=10)
     assert stranger.url == f"{portal_url}/kirjautuminen-epaonnistui/"

@@ -16,6 +16,7 @@ from tests.portal.support import free_port
 PYTHON = sys.executable
 
 
+@pytest.mark.django_db  # the arrival is counted (day, channel, step: no cookie)
 def test_arrival_page_in_finnish_without_cookies_or_scripts(client) -> None:
     page = client.get("/?c=jodel")
     assert page.status_code == 200
@@ -28,7 +29,7 @@ def test_arrival_page_in_finnish_without_cookies_or_scripts(client) -> None:
     assert "ohjaaja näkee" in html  # and why
     assert "Ihminen, ei koskaan kone, päättää" in html
     assert 'href="/tietosuoja/?lang=fi"' in html
-    assert 'href="/oidc/authenticate/"' in html
+    assert 'href="/oidc/authenticate/?c=jodel"' in html  # the channel into the login
     assert "<script" not in html.lower()
     assert not page.cookies  # nothing stored on the device before login
     assert "Set-Cookie" not in page.headers
@@ -43,6 +44,7 @@ def test_arrival_page_in_finnish_without_cookies_or_scripts(client) -> None:
         ("?c=outreach&lang=de", {}, "Haluatko, että ohjaaja ottaa sinuun yhteyttä?"),
     ],
 )
+@pytest.mark.django_db
 def test_arrival_page_languages(client, query: str, headers: dict, heading: str) -> None:
     page = client.get(f"/{query}", headers=headers)
     assert heading in page.content.decode()
