@@ -4,7 +4,7 @@ from django.conf import settings
 from django.urls import include, path
 from django.views.static import serve
 
-from portal import consent_views, contact_views, erase_views, mydata, views
+from portal import consent_views, contact_views, erase_views, mydata, statement_views, views
 
 urlpatterns = [
     path("", views.index, name="index"),
@@ -28,4 +28,5 @@ urlpatterns = [
     path("poista/", erase_views.erase_page, name="erase"),
     path("poistettu/", erase_views.erased_page, name="erased"),
     path("gdpr-api/", include("helsinki_gdpr.urls")),
+    path("saavutettavuus/", statement_views.statement, name="accessibility"),
 ]
