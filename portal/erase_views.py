@@ -17,6 +17,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_http_methods
 
+from portal import counts
 from portal.consent_views import page_language, person_of, private
 
 log = logging.getLogger(__name__)
@@ -49,6 +50,7 @@ def erase_page(request: HttpRequest) -> HttpResponse:
             context["problem"] = "failed"
         if context["problem"]:
             return private(render(request, "portal/erase.html", context, status=503))
+        counts.count(counts.channel_of(request), "erasure")
         logout(request)
         return redirect(f"{reverse('erased')}?lang={lang}")
     return private(render(request, "portal/erase.html", context))

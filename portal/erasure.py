@@ -15,7 +15,6 @@ record and no audit entry.
 
 from __future__ import annotations
 
-import logging
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -25,7 +24,6 @@ from django.db import transaction
 from flows import clock
 from portal.models import Person
 
-log = logging.getLogger(__name__)
 REASON_PAGE = "request by the person via the portal"
 REASON_GDPR_API = "request by the person via the city profile's GDPR API"
 
@@ -72,28 +70,22 @@ def _known(ctx, person_id: str) -> bool:
 
 
 def _rewrite_exports(person_id: str) -> None:
-    """The portal's export parts without the person: exported again from the database (the
-    person is gone from it). When an export is refused or fails (a shadowing file, a bad
-    row), the person's rows are still removed from each part that holds them."""
+    """The portal's export parts without the person: exported again from the database,
+    which no longer holds them (``exports.after_change``). Where an export is refused or
+    fails (a shadowing file, a bad row), the person's rows are still removed from each part
+    that holds them."""
     import polars as pl
 
     from portal import exports
 
-    out_dir = Path(settings.PORTAL_DATA_DIR)
-    for name in ("export_consents", "export_contacts"):
-        export = getattr(exports, name, None)
-        try:
-            if export is not None:
-                export(out_dir)
-        except (exports.ExportRefusedError, OSError) as failed:
-            log.warning("portal export after an erasure not written: %s", type(failed).__name__)
-    parts = [getattr(exports, n, None) for n in ("PART", "CONTACTS_PART", "REQUESTS")]
-    for part in [out_dir / p for p in parts if p is not None]:
-        if part.exists():
-            frame = pl.read_parquet(part)
+    exports.after_change()
+    for part in (exports.PART, exports.CONTACTS_PART, exports.REQUESTS):
+        path = exports.data_dir() / part
+        if path.exists():
+            frame = pl.read_parquet(path)
             kept = frame.filter(pl.col("person_id") != person_id)
             if kept.height < frame.height:
-                exports.write_atomically(kept, part)
+                exports.write_atomically(kept, path)
 
 
 def erase_person(person: Person, reason: str, *, via: str, dry_run: bool = False) -> ErasureSummary:

@@ -13,14 +13,13 @@ import pytest
 from django.test import Client
 
 from flows.privacy import REGISTER, find_traces
-from portal.models import ConsentRecord, Person
-from tests.portal.test_portal_gdpr import (  # noqa: F401 (fixtures)
-    STORES,
-    Erasable,
-    erasable,
-    keep_environment,
-    workspace_held,
-)
+from portal.models import ArrivalCount, ConsentRecord, Person
+from tests.portal import test_portal_gdpr as gdpr
+from tests.portal.test_portal_gdpr import PHONE, STORES, Erasable, workspace_held
+
+# The GDPR API tests' fixtures, shared: the persons and stores, and the environment kept.
+erasable = gdpr.erasable
+keep_environment = gdpr.keep_environment
 
 pytestmark = pytest.mark.django_db
 
@@ -73,7 +72,8 @@ def test_confirmed_erasure_reaches_every_store_and_logs_out(
     assert done.status_code == 302 and done["Location"] == "/poistettu/?lang=sv"
     assert not Person.objects.filter(person_id=person_id).exists()
     assert find_traces(erasable.workspace, [person_id]) == []
-    assert find_traces(erasable.data_dir, [person_id]) == []
+    assert find_traces(erasable.data_dir, [person_id, PHONE]) == []
+    assert ArrivalCount.objects.get(step="erasure").n == 1
     assert erasable.workspace.joinpath(*REGISTER).exists()
     assert Person.objects.filter(pk=erasable.other.pk).exists()
     page = logged_in.get(done["Location"])

@@ -25,13 +25,14 @@ import pytest
 
 from flows import audit
 from flows.privacy import REGISTER, find_traces
-from portal import consent, exports
+from portal import consent, contact, exports
 from portal.identity import mask
 from portal.models import ConsentRecord, Person, User
 
 pytestmark = pytest.mark.django_db
 CODES = ("010106A9423", "020207A901M")
 QUERY, DELETE = "ennakko.gdprquery", "ennakko.gdprdelete"
+PHONE = "040 123 4567"
 # Where a nightly run leaves a person's rows (scores, features, reviews, a list version).
 STORES = (
     "scores/2025-12-01.parquet",
@@ -49,7 +50,8 @@ class Erasable:
     data_dir: Path
 
     def store_files(self) -> list[Path]:
-        return [self.workspace / s for s in STORES] + [self.data_dir / exports.PART]
+        parts = (exports.PART, exports.CONTACTS_PART, exports.REQUESTS)
+        return [self.workspace / s for s in STORES] + [self.data_dir / p for p in parts]
 
     def digests(self) -> dict[str, str]:
         """Every store file, the audit log and the register, by content."""
@@ -91,7 +93,9 @@ def erasable(settings, portal_workspace: Path, tmp_path: Path) -> Erasable:
     shown = consent.notice("v1", "fi")
     for who in (person, other):
         consent.record_changes(who, {"scoring", "contact"}, shown, "jodel", "suomi_fi")
-    exports.export_consents(settings.PORTAL_DATA_DIR)
+    values = {"method": "sms", "phone": PHONE, "email": "", "language": "fi"}
+    contact.ask(person, values | {"situation": "", "help_wanted": ""}, "Testi Nuori", "jodel")
+    assert exports.after_change()  # consents, contacts and contact requests parts
     ids = [person.person_id, other.person_id]
     for name in STORES:
         path = portal_workspace / name
@@ -205,6 +209,8 @@ def test_query_returns_the_persons_own_data(api, erasable: Erasable) -> None:
     assert {r["STATE"] for r in records} == {"given"} and {r["NOTICE"] for r in records} == {
         "v1/fi"
     }
+    (request,) = [values(r) for r in found["CONTACT_REQUESTS"]]
+    assert request["METHOD"] == "sms" and request["PHONE"] == PHONE  # the person's own
     assert erasable.other.person_id not in answer.content.decode()
 
 
@@ -238,6 +244,7 @@ def test_dry_run_delete_changes_nothing(api, erasable: Erasable) -> None:
 def test_delete_erases_the_person_from_every_store(api, erasable: Erasable) -> None:
     person_id, other_id = erasable.person.person_id, erasable.other.person_id
     assert len(find_traces(erasable.workspace, [person_id])) == len(STORES)
+    assert len(find_traces(erasable.data_dir, [PHONE])) == 1  # the contacts part
     answer = api("DELETE", erasable.person, scopes=(DELETE,))
     assert answer.status_code == 204, answer.content
 
@@ -245,8 +252,8 @@ def test_delete_erases_the_person_from_every_store(api, erasable: Erasable) -> N
     assert not User.objects.filter(pk=erasable.person.user.pk).exists()
     assert set(ConsentRecord.objects.values_list("person__person_id", flat=True)) == {other_id}
     assert find_traces(erasable.workspace, [person_id]) == []
-    assert find_traces(erasable.data_dir, [person_id]) == []
-    for path in erasable.store_files():  # the other person stays in each
+    assert find_traces(erasable.data_dir, [person_id, PHONE]) == []
+    for path in erasable.store_files()[: len(STORES) + 1]:  # the other person stays in each
         assert pl.read_parquet(path)["person_id"].to_list() == [other_id]
     log, key = consent.audit_log()
     assert audit.verify(log.path, key).ok
