@@ -31,6 +31,7 @@ def logged_in(client: Client, erasable: Erasable) -> Client:
 
 
 def test_page_says_what_goes_and_asks_for_confirmation(logged_in: Client) -> None:
+    assert 'href="/poista/?lang=' in logged_in.get("/omat-tiedot/").content.decode()
     page = logged_in.get("/poista/?lang=en")
     html = page.content.decode()
     assert page.status_code == 200 and page["Cache-Control"] == "no-store"
