@@ -17,6 +17,7 @@ import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from datetime import date
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
@@ -73,6 +74,19 @@ def make_person(n: int) -> Person:
     )
 
 
+def decisions(ids: list[str]) -> pl.DataFrame:
+    """Counsellors' decisions about both, in the reviews store's own schema."""
+    from outreach.decisions import STORE_SCHEMA
+
+    day = date(2025, 12, 2)
+    rows = [
+        {"list_id": "2025-12-01/keskusta", "person_id": pid, "decision": "contacted",
+         "decided_at": day, "team": "keskusta", "rank": rank, "imported_at": day}
+        for rank, pid in enumerate(ids, start=1)
+    ]  # fmt: skip
+    return pl.DataFrame(rows, schema=STORE_SCHEMA)
+
+
 @pytest.fixture(autouse=True)
 def keep_environment() -> Iterator[None]:
     """The erasure's run context sets Prefect's and MLflow's variables (for this test's
@@ -101,6 +115,7 @@ def erasable(settings, portal_workspace: Path, tmp_path: Path) -> Erasable:
         path = portal_workspace / name
         path.parent.mkdir(parents=True, exist_ok=True)
         pl.DataFrame({"person_id": ids, "score": [0.71, 0.22]}).write_parquet(path)
+    decisions(ids).write_parquet(portal_workspace / "reviews" / "decisions.parquet")
     version = portal_workspace / STORES[-1]
     (portal_workspace / "lists" / "2025-12-01").symlink_to(version.parent)  # published
     return Erasable(person, other, portal_workspace, settings.PORTAL_DATA_DIR)
