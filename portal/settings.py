@@ -290,6 +290,11 @@ PORTAL_WORKSPACE = ENNAKKO.workspace
 # erasure waits for the workspace lock before saying "try again in a moment".
 PORTAL_DATA_DIR = ENNAKKO.data_dir
 PORTAL_ERASURE_LOCK_WAIT = float(ENV.get("PORTAL_ERASURE_LOCK_WAIT", "10"))
+# The demo's SQLite database lies in the workspace: an erased person's rows must not linger
+# in its free pages (on by default in Debian's SQLite, not in every build).
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    _options = DATABASES["default"].setdefault("OPTIONS", {})
+    _options["init_command"] = "PRAGMA secure_delete = ON;" + _options.get("init_command", "")
 # ``PORTAL_GDPR_ISSUER``: the profile's token issuer; by default the login provider's realm
 # (Keycloak's base URL without ``/protocol/openid-connect``; the local test provider's own
 # URL). ``PORTAL_GDPR_AUDIENCE``: this service's client id there.
