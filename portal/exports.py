@@ -296,10 +296,11 @@ def after_change() -> bool:
     """Export everything after a change a person made, so the next night reads it. A
     refused or failed export leaves the previous parts (``manage.py portal_export`` writes
     them again) and is logged by its class only; the person's change stays stored."""
-    try:
-        export_consents(data_dir())
-        export_contacts(data_dir())
-    except (ExportRefusedError, OSError) as failed:
-        log.warning("portal export not written: %s", type(failed).__name__)
-        return False
-    return True
+    done = True
+    for export in (export_consents, export_contacts):  # one refused, the other still written
+        try:
+            export(data_dir())
+        except (ExportRefusedError, OSError) as failed:
+            log.warning("portal export %s not written: %s", export.__name__, type(failed).__name__)
+            done = False
+    return done

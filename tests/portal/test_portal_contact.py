@@ -66,7 +66,8 @@ def test_a_request_is_stored_encrypted_audited_and_exported(client, person, port
     give(person, "scoring", "contact")
     sent = ask(client, help_wanted="studies")
     assert sent.status_code == 302 and "sent=1" in sent["Location"]
-    assert 'id="sent"' in client.get(sent["Location"]).content.decode()
+    thanks = client.get(sent["Location"]).content.decode()
+    assert 'id="sent"' in thanks and "Kiitos. Ohjaaja ottaa sinuun yhteyttä" in thanks
     request = ContactRequest.objects.get()
     assert (request.method, request.phone, request.language) == ("sms", PHONE, "sv")
     assert (request.situation, request.help_wanted, request.name) == (

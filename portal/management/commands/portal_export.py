@@ -1,7 +1,9 @@
 """``manage.py portal_export [--out DIR]``: the portal's consents for the nightly job.
 
 Writes ``<DIR>/consents/portal.parquet`` (default DIR: Ennakko's ``data_dir``) through
-``portal.exports.export_consents``; prints counts only, never a person.
+``portal.exports.export_consents``, and ``<DIR>/contact_requests.parquet`` and
+``<DIR>/contacts/portal.parquet`` through ``export_contacts``; prints counts and paths
+only, never a person.
 """
 
 from __future__ import annotations
@@ -17,14 +19,16 @@ class Command(BaseCommand):
         parser.add_argument("--out", help="data folder (default: Ennakko's data_dir)")
 
     def handle(self, *args, **options) -> None:
-        from portal.exports import ExportRefusedError, export_consents
+        from portal.exports import ExportRefusedError, export_consents, export_contacts
 
         out = options["out"] or settings.ENNAKKO.data_dir
         try:
             done = export_consents(out)
+            requests, contacts = export_contacts(out)
         except (ExportRefusedError, OSError) as exc:
             raise CommandError(f"export refused: {exc}") from None
         self.stdout.write(
             f"{done.path}: {done.rows} rows, {done.persons} persons"
             f" ({done.left_out} left out: no postal code, language or team yet)"
         )
+        self.stdout.write(f"{requests} and {contacts} written")
