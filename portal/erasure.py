@@ -88,9 +88,12 @@ def _rewrite_exports(person_id: str) -> None:
                 exports.write_atomically(kept, path)
 
 
-def erase_person(person: Person, reason: str, *, via: str, dry_run: bool = False) -> ErasureSummary:
+def erase_person(
+    person: Person, reason: str = REASON_PAGE, *, via: str = "page", dry_run: bool = False
+) -> ErasureSummary:
     """Erase ``person`` from every derived store and from the portal, or (``dry_run``) only
-    check that it could be done now.
+    check that it could be done now. ``reason`` goes into the erasure register and audit
+    log (words only: an identifier in it is refused); ``via`` names the route in the audit.
 
     Raises ``BusyError`` when the workspace stays locked; ``SourceError`` from the erasure
     (e.g. a broken audit chain), after which the portal's own rows are left as they were.
