@@ -174,9 +174,12 @@ def test_a_first_login_asks_the_postal_code_once(portal_url, oidc_provider) -> N
     outside = session.post(page.url, data={**form, "postal_code": "33100"}, headers=headers)
     assert outside.status_code == 400
     assert Person.objects.get().postal_code == ""  # nothing stored
+    skipped = session.get(f"{portal_url}/omat-tiedot/?lang=fi").text
+    assert 'id="no-home"' in skipped and "Kerro postinumerosi" in skipped  # asked again
     done = session.post(page.url, data={**form, "postal_code": "00940"}, headers=headers)
     assert done.url == f"{portal_url}/omat-tiedot/"
     stored = Person.objects.get()
     assert (stored.postal_code, stored.language, stored.team) == ("00940", "sv", team_for("00940"))
     _, again = log_in(portal_url, sub, home=None)  # asked once: the next login goes on
     assert again.url == f"{portal_url}/omat-tiedot/"
+    assert 'id="no-home"' not in again.text
