@@ -96,6 +96,7 @@ def enforce_policy(result: Validated, spec: ReadSpec) -> None:
     """
     if not result.contract_refused:  # rows outside a partner's request are not the partner's error
         return
+    result = result.contract_view()
     reasons = result.reasons()
     summary = ", ".join(f"{n:,} × {r}" for r, n in list(reasons.items())[:4])
     if len(reasons) > 4:

@@ -9,11 +9,10 @@ Validation runs in three steps and gives every refused row a reason a partner ca
    typed frame, with ``failure_cases`` naming the rows;
 3. **row rules** that span columns (a consent expiring before it was given).
 
-A partner's rows are also checked against the partner's **request** of the day (who
-consents to that source, :func:`features.requests.partner_requests`): a row of anyone else is refused with
-the reason "not in the partner's request of D" and never used. Such rows are the partner's
-over-delivery, not a broken extract, so they do not count towards the source's bad-row
-limit; rows of erased persons are dropped unkept (a quarantine must not bring them back).
+A partner's row about anyone outside its **request** of the day
+(:func:`features.requests.partner_requests`) is refused, "not in the partner's request of
+D", never used, and not counted towards the bad-row limit (over-delivery, not a broken
+extract); rows of erased persons are dropped unkept.
 
 Exact duplicate rows of event-like sources are dropped and counted, not refused. The
 contracts themselves (what is checked) are declared in :mod:`features.contracts`; example
@@ -23,7 +22,7 @@ rows in messages are described by :func:`features.describe.describe_row`.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 import pandera.polars as pa
@@ -33,7 +32,7 @@ from pandera.config import ValidationDepth, config_context
 from features.contracts import Contract
 from features.describe import EXAMPLES, describe_row, is_identifier, row_label
 from features.errors import SourceError
-from features.requests import Request
+from features.requests import REQUEST_REASON, Request
 
 _NO_REASONS = {"_row": pl.Int64, "column": pl.String, "reason": pl.String}
 # What a partner or operator is told when columns are missing: where the columns are
@@ -68,6 +67,21 @@ class Validated:
     def contract_refused(self) -> int:
         """Rows refused for breaking the contract (what the bad-row policy counts)."""
         return self.bad.height - self.outside_request
+
+    def contract_view(self) -> Validated:
+        """The same result with only the contract's refusals (what the bad-row policy and
+        its message are about): rows outside a partner's request left out."""
+        if not self.outside_request:
+            return self
+        parts = (
+            pl.col("reason")
+            .str.split("; ")
+            .list.eval(
+                pl.element().filter(~pl.element().str.contains(REQUEST_REASON, literal=True))
+            )
+        )
+        bad = self.bad.with_columns(reason=parts.list.join("; ")).filter(pl.col("reason") != "")
+        return replace(self, bad=bad, outside_request=0)
 
     @property
     def bad_share(self) -> float:

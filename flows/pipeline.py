@@ -54,6 +54,8 @@ def validate_sources(ctx: RunContext) -> Inputs:
     s = ctx.settings
     def requests(consents: pl.DataFrame) -> dict[str, Request]:
         """Each partner's request of the run date (as `ennakko partners requests` writes it)."""
+        if consents.height and ctx.as_of < consents["given_at"].min():
+            return {}  # nobody consents yet: the as-of check refuses the run, naming the dates
         erased = erased_ids(ctx.ws, consents, ctx.keys.audit)
         return partner_requests(consents, ctx.as_of, ctx.today, s.consent, s.partners, erased)
 

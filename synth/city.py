@@ -1,7 +1,8 @@
 """A synthetic city in the layout of the partners' extracts, passing features/contracts.py.
 
 ``generate_city`` runs the generating process (synth.process), adds the consent
-register and the contact vault, and writes every source: consents, contacts,
+register and the contact vault, and writes every source: consents/ and contacts/ (folders
+holding the register's part ``register.parquet``, beside which the portal adds its own),
 events/<partner>, outcomes, services and indicators/, plus ``truth/truth.parquet`` (the
 generator's true risks, never read by the pipeline) and ``city.json`` (what was made).
 Deterministic for a seed.
@@ -33,7 +34,7 @@ from synth.process import (
 )
 
 SCALES = {"demo": 5_000, "helsinki": 130_000, "finland": 1_000_000}
-GENERATOR_VERSION = 1
+GENERATOR_VERSION = 2  # 2: consents/ and contacts/ as folders of parts
 LANGUAGES = ("fi", "sv", "en")
 GENDERS = ("F", "M", "X", None)
 EVENT_TYPES = {
@@ -52,6 +53,10 @@ TEAM_BY_PREFIX = {
     "009": "itainen",
 }  # fmt: skip
 INDICATOR_FILE = "helsinki_indicators.csv"
+
+
+# Sources written as folders of parts, the register's own part named register.*
+REGISTER_FOLDERS = ("consents", "contacts")
 
 
 @dataclass(frozen=True)
@@ -351,8 +356,16 @@ def _truth_frame(sim: Simulation, ids: np.ndarray) -> pl.DataFrame:
 
 
 def _write(frame: pl.DataFrame, out: Path, name: str, spec: CitySpec) -> int:
-    """Write one source as Parquet (parts for big events) or as a Finnish CSV export."""
+    """Write one source as Parquet (parts for big events) or as a Finnish CSV export.
+
+    The consent register and the contact vault are folders of parts (``register.*``), so
+    the portal's parts (``consents/portal.parquet``, ``contacts/portal.parquet``) are read
+    beside them: a file ``consents.parquet`` would leave the folder unread (refused).
+    """
     target = out / name
+    if name in REGISTER_FOLDERS:
+        target.mkdir(parents=True)
+        target = target / "register"
     if name in spec.finnish_csv:
         write_finnish_csv(frame, target.with_suffix(".csv"))
     elif name.startswith("events/") and spec.parts > 1:

@@ -129,13 +129,20 @@ def snapshot(workspace: Path) -> tuple[dict[str, str], dict[str, str]]:
 # ------------------------------------------------------------------- ways to break a city
 
 
+def source_file(city: Path, name: str, suffix: str) -> Path:
+    """A source's file: ``<name>.<suffix>``, or ``<name>/register.<suffix>`` in a folder
+    of parts (the synthetic city's consent register and contact vault)."""
+    folder = city / name
+    return folder / f"register{suffix}" if folder.is_dir() else city / f"{name}{suffix}"
+
+
 def parquet(city: Path, name: str) -> pl.DataFrame:
-    return pl.read_parquet(city / f"{name}.parquet")
+    return pl.read_parquet(source_file(city, name, ".parquet"))
 
 
 def rewrite(city: Path, name: str, change: Callable[[pl.DataFrame], pl.DataFrame]) -> None:
     """Rewrite a Parquet source through ``change``."""
-    change(parquet(city, name)).write_parquet(city / f"{name}.parquet")
+    change(parquet(city, name)).write_parquet(source_file(city, name, ".parquet"))
 
 
 def as_csv(
@@ -148,8 +155,8 @@ def as_csv(
 ) -> Path:
     """Replace a Parquet source by a Finnish CSV export of it (``;``, dd.mm.yyyy)."""
     frame = change(parquet(city, name))
-    (city / f"{name}.parquet").unlink()
-    target = city / f"{name}.csv"
+    source_file(city, name, ".parquet").unlink()
+    target = source_file(city, name, ".csv")
     text = frame.write_csv(separator=";", date_format="%d.%m.%Y", decimal_comma=True)
     target.write_bytes((codecs.BOM_UTF8 if bom else b"") + text.encode(encoding))
     return target
@@ -282,8 +289,8 @@ def _postal_code_letters(city: Path) -> None:
 
 
 def _empty_file(city: Path) -> None:
-    (city / "consents.parquet").unlink()
-    (city / "consents.csv").write_bytes(b"")
+    (city / "consents/register.parquet").unlink()
+    (city / "consents/register.csv").write_bytes(b"")
 
 
 def _header_only(city: Path) -> None:
@@ -291,7 +298,7 @@ def _header_only(city: Path) -> None:
 
 
 def _truncated_parquet(city: Path) -> None:
-    path = city / "consents.parquet"
+    path = city / "consents/register.parquet"
     data = path.read_bytes()
     path.write_bytes(data[: len(data) // 2])
 
@@ -519,45 +526,45 @@ def _future_as_of(city: Path) -> dict:
 
 
 CASES = [
-    Case("text-in-date-column", _text_in_date, "consents.parquet", "given_at", "'yesterday'", run=True),
-    Case("text-in-number-column", _text_in_number, "consents.csv", "birth_year", "'twenty'"),
-    Case("missing-required-column", _missing_column, "consents.parquet", "language", run=True),
+    Case("text-in-date-column", _text_in_date, "consents/register.parquet", "given_at", "'yesterday'", run=True),
+    Case("text-in-number-column", _text_in_number, "consents/register.csv", "birth_year", "'twenty'"),
+    Case("missing-required-column", _missing_column, "consents/register.parquet", "language", run=True),
     Case("missing-column-in-csv", _missing_column_csv, "school.csv", "event_type"),
-    Case("null-person-id", _null_person_id, "consents.parquet", "person_id", "row 8"),
-    Case("null-consent-id", _null_consent_id, "consents.csv", "consent_id", "row 6 (line 7)"),
-    Case("duplicate-consent", _duplicate_consent, "consents.parquet", "consent_id", "duplicate value", run=True),
-    Case("future-date", _future_consent, "consents.parquet", "given_at", "'2099-01-01'"),
+    Case("null-person-id", _null_person_id, "consents/register.parquet", "person_id", "row 8"),
+    Case("null-consent-id", _null_consent_id, "consents/register.csv", "consent_id", "row 6 (line 7)"),
+    Case("duplicate-consent", _duplicate_consent, "consents/register.parquet", "consent_id", "duplicate value", run=True),
+    Case("future-date", _future_consent, "consents/register.parquet", "given_at", "'2099-01-01'"),
     Case("future-event-date", _future_event, "school.csv", "event_date", "'01.01.2099'"),
     Case("unknown-event-type", _unknown_event_type, "outreach.parquet", "event_type", "'party'", run=True),
-    Case("postal-code-not-5-digits", _postal_code_short, "consents.parquet", "postal_code", "'0010'"),
-    Case("postal-code-letters", _postal_code_letters, "consents.csv", "postal_code", "'00A10'"),
-    Case("empty-file-0-bytes", _empty_file, "consents.csv", None, None),
+    Case("postal-code-not-5-digits", _postal_code_short, "consents/register.parquet", "postal_code", "'0010'"),
+    Case("postal-code-letters", _postal_code_letters, "consents/register.csv", "postal_code", "'00A10'"),
+    Case("empty-file-0-bytes", _empty_file, "consents/register.csv", None, None),
     Case("header-only-csv", _header_only, "school.csv", None, "person_id, event_date"),
-    Case("truncated-parquet", _truncated_parquet, "consents.parquet", None, None, run=True),
-    Case("wrong-encoding", _wrong_encoding, "consents.csv", "team", "line 12"),
+    Case("truncated-parquet", _truncated_parquet, "consents/register.parquet", None, None, run=True),
+    Case("wrong-encoding", _wrong_encoding, "consents/register.csv", "team", "line 12"),
     Case("mixed-separators", _mixed_separators, "school.csv", None, "line 4", run=True),
     Case("huge-number", _huge_value, "school.csv", "value", "'1e300'"),
-    Case("huge-whole-number", _huge_birth_year, "consents.csv", "birth_year", "'1e300'"),
+    Case("huge-whole-number", _huge_birth_year, "consents/register.csv", "birth_year", "'1e300'"),
     Case("missing-source-file", _missing_file, "services", None, None),
     Case("missing-events-folder", _missing_events_folder, "events", None, None, run=True),
     Case("missing-data-folder", _missing_data_dir, "no-such-folder", None, None, code=2),
     Case("non-finite-inf", _inf_value, "school.csv", "value", "'inf'"),
     Case("non-finite-nan", _nan_value, "ohjaamo.parquet", "value", "'NaN'"),
-    Case("implausible-birth-year", _negative_birth_year, "consents.parquet", "birth_year", "-1990"),
-    Case("expires-before-given", _expires_before_given, "consents.parquet", "expires_at", "'2001-01-01'"),
-    Case("unknown-purpose", _unknown_purpose, "consents.parquet", "purposes", "marketing"),
+    Case("implausible-birth-year", _negative_birth_year, "consents/register.parquet", "birth_year", "-1990"),
+    Case("expires-before-given", _expires_before_given, "consents/register.parquet", "expires_at", "'2001-01-01'"),
+    Case("unknown-purpose", _unknown_purpose, "consents/register.parquet", "purposes", "marketing"),
     Case("parts-with-different-columns", _parts_differ, "part-001.parquet", "value", None),
     Case("empty-parts-folder", _empty_parts_folder, "outreach", None, None),
     Case("impossible-day", _impossible_day, "school.csv", "event_date", "'31.02.2025'"),
-    Case("nested-values", _nested_column, "consents.parquet", "purposes", None),
-    Case("blank-consent-id", _blank_consent_id, "consents.parquet", "consent_id", "empty text"),
-    Case("fractional-whole-number", _fractional_year, "consents.csv", "birth_year", "'2003,5'"),
+    Case("nested-values", _nested_column, "consents/register.parquet", "purposes", None),
+    Case("blank-consent-id", _blank_consent_id, "consents/register.parquet", "consent_id", "empty text"),
+    Case("fractional-whole-number", _fractional_year, "consents/register.csv", "birth_year", "'2003,5'"),
     Case("quarantine-over-limit", _quarantine_over, "services.parquet", "end", "before start", run=True),
-    Case("contacts-bad-phone", _contacts_bad_phone, "contacts.parquet", "phone", "phone=‹hidden›"),
-    Case("contacts-null-name", _contacts_null_name, "contacts.csv", "name", "row 3 (line 4)"),
-    Case("contacts-wrong-encoding", _contacts_wrong_encoding, "contacts.csv", "name", "line 3", run=True),
-    Case("contacts-duplicate-person", _contacts_duplicate, "contacts.parquet", "person_id", "row 6"),
-    Case("contacts-bad-language", _contacts_bad_language, "contacts.parquet", "preferred_language", "'klingon'"),
+    Case("contacts-bad-phone", _contacts_bad_phone, "contacts/register.parquet", "phone", "phone=‹hidden›"),
+    Case("contacts-null-name", _contacts_null_name, "contacts/register.csv", "name", "row 3 (line 4)"),
+    Case("contacts-wrong-encoding", _contacts_wrong_encoding, "contacts/register.csv", "name", "line 3", run=True),
+    Case("contacts-duplicate-person", _contacts_duplicate, "contacts/register.parquet", "person_id", "row 6"),
+    Case("contacts-bad-language", _contacts_bad_language, "contacts/register.parquet", "preferred_language", "'klingon'"),
     Case("invalid-yaml", _invalid_yaml, "case.yaml", None, None, run=True, code=2),
     Case("unknown-config-key", _unknown_key, "case.yaml", "sources.consents.on_eror", None, code=2),
     Case("bom", _bom, ok=True),
@@ -566,11 +573,11 @@ CASES = [
     Case("quarantine-under-limit", _quarantine_under, ok=True),
     Case("blank-lines", _blank_lines, ok=True),
     Case("utf-16-excel-export", _utf16, ok=True),
-    Case("identity-code-as-team", _identity_code_as_team, "consents.parquet", "team", "row 14: team=‹hidden›", run=True),
-    Case("email-as-team", _email_as_team, "consents.parquet", "team", "row 15: team=‹hidden›"),
-    Case("slash-in-team", _slash_in_team, "consents.parquet", "team", "team='itä/koillinen'"),
-    Case("phone-in-language", _phone_in_language, "contacts.parquet", "preferred_language", "row 3: preferred_language=‹hidden›"),
-    Case("mixed-encoding", _mixed_encoding, "consents.csv", "team", "line 12 (row 11)", run=True),
+    Case("identity-code-as-team", _identity_code_as_team, "consents/register.parquet", "team", "row 14: team=‹hidden›", run=True),
+    Case("email-as-team", _email_as_team, "consents/register.parquet", "team", "row 15: team=‹hidden›"),
+    Case("slash-in-team", _slash_in_team, "consents/register.parquet", "team", "team='itä/koillinen'"),
+    Case("phone-in-language", _phone_in_language, "contacts/register.parquet", "preferred_language", "row 3: preferred_language=‹hidden›"),
+    Case("mixed-encoding", _mixed_encoding, "consents/register.csv", "team", "line 12 (row 11)", run=True),
     Case("csv-over-size-limit", _csv_over_limit, "school.csv", None, None),
     Case("yaml-bomb", _yaml_bomb, "case.yaml", None, None, code=2),
     Case("workspace-is-data-dir", _workspace_is_data_dir, "case.yaml", "workspace, data_dir", None, code=2),
@@ -604,7 +611,9 @@ def private(text: str, city: Path) -> None:
     """No pseudonym, and no name, phone or e-mail of the city's contact vault, in ``text``."""
     assert not PSEUDONYM.findall(text), PSEUDONYM.findall(text)
     contacts = (
-        pl.read_parquet(city / "contacts.parquet") if (city / "contacts.parquet").exists() else None
+        pl.read_parquet(city / "contacts/register.parquet")
+        if (city / "contacts/register.parquet").exists()
+        else None
     )
     if contacts is None:
         return
@@ -617,7 +626,12 @@ def private(text: str, city: Path) -> None:
 def error_paragraph(output: str, case: Case) -> str:
     """The one-line error paragraph about the case's file, checked for column and examples."""
     errors = [line for line in output.splitlines() if line.startswith("Error:")]
-    about = [line for line in errors if case.file in line]
+    # A register part (consents/register.parquet) is named itself when it cannot be read,
+    # and by its folder (the source) when its rows break the contract.
+    names = [case.file]
+    if "/register." in case.file:
+        names.append(f"/{case.file.split('/')[0]}:")
+    about = [line for line in errors if any(name in line for name in names)]
     assert about, output
     paragraph = about[0]
     if case.column:

@@ -224,7 +224,7 @@ def test_no_feature_uses_a_source_the_person_did_not_consent_to(histories, as_of
 
 def test_gate_on_the_demo_city(city: Path) -> None:
     """On the synthetic city: withdrawn, expired and partial consents are all kept out."""
-    consents = pl.read_parquet(city / "consents.parquet")
+    consents = pl.read_parquet(city / "consents/register.parquet")
     services = pl.read_parquet(city / "services.parquet")
     as_of = date(2025, 12, 1)
     state = consent_state(consents, as_of, POLICY, PARTNERS)

@@ -43,7 +43,7 @@ def test_the_run_publishes_one_list_per_team(nightly_run) -> None:
 
 def test_every_listed_person_has_valid_scoring_and_contact_consent(nightly_run) -> None:
     _, settings, city = nightly_run
-    consents = pl.read_parquet(city / "consents.parquet")
+    consents = pl.read_parquet(city / "consents/register.parquet")
     folder = settings.workspace / "lists" / AS_OF.isoformat()
     listed = pl.concat([pl.read_parquet(p) for p in folder.glob("*.parquet")])
     assert listed.height > 0

@@ -114,8 +114,10 @@ def test_rows_outside_the_request_are_quarantined_with_the_reason() -> None:
     assert result.outside_request == 2 and result.contract_refused == 1
     assert any("erased" in w for w in result.warnings)
     # Over-delivery is not a broken extract: a `fail` source stops only for the bad date.
-    with pytest.raises(SourceError, match="1 of 6 rows"):
+    with pytest.raises(SourceError, match="1 of 6 rows") as caught:
         enforce_policy(result, ReadSpec(on_error="fail"))
+    said = caught.value.describe()
+    assert "Column: event_date." in said and "request" not in said  # the partner's real error
     clean = validate(
         frame.filter(pl.col("person_id") != "PER004"), contract, source="s", request=request
     )

@@ -26,7 +26,7 @@ EMAIL = re.compile(rb"[\w.\-\xc3-\xff\x80-\xbf]+@example\.(?:com|org|net)")
 
 
 def vault(city: Path) -> pl.DataFrame:
-    return pl.read_parquet(city / "contacts.parquet")
+    return pl.read_parquet(city / "contacts/register.parquet")
 
 
 def copy_workspace(published, tmp_path: Path, **extra) -> tuple[Path, Path]:

@@ -83,7 +83,9 @@ def test_the_record_reconciles_the_newest_lists_with_consent(published, tmp_path
         "erased persons still in these lists or scores": 0,
     }
     assert f"Consent reconciliation of {AS_OF}: all {scored:,} scored and all" in text
-    pseudonyms = set(pl.read_parquet(published[2] / "contacts.parquet")["person_id"].to_list())
+    pseudonyms = set(
+        pl.read_parquet(published[2] / "contacts/register.parquet")["person_id"].to_list()
+    )
     assert not {p for p in pseudonyms if p in text}
 
 

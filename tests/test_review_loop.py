@@ -104,7 +104,7 @@ def _override_candidate(published, workspace: Path) -> str:
     """A person who may be contacted but is on no list: a counsellor adds them."""
     _, settings, city, _ = published
     state = consent_state(
-        pl.read_parquet(city / "consents.parquet"),
+        pl.read_parquet(city / "consents/register.parquet"),
         date(2025, 12, 1),
         settings.consent,
         settings.partners,

@@ -23,14 +23,22 @@ PARTNERS = tuple(EVENT_TYPES)
 def test_same_seed_gives_identical_files(tmp_path: Path, city: Path) -> None:
     again = tmp_path / "again"
     generate_city(SMALL_CITY, again)
-    for name in ("consents.parquet", "contacts.parquet", "events", "outcomes.parquet", "truth"):
+    for name in (
+        "consents/register.parquet",
+        "contacts/register.parquet",
+        "events",
+        "outcomes.parquet",
+        "truth",
+    ):
         assert file_digest(city / name) == file_digest(again / name), name
 
 
 def test_another_seed_gives_another_city(tmp_path: Path, city: Path) -> None:
     other = tmp_path / "other"
     generate_city(CitySpec(n_persons=SMALL_CITY.n_persons, seed=12), other)
-    assert file_digest(city / "consents.parquet") != file_digest(other / "consents.parquet")
+    assert file_digest(city / "consents/register.parquet") != file_digest(
+        other / "consents/register.parquet"
+    )
 
 
 @pytest.mark.parametrize("source", ["consents", "contacts", "outcomes", "services"])
@@ -60,7 +68,7 @@ def test_school_is_a_finnish_spreadsheet_export(city: Path) -> None:
 
 
 def test_consent_register_has_the_realistic_mix(city: Path) -> None:
-    consents = pl.read_parquet(city / "consents.parquet")
+    consents = pl.read_parquet(city / "consents/register.parquet")
     assert consents["withdrawn_at"].is_not_null().sum() > 0
     assert (consents["expires_at"] < date(2025, 12, 1)).sum() > 0
     assert consents["person_id"].n_unique() < consents.height  # renewals
@@ -87,7 +95,7 @@ def test_truth_is_a_probability_the_pipeline_never_needs(city: Path) -> None:
 
 
 def test_persons_live_in_real_helsinki_postal_areas(city: Path) -> None:
-    consents = pl.read_parquet(city / "consents.parquet")
+    consents = pl.read_parquet(city / "consents/register.parquet")
     codes = set(consents["postal_code"].unique().to_list())
     assert codes <= {f"00{n:03d}" for n in range(100, 1000)}
     assert len(codes) > 50

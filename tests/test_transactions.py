@@ -307,11 +307,11 @@ def test_no_erased_or_withdrawn_person_is_listed_after_it_whatever_the_interleav
         tmp_path = Path(tmp)
         data = tmp_path / "city"
         shutil.copytree(city, data)
-        consents = pl.read_parquet(data / "consents.parquet")
+        consents = pl.read_parquet(data / "consents/register.parquet")
         rows = consents.rows()
         order.shuffle(rows)
         pl.DataFrame(rows, schema=consents.schema, orient="row").write_parquet(
-            data / "consents.parquet"
+            data / "consents/register.parquet"
         )
         workspace, config = copy_workspace(published, tmp_path, data_dir=str(data))
         gone: set[str] = set()
@@ -325,13 +325,13 @@ def test_no_erased_or_withdrawn_person_is_listed_after_it_whatever_the_interleav
                 gone.add(person)
             elif op == "withdraw" and on_list:
                 person = on_list[pick % len(on_list)]
-                frame = pl.read_parquet(data / "consents.parquet")
+                frame = pl.read_parquet(data / "consents/register.parquet")
                 when = pl.lit(date.fromisoformat(AS_OF))
                 frame.with_columns(
                     withdrawn_at=pl.when(pl.col("person_id") == person)
                     .then(pl.min_horizontal(pl.col("withdrawn_at").fill_null(when), when))
                     .otherwise(pl.col("withdrawn_at"))
-                ).write_parquet(data / "consents.parquet")
+                ).write_parquet(data / "consents/register.parquet")
                 gone.add(person)
                 run_night(config)  # a withdrawal takes effect at the next run
             assert not gone & set(listed(workspace)["person_id"].to_list()), (op, gone)
@@ -402,12 +402,12 @@ def test_a_withdrawal_dated_after_a_re_run_date_still_keeps_the_person_off(publi
     shutil.copytree(city, data)
     workspace, config = copy_workspace(published, tmp_path, data_dir=str(data))
     person = listed(workspace)["person_id"][0]
-    consents = pl.read_parquet(data / "consents.parquet")
+    consents = pl.read_parquet(data / "consents/register.parquet")
     consents.with_columns(
         withdrawn_at=pl.when(pl.col("person_id") == person)
         .then(pl.lit(date(2026, 6, 1)))
         .otherwise(pl.col("withdrawn_at"))
-    ).write_parquet(data / "consents.parquet")
+    ).write_parquet(data / "consents/register.parquet")
     run_night(config)
     assert person not in listed(workspace)["person_id"].to_list()
 

@@ -123,11 +123,15 @@ def demo(
     ] = DEFAULT_CONFIG,
     seed: int = 1,
 ) -> None:
-    """Synthesise the demo city if it is missing, then run the whole nightly job on it."""
+    """Synthesise the demo city if it is missing (or made by an older generator), then run
+    the whole nightly job on it."""
     from flows.settings import load_settings
+    from synth.city import GENERATOR_VERSION
 
     settings = load_settings(config)
-    if not (settings.data_dir / "city.json").exists():
+    made = settings.data_dir / "city.json"
+    current = f'"ennakko-synth {GENERATOR_VERSION}"'
+    if not made.exists() or current not in made.read_text():
         synth(scale=Scale.demo, seed=seed, out_dir=settings.data_dir)
     run(config=config, as_of=None)
 
