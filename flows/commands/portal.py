@@ -166,7 +166,12 @@ def serve(host: str, port: int, persons) -> None:
     from django.core.servers.basehttp import run
     from django.core.wsgi import get_wsgi_application
 
+    application = get_wsgi_application()
+    # Import every view now (the GDPR API's alone takes a second), not in the first request.
+    from django.urls import get_resolver
+
+    get_resolver().url_patterns  # noqa: B018 - imported for its side effect
     if persons:
         show_persons(persons)
     console.print(f"Portal: http://{host}:{port}/?c=jodel (Ctrl-C stops it)", highlight=False)
-    run(host, port, get_wsgi_application(), threading=True)
+    run(host, port, application, threading=True)

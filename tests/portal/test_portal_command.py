@@ -42,8 +42,8 @@ def wait_for(url: str, process: subprocess.Popen, timeout: float = 30) -> reques
     while time.monotonic() < deadline:
         assert process.poll() is None, process.stdout.read()
         try:
-            return requests.get(url, timeout=1)
-        except requests.ConnectionError:
+            return requests.get(url, timeout=5)
+        except (requests.ConnectionError, requests.Timeout):
             time.sleep(0.1)
     pytest.fail(f"{url} did not answer in {timeout} s")
 
