@@ -167,7 +167,10 @@ def contact_pages(walk: Walk) -> None:
     page = walk.page
     for lang in LANGS:
         walk.visit("contact", "/ota-yhteytta/", lang)
+        page.check("#method-email")
+        page.fill("#email", "x")
         page.click("#contact-form button[type=submit]")
+        assert page.is_visible("#email-error") and page.is_visible("#errors")
         walk.check("contact-error", lang)
     page.goto(f"{walk.base}/ota-yhteytta/?lang=fi")
     stops: list[str] = []
