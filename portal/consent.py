@@ -16,6 +16,7 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from functools import lru_cache
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -118,27 +119,47 @@ def state_for(person: Person, as_of: date) -> dict[str, dict]:
     ``expiring_soon``, as ``features.consent.consent_state`` decides them.
 
     Each purpose's chain is handed over as its own subject (its token as ``person_id``), so
-    purposes given on different days keep their own expiry."""
+    purposes given on different days keep their own expiry. The answer depends only on
+    the latest records' dates, the birth year and the day, so it is remembered by exactly
+    those (``decided``): a page shown again costs one query, not a polars plan."""
+    latest = current(person)
+    if not latest:
+        return {}
+    facts = tuple(
+        sorted(
+            (token, local_date(r.given_at), local_date(r.expires_at),
+             local_date(r.withdrawn_at), r.notice.version)
+            for token, r in latest.items()
+        )
+    )  # fmt: skip
+    # The rules are part of the key: a changed policy (a test's, an operator's) is obeyed.
+    rules = (repr(settings.ENNAKKO.consent), tuple(settings.ENNAKKO.partners))
+    answer = decided(facts, person.birth_year, as_of, rules)
+    return {token: dict(s) for token, s in answer.items()}
+
+
+@lru_cache(maxsize=4096)
+def decided(facts: tuple, birth_year: int, as_of: date, rules: tuple) -> dict[str, dict]:
+    """``consent_state`` on one person's latest records, given as plain facts (no
+    identifier: the cache holds nothing that names anyone). Callers copy the answer."""
     import polars as pl
 
     from features.consent import consent_state
 
-    latest = current(person)
-    if not latest:
-        return {}
+    tokens = [f[0] for f in facts]
     frame = pl.DataFrame(
         {
-            "person_id": list(latest),
-            "consent_id": [str(r.record_id) for r in latest.values()],
-            "given_at": [local_date(r.given_at) for r in latest.values()],
-            "expires_at": [local_date(r.expires_at) for r in latest.values()],
-            "withdrawn_at": [local_date(r.withdrawn_at) for r in latest.values()],
-            "purposes": list(latest),
-            "notice_version": [r.notice.version for r in latest.values()],
-            "birth_year": [person.birth_year] * len(latest),
-            "postal_code": [None] * len(latest),
-            "language": [None] * len(latest),
-            "team": [None] * len(latest),
+            "person_id": tokens,
+            "consent_id": [f"{i}" for i in range(len(facts))],
+            "given_at": [f[1] for f in facts],
+            "expires_at": [f[2] for f in facts],
+            "withdrawn_at": [f[3] for f in facts],
+            "purposes": tokens,
+            "notice_version": [f[4] for f in facts],
+            "birth_year": [birth_year] * len(facts),
+            "postal_code": [None] * len(facts),
+            "language": [None] * len(facts),
+            "team": [None] * len(facts),
         },
         schema_overrides={
             "given_at": pl.Date,
