@@ -75,11 +75,16 @@ def reconcile(
     state = consent_state(consents, day, settings.consent, settings.partners)
     may_score = set(state.filter(pl.col("can_score"))["person_id"].to_list())
     may_list = set(state.filter(pl.col("can_score") & pl.col("can_contact"))["person_id"].to_list())
+    may_contact = set(state.filter(pl.col("can_contact"))["person_id"].to_list())
     listed: set[str] = set()
+    asked: set[str] = set()  # asked to be contacted (section "asked"): contact consent suffices
     for file in sorted(folder.glob("*.parquet")):
-        listed |= set(pl.read_parquet(file, columns=["person_id"])["person_id"].to_list())
+        frame = pl.read_parquet(file)
+        listed |= set(frame["person_id"].to_list())
+        if "section" in frame.columns:
+            asked |= set(frame.filter(pl.col("section") == "asked")["person_id"].to_list())
     result.listed = len(listed)
-    result.listed_valid = len(listed & may_list)
+    result.listed_valid = len((listed - asked) & may_list) + len(asked & may_contact)
     scored: set[str] = set()
     scores = ws.path("scores", f"{day.isoformat()}.parquet")
     if scores.exists():
@@ -98,7 +103,11 @@ def reconcile(
         )
     result.scored = len(scored)
     result.scored_valid = len(scored & may_score)
-    offenders = (listed - may_list) | ((scored - may_score) if result.scores_checked else set())
+    offenders = (
+        ((listed - asked) - may_list)
+        | (asked - may_contact)
+        | ((scored - may_score) if result.scores_checked else set())
+    )
     if audit_key is not None:
         erased = (scored | listed) & set(erased_ids(ws, consents.select("person_id"), audit_key))
         result.erased_present = len(erased)

@@ -272,6 +272,7 @@ def test_the_next_nights_list_shows_the_asker_first_and_the_manifest_counts_them
 
     from flows.cli import app
     from tests.test_privacy import copy_workspace
+    from tests.test_privacy_report import make_report, must_be_zero
     from tests.test_transactions import run_night
 
     _, settings, city, _ = published
@@ -331,3 +332,6 @@ def test_the_next_nights_list_shows_the_asker_first_and_the_manifest_counts_them
     sheet = load_workbook(folder / f"{stem}.xlsx")["Lista"]
     assert sheet.cell(5, 1).value == labels.ASKED["heading"][lang]
     assert sheet.cell(6, 2).value == person["name"]
+    # The record of processing: an asked person needs a contact consent only.
+    _, text = make_report(config, tmp_path / "record.md")
+    assert must_be_zero(text) and set(must_be_zero(text).values()) == {0}, text
