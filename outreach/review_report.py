@@ -64,6 +64,7 @@ def summarise(decisions: pl.DataFrame, min_cell: int) -> dict[str, pl.DataFrame]
     counted = decisions.with_columns(
         disagree=disagrees(),
         rank_band=pl.when(pl.col("rank").is_null()).then(pl.lit("override"))
+        .when(pl.col("rank") == 0).then(pl.lit("asked"))  # asked to be contacted: not ranked
         .when(pl.col("rank") <= 5).then(pl.lit("rank 1-5"))
         .when(pl.col("rank") <= 15).then(pl.lit("rank 6-15"))
         .otherwise(pl.lit("rank 16+")),

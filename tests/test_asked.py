@@ -335,3 +335,21 @@ def test_the_next_nights_list_shows_the_asker_first_and_the_manifest_counts_them
     # The record of processing: an asked person needs a contact consent only.
     _, text = make_report(config, tmp_path / "record.md")
     assert must_be_zero(text) and set(must_be_zero(text).values()) == {0}, text
+
+
+def test_the_review_report_counts_decisions_on_asked_rows_apart_from_the_ranking() -> None:
+    from outreach.decisions import STORE_SCHEMA
+    from outreach.review_report import summarise
+
+    rows = [
+        {"list_id": "2025-12-02-a", "person_id": f"EN000000000{i}", "decision": "contacted",
+         "decided_at": D, "team": "a", "rank": rank, "override": False, "imported_at": D}
+        for i, rank in enumerate((0, 0, 1))
+    ]  # fmt: skip
+    decisions = pl.DataFrame(rows).with_columns(
+        [pl.lit(None, t).alias(c) for c, t in STORE_SCHEMA.items() if c not in rows[0]]
+    )
+    by_rank = summarise(decisions.cast(STORE_SCHEMA), min_cell=1)["by_rank"]
+    assert dict(by_rank.select("rank_band", "decisions").iter_rows()) == {
+        "asked": 2, "rank 1-5": 1
+    }  # fmt: skip
