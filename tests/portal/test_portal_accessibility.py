@@ -97,6 +97,8 @@ def before_login(walk: Walk) -> None:
         walk.visit("arrival", "/?c=jodel", lang)
         walk.visit("notice", "/tietosuoja/", lang)
         walk.visit("notice-v1", "/tietosuoja/v1/", lang)
+        if walk.page.locator("main h2").count() < 4:  # the notice's parts, by their headings
+            walk.problems.append(f"notice-v1 [{lang}]: the notice's parts have no headings")
         walk.visit("login-refused", "/kirjautuminen-epaonnistui/", lang, status=403)
         walk.visit("statement", "/saavutettavuus/", lang)
         walk.visit("not-found", "/ei-tallaista-sivua/", lang, status=404)
@@ -237,3 +239,14 @@ def error_templates(walk: Walk) -> None:
         walk.page.goto(url)
         walk.check(f"error-{code}", lang)
     walk.page.unroute(re.compile(r".*/__error/.*"))
+
+
+def test_notice_text_gets_headings_and_lists_and_stays_escaped() -> None:
+    """The notice filter adds structure only: every word kept, markup in the text escaped."""
+    from portal.templatetags.notice_text import notice_html
+
+    text = "Title, version 1\n\nWho <runs> it?\nThe city & co.\n\nWhich data:\n- one\n- two\nLast."
+    assert notice_html(text) == (
+        "<p>Title, version 1</p>\n<h2>Who &lt;runs&gt; it?</h2>\n<p>The city &amp; co.</p>\n"
+        "<p>Which data:</p>\n<ul><li>one</li><li>two</li></ul>\n<p>Last.</p>"
+    )
