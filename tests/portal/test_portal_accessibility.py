@@ -193,8 +193,8 @@ def contact_pages(walk: Walk) -> None:
 
 
 def my_data_and_erase(walk: Walk, settings) -> None:
-    """My data, the erasure page and its error, a refused form, too many tries, the
-    error templates Django renders, then erase for real and the done page."""
+    """My data (and after a withdrawal), the erasure page and its error, a refused form,
+    too many tries, the error templates Django renders, then erase and the done page."""
     page = walk.page
     for lang in LANGS:
         walk.visit("my-data", "/omat-tiedot/", lang)
@@ -204,6 +204,13 @@ def my_data_and_erase(walk: Walk, settings) -> None:
         page.evaluate("document.querySelector('[name=csrfmiddlewaretoken]').value = 'x'.repeat(64)")
         page.click("#erase-form button[type=submit]")
         walk.check("form-refused", lang)
+    page.goto(f"{walk.base}/omat-tiedot/?lang=fi")
+    page.click("#consents form button")  # withdraw the first consent, one click
+    page.wait_for_url(re.compile(r".*withdrawn=.*"))
+    assert page.is_visible("#withdrawn")
+    withdrawn = page.url.removeprefix(walk.base).replace("lang=fi", "").rstrip("&?")
+    for lang in LANGS:
+        walk.visit("my-data-withdrawn", withdrawn, lang)
     limits = settings.PORTAL_RATE_LIMITS
     settings.PORTAL_RATE_LIMITS = {**limits, "login": 0}
     for lang in LANGS:
