@@ -149,9 +149,15 @@ def consent_by_keyboard(walk: Walk) -> None:
     page.keyboard.press("Space")
     tab_to(page, "save", stops)
     assert page.is_checked("#p-1") and page.is_checked("#p-2")
+    assert not any(page.is_checked(f"#p-{n}") for n in range(3, 7))  # passed by, not ticked
     page.keyboard.press("Enter")
     page.wait_for_url(re.compile(r".*/kuitti/[0-9a-f-]+/.*"))
     assert page.inner_text("#saved") == "Valintasi on tallennettu."
+    changes = page.inner_text("#changes")
+    assert (
+        "Pisteytys: suostumus annettu" in changes and "Yhteydenotto: suostumus annettu" in changes
+    )
+    assert changes.count("suostumus annettu") == 2
     hidden = [s for s in stops if "no visible focus" in s]
     assert not hidden, f"focus not visible on: {hidden}"
     walk.check("receipt", "fi")
