@@ -7,7 +7,7 @@ postal code page (and its error), consent and receipt, "contact me" (form, error
 my data, the erasure page (and its error), a refused form (CSRF), too many tries, and the
 done page after erasing; the error pages Django renders itself (400, 403, 500) are shown
 from their templates. On each: axe, no sideways scroll at 320 px, ``<html lang>`` the
-page's language, a screenshot in tmp_path. A page whose check fails is named with its
+page's language, a footer link to the accessibility statement, a screenshot in tmp_path. A page whose check fails is named with its
 language, the axe rule and the element, all at once at the end.
 """
 
@@ -53,6 +53,8 @@ class Walk:
         width = page.evaluate("document.documentElement.scrollWidth")
         if width > PHONE_WIDTH:
             self.problems.append(f"{name} [{lang}]: {width} px wide, scrolls sideways")
+        if page.locator("footer a[href^='/saavutettavuus/']").count() != 1:
+            self.problems.append(f"{name} [{lang}]: no link to the accessibility statement")
         if page.locator("h1").count() != 1:
             self.problems.append(f"{name} [{lang}]: not exactly one <h1>")
         result = self.axe.run(page).response
@@ -101,6 +103,9 @@ def before_login(walk: Walk) -> None:
             walk.problems.append(f"notice-v1 [{lang}]: the notice's parts have no headings")
         walk.visit("login-refused", "/kirjautuminen-epaonnistui/", lang, status=403)
         walk.visit("statement", "/saavutettavuus/", lang)
+        statement = walk.page.inner_text("main")
+        assert "WCAG 2.1" in statement and "Traficom" in statement
+        assert walk.page.locator("a[href='https://www.saavutettavuusvaatimukset.fi/']").count()
         walk.visit("not-found", "/ei-tallaista-sivua/", lang, status=404)
 
 
