@@ -25,16 +25,20 @@ REQUEST_REASON = "not in the partner's request of"
 class Request:
     """Whom a partner was asked about on ``day``: only these persons' rows may be used.
 
-    ``erased`` persons' rows are dropped without a trace rather than quarantined.
+    The rows of ``erased`` persons (and of those who have withdrawn) are dropped without a
+    trace rather than quarantined: nothing of theirs is kept after they said stop.
     """
 
     day: date
     persons: frozenset[str]
     erased: frozenset[str] = frozenset()
+    earlier: bool = False  # the requests of every day up to ``day`` (see partner_requests)
 
     @property
     def reason(self) -> str:
-        return f"{REQUEST_REASON} {self.day.isoformat()}"
+        return f"{REQUEST_REASON} {self.day.isoformat()}" + (
+            " or an earlier one" if self.earlier else ""
+        )
 
 
 def partner_requests(
@@ -44,19 +48,41 @@ def partner_requests(
     policy: ConsentPolicy,
     partners: Iterable[str],
     erased: Iterable[str] = (),
+    *,
+    earlier: bool = False,
 ) -> dict[str, Request]:
     """Per partner source, the persons whose consent covers it on ``day``.
 
-    As everywhere, a withdrawal or erasure by ``today`` stops all later processing: such
-    persons are in no request, whatever ``day`` is.
+    With ``earlier``, also everyone an earlier request named (a consent given on or before
+    ``day`` granted the source, under a valid notice): the nightly run keeps the rows it
+    was sent then, for the dates their consent covered (the consent gate masks the
+    others), so training on past dates sees the history it was allowed to. As everywhere,
+    a withdrawal or erasure by ``today`` stops all later processing: such persons are in
+    no request, whatever ``day`` is.
     """
     partners, erased = list(partners), frozenset(erased)
     state = consent_state(consents, day, policy, partners, erased)
-    if today != day:
-        now = consent_state(consents, today, policy, partners, erased)
-        gone = now.filter(pl.col("status").is_in(["withdrawn", "erased"]))["person_id"]
-        state = state.filter(~pl.col("person_id").is_in(gone.implode()))
-    return {
-        p: Request(day, frozenset(state.filter(pl.col(f"source_{p}"))["person_id"]), erased)
-        for p in partners
-    }
+    now = state if today == day else consent_state(consents, today, policy, partners, erased)
+    gone = set(now.filter(pl.col("status").is_in(["withdrawn", "erased"]))["person_id"]) | erased
+    granted = _granted_up_to(consents, day, policy) if earlier else pl.DataFrame()
+    out = {}
+    for p in partners:
+        persons = set(state.filter(pl.col(f"source_{p}"))["person_id"])
+        if earlier:
+            persons |= set(granted.filter(pl.col("token") == f"source:{p}")["person_id"])
+        out[p] = Request(day, frozenset(persons - gone), frozenset(gone), earlier)
+    return out
+
+
+def _granted_up_to(consents: pl.DataFrame, day: date, policy: ConsentPolicy) -> pl.DataFrame:
+    """(person_id, token): every purpose a consent given on or before ``day`` granted."""
+    return (
+        consents.filter(
+            (pl.col("given_at") <= day)
+            & ~pl.col("notice_version").is_in(list(policy.invalid_notice_versions))
+        )
+        .select("person_id", token=pl.col("purposes").str.split(","))
+        .explode("token")
+        .with_columns(pl.col("token").str.strip_chars())
+        .unique()
+    )

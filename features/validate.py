@@ -12,7 +12,7 @@ Validation runs in three steps and gives every refused row a reason a partner ca
 A partner's row about anyone outside its **request** of the day
 (:func:`features.requests.partner_requests`) is refused, "not in the partner's request of
 D", never used, and not counted towards the bad-row limit (over-delivery, not a broken
-extract); rows of erased persons are dropped unkept.
+extract); rows of erased or withdrawn persons are dropped unkept.
 
 Exact duplicate rows of event-like sources are dropped and counted, not refused. The
 contracts themselves (what is checked) are declared in :mod:`features.contracts`; example
@@ -171,7 +171,7 @@ def validate(
     if request is not None:
         good, bad, outside, dropped = _apply_request(good, bad, request)
         if dropped:
-            warnings.append(f"{dropped:,} rows of erased persons dropped, not kept")
+            warnings.append(f"{dropped:,} rows of erased or withdrawn persons dropped, not kept")
     duplicates = 0
     if contract.dedupe:
         good, duplicates = drop_exact_duplicates(good)

@@ -52,12 +52,16 @@ class Gate:
 def validate_sources(ctx: RunContext) -> Inputs:
     """Read and validate every source; write refused rows to quarantine."""
     s = ctx.settings
+
     def requests(consents: pl.DataFrame) -> dict[str, Request]:
-        """Each partner's request of the run date (as `ennakko partners requests` writes it)."""
+        """Each partner's requests up to the run date (`ennakko partners requests` writes
+        the run date's): rows of anyone else are quarantined."""
         if consents.height and ctx.as_of < consents["given_at"].min():
             return {}  # nobody consents yet: the as-of check refuses the run, naming the dates
         erased = erased_ids(ctx.ws, consents, ctx.keys.audit)
-        return partner_requests(consents, ctx.as_of, ctx.today, s.consent, s.partners, erased)
+        return partner_requests(
+            consents, ctx.as_of, ctx.today, s.consent, s.partners, erased, earlier=True
+        )
 
     inputs = load_inputs(s.data_dir, dict(s.sources), s.partners, ctx.today, requests)
     for name, report in inputs.reports.items():

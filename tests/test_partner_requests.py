@@ -18,13 +18,14 @@ from features.consent import consent_state
 from features.contracts import Context, events_contract
 from features.errors import SourceError
 from features.readers import locate
-from features.requests import Request
+from features.requests import Request, partner_requests
 from features.sources import enforce_policy, load_source
 from features.spec import ReadSpec
 from features.validate import validate
 from flows import audit
 from flows.cli import app
 from flows.settings import load_settings
+from tests.conftest import ROOT
 from tests.portal import support  # noqa: F401  (Django set up as for the portal's tests)
 
 DAY = date(2025, 12, 1)
@@ -80,6 +81,45 @@ def test_each_partner_gets_exactly_its_consenting_persons(config_for, tmp_path: 
     assert last["partners"][partner]["persons"] == len(read_request(out / f"{partner}.csv"))
     text = json.dumps(last)
     assert erased not in text and not any(p in text for p in got)  # counts only
+
+
+def test_the_nightly_keeps_rows_an_earlier_request_named_and_drops_the_withdrawn() -> None:
+    """The file of D names only who consents on D; the nightly also keeps the rows of
+    persons an earlier request named (the gate masks them outside their consent), and
+    drops, unkept, the rows of anyone who has withdrawn by today."""
+    d, today, far = DAY, date(2026, 1, 15), date(2027, 1, 1)
+    rows = [  # person, given, expires, withdrawn, purposes
+        ("NOW01", date(2025, 6, 1), far, None, "scoring,source:school"),
+        ("PAST1", date(2024, 1, 1), date(2025, 1, 1), None, "scoring,source:school"),
+        ("NEVER", date(2025, 6, 1), far, None, "scoring"),
+        ("LEFT1", date(2025, 6, 1), far, date(2026, 1, 2), "scoring,source:school"),
+    ]
+    consents = pl.DataFrame(
+        {
+            "person_id": [r[0] for r in rows],
+            "consent_id": [f"C{i}" for i in range(len(rows))],
+            "given_at": [r[1] for r in rows],
+            "expires_at": [r[2] for r in rows],
+            "withdrawn_at": pl.Series([r[3] for r in rows], dtype=pl.Date),
+            "purposes": [r[4] for r in rows],
+            "notice_version": ["v1"] * len(rows),
+            "birth_year": [2005] * len(rows),
+            "postal_code": ["00100"] * len(rows),
+            "language": ["fi"] * len(rows),
+            "team": ["keskusta"] * len(rows),
+        }
+    )
+    policy = load_settings(ROOT / "configs" / "demo.yaml").consent
+    of_d = partner_requests(consents, d, today, policy, ["school"])["school"]
+    nightly = partner_requests(consents, d, today, policy, ["school"], earlier=True)["school"]
+    assert of_d.persons == {"NOW01"}
+    assert nightly.persons == {"NOW01", "PAST1"} and nightly.erased == {"LEFT1"}
+    contract = events_contract(Context(d, ("school",), ("absence",)), "events/school")
+    frame = events([(p, "2025-11-01") for p, *_ in rows])
+    result = validate(frame, contract, source="school", request=nightly)
+    assert sorted(result.good["person_id"]) == ["NOW01", "PAST1"]
+    assert result.bad["person_id"].to_list() == ["NEVER"]  # LEFT1's row is not kept at all
+    assert result.bad["reason"][0].endswith("request of 2025-12-01 or an earlier one")
 
 
 def events(rows: list[tuple[str, str]]) -> pl.DataFrame:
