@@ -37,7 +37,7 @@ from outreach.assemble import (
     risk_band,
 )
 from outreach.labels import asked_answers, asked_text
-from outreach.publish import Staged, stage
+from outreach.publish import Staged, list_stem, stage
 from outreach.reasons import add_reasons
 from outreach.writers import STATEMENT, list_frame, write_team_files
 
@@ -182,7 +182,7 @@ def stage_lists(ctx: RunContext, lists: Lists, model: RiskModel) -> Staged:
         for (team,), rows in sorted(lists.rows.partition_by("team", as_dict=True).items()):
             frame = list_frame(rows.sort("rank", maintain_order=True))  # asked (rank 0) first
             paths = write_team_files(
-                frame, folder, f"{ctx.as_of.isoformat()}-{team}", title=title, as_of=ctx.as_of,
+                frame, folder, list_stem(ctx.as_of.isoformat(), team), title=title, as_of=ctx.as_of,
                 model_version=version, team=team, language=s.outreach.language_for(team),
                 days_off=rest_days(s.outreach),
             )  # fmt: skip

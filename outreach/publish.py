@@ -25,6 +25,16 @@ def version_dir(lists_root: Path, as_of: str, run_id: str) -> Path:
     return lists_root / VERSIONS / f"{as_of}--{run_id}"
 
 
+def list_stem(as_of: str, team: str) -> str:
+    """A team list's file name without its suffix: ``2026-12-02-keskinen``."""
+    return f"{as_of}-{team}"
+
+
+def team_lists(folder: Path, as_of: str) -> list[Path]:
+    """The team Parquet files of one published version (named by ``list_stem``)."""
+    return sorted(folder.glob(f"{list_stem(as_of, '')}*.parquet"))
+
+
 def current(lists_root: Path, as_of: str) -> Path | None:
     """The version folder ``lists/<as_of>`` points at, if published."""
     link = lists_root / as_of

@@ -59,18 +59,25 @@ def matcher(person_id: str, ctx):
 
 
 def todays_lists(ctx) -> list[Path]:
-    """The team Parquet files of the list version published for today, if any."""
-    from outreach.publish import current
+    """The team Parquet files of every list version published for today or a later day
+    (a night run ahead of its morning publishes tomorrow's), if any."""
+    from outreach.publish import current, team_lists
 
-    today = ctx.today.isoformat()
-    folder = current(ctx.ws.path("lists"), today)
-    if folder is None or not folder.is_dir():
+    root = ctx.ws.path("lists")
+    if not root.is_dir():
         return []
-    return sorted(folder.glob(f"{today}_*.parquet"))
+    files = []
+    for link in sorted(root.iterdir()):
+        if link.name.startswith(".") or link.name < ctx.today.isoformat():
+            continue
+        folder = current(root, link.name)
+        if folder is not None and folder.is_dir():
+            files.extend(team_lists(folder, link.name))
+    return files
 
 
 def unlist(person_id: str) -> Unlisted:
-    """Take the person off every team list published today; writes an audit entry when
+    """Take the person off every team list published for today (or later); writes an audit entry when
     a list held them. Raises ``flows.lock.WorkspaceBusyError`` when the nightly job holds
     the workspace longer than ``LOCK_WAIT_SECONDS`` (nothing changed then)."""
     from flows import privacy

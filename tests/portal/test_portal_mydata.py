@@ -13,6 +13,7 @@ import pytest
 
 from flows import audit, clock
 from outreach.decisions import STORE_SCHEMA
+from outreach.publish import list_stem
 from outreach.writers import list_frame, write_team_files
 from portal import consent, contact
 from portal.models import ConsentRecord, ContactRequest, Person, User
@@ -71,7 +72,7 @@ def publish(workspace, day: date, person_id: str) -> tuple:
     frame = list_frame(
         pl.DataFrame([row(OTHER, 1, "Poissaoloja paljon"), row(person_id, 2, "Opinnot kesken")])
     )
-    stem = f"{day}_{TEAM}"
+    stem = list_stem(day.isoformat(), TEAM)
     paths = write_team_files(
         frame, folder, stem, title="t", as_of=day, model_version="1", team=TEAM
     )
