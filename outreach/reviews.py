@@ -27,6 +27,7 @@ import polars as pl
 
 from features.errors import HIDDEN, SourceError, scrub
 from outreach.decisions import DECISION_WORDS, STORE_SCHEMA, decision_vocabulary, normal
+from outreach.labels import ASKED
 from outreach.review_words import canonical_headers
 
 
@@ -90,7 +91,7 @@ def _read_xlsx(path: Path) -> pl.DataFrame:
     header = _unique(list(rows[header_at]))
     records = []
     for number, row in enumerate(rows[header_at + 1 :], start=header_at + 2):
-        if not row or all(v in (None, "") for v in row):
+        if not row or all(v in (None, "") for v in row) or _is_section_heading(row):
             continue
         values = [_cell(v) for v in row] + [None] * (len(header) - len(row))
         records.append({"row": number, **dict(zip(header, values, strict=False))})
@@ -100,6 +101,17 @@ def _read_xlsx(path: Path) -> pl.DataFrame:
         if records
         else pl.DataFrame(schema=schema)
     )
+
+
+def _section_headings() -> set[str]:
+    """The workbook's section headings ("asked to be contacted", "ranked") in every
+    language: rows of the list's layout, not of decisions."""
+    return {text for key in ("heading", "ranked_heading") for text in ASKED[key].values()}
+
+
+def _is_section_heading(row: tuple) -> bool:
+    filled = [v for v in row if v not in (None, "")]
+    return len(filled) == 1 and str(filled[0]).strip() in _section_headings()
 
 
 def _cell(value: object) -> str | None:

@@ -256,6 +256,20 @@ def test_the_workbook_prints_the_asked_section_first_under_its_heading(tmp_path:
     assert csv["section"].to_list() == ["asked", "ranked"]
 
 
+@pytest.mark.parametrize("language", ["fi", "sv", "en"])
+def test_returned_workbooks_read_the_people_not_the_section_headings(
+    tmp_path: Path, language: str
+) -> None:
+    """A counsellor returns the workbook: its two section headings are layout, so the
+    import reads exactly the two persons' rows (no heading counted as undecided)."""
+    from outreach.reviews import read_returned
+
+    path = tmp_path / "list.xlsx"
+    write_xlsx(_rows(), path, title="t", as_of=D, model_version="1", team="a", language=language)
+    returned = read_returned(path)
+    assert returned["person_id"].to_list() == _rows()["person_id"].to_list()
+
+
 # --- end to end ---------------------------------------------------------------------
 
 
