@@ -22,6 +22,18 @@ comes from the environment:
 ``PORTAL_CONSENT_DAYS``             days a consent lasts (default 365)
 ``PORTAL_CHANNELS``                 channel names of ``/?c=`` (default jodel, school,
                                     outreach, ohjaamo, poster)
+``PORTAL_RATE_LOGIN``/``_FORM``/    requests per minute: login steps and form posts per
+``_ANONYMOUS``                      session (10, 30), and before a session (60)
+``PORTAL_CACHE_DIR``                production's shared rate-limit cache (default
+                                    ``<workspace>/portal/cache``)
+``PORTAL_GDPR_ISSUER``,             the city profile's GDPR API tokens: issuer (default:
+``PORTAL_GDPR_AUDIENCE``,           the login provider's realm), audience, scope prefix,
+``PORTAL_GDPR_SCOPE_PREFIX``,       query and delete scopes (``ennakko.gdprquery``,
+``PORTAL_GDPR_QUERY_SCOPE``,        ``ennakko.gdprdelete``)
+``PORTAL_GDPR_DELETE_SCOPE``
+``PORTAL_ERASURE_LOCK_WAIT``        seconds an erasure waits for the nightly job (10)
+``PORTAL_ACCESSIBILITY_FEEDBACK_URL`` where the accessibility statement sends feedback
+                                    (default the city's https://palautteet.hel.fi/)
 ==================================  =====================================================
 
 Outside production the keys have fixed demo values that protect nothing: they keep the
@@ -290,6 +302,9 @@ PORTAL_WORKSPACE = ENNAKKO.workspace
 # erasure waits for the workspace lock before saying "try again in a moment".
 PORTAL_DATA_DIR = ENNAKKO.data_dir
 PORTAL_ERASURE_LOCK_WAIT = float(ENV.get("PORTAL_ERASURE_LOCK_WAIT", "10"))
+PORTAL_ACCESSIBILITY_FEEDBACK_URL = ENV.get(
+    "PORTAL_ACCESSIBILITY_FEEDBACK_URL", "https://palautteet.hel.fi/"
+).strip()
 # The demo's SQLite database lies in the workspace: an erased person's rows must not linger
 # in its free pages (on by default in Debian's SQLite, not in every build).
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
