@@ -133,11 +133,26 @@ def portal_codes(settings: Settings, person_ids: list[str]) -> dict[str, str]:
     os.environ["ENNAKKO_CONFIG"] = str(settings.config_path)
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "portal.settings")
     import django
+    from django.core.exceptions import ImproperlyConfigured
 
-    django.setup()
+    from features.errors import SourceError
+
+    try:
+        django.setup()
+    except ImproperlyConfigured as exc:
+        raise SourceError("portal settings", str(exc)) from None
+    from django.db import DatabaseError
+
     from portal.partners import identity_codes
 
-    return identity_codes(person_ids)
+    try:
+        return identity_codes(person_ids)
+    except DatabaseError as exc:  # unreachable, or never migrated
+        raise SourceError(
+            "portal database",
+            f"cannot be read ({type(exc).__name__}), so the request files were not written.",
+            hint="Start the portal once (`ennakko portal`) or check PORTAL_DATABASE_URL.",
+        ) from None
 
 
 def write_request(
