@@ -61,6 +61,14 @@ class PortalOIDCBackend(OIDCAuthenticationBackend):
         self.request.session[NAME_SESSION_KEY] = seal_name(claims)
         return True
 
+    def get_user(self, user_id):
+        """The session's user with their person in the same query (every personal page
+        needs both)."""
+        try:
+            return self.UserModel.objects.select_related("person").get(pk=user_id)
+        except self.UserModel.DoesNotExist:
+            return None
+
     def filter_users_by_claims(self, claims: dict):
         sub = claims.get("sub")
         if not sub:

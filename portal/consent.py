@@ -86,18 +86,25 @@ def notice(version: str, lang: str) -> Notice:
     """The notice ``version`` in ``lang`` from ``portal/notices/<version>.<lang>.txt``,
     recorded once with the SHA-256 of its text; a changed text under a recorded version is
     refused (a new text needs a new version)."""
-    import hashlib
-
-    path = NOTICES / f"{version}.{lang}.txt"
-    head, _sep, text = path.read_text(encoding="utf-8").partition("\n---\n")
-    effective = date.fromisoformat(head.split(":", 1)[1].strip())
-    digest = hashlib.sha256(text.encode("utf-8")).hexdigest()
+    effective, digest = notice_file(version, lang)
     found, _created = Notice.objects.get_or_create(
         version=version, language=lang, defaults={"sha256": digest, "effective_from": effective}
     )
     if found.sha256 != digest:
         raise ImproperlyConfigured(f"notice {version}/{lang} changed: give it a new version")
     return found
+
+
+@lru_cache(maxsize=64)
+def notice_file(version: str, lang: str) -> tuple[date, str]:
+    """A notice file's effective date and the SHA-256 of its text, read once per process
+    (a version's words never change: a new text is a new version, and a restart reads it)."""
+    import hashlib
+
+    path = NOTICES / f"{version}.{lang}.txt"
+    head, _sep, text = path.read_text(encoding="utf-8").partition("\n---\n")
+    effective = date.fromisoformat(head.split(":", 1)[1].strip())
+    return effective, hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
 def notice_text(version: str, lang: str) -> str:
@@ -122,16 +129,17 @@ def state_for(person: Person, as_of: date) -> dict[str, dict]:
     purposes given on different days keep their own expiry. The answer depends only on
     the latest records' dates, the birth year and the day, so it is remembered by exactly
     those (``decided``): a page shown again costs one query, not a polars plan."""
-    latest = current(person)
+    latest = ConsentRecord.objects.filter(person=person, replaced_by__isnull=True).values_list(
+        "purpose", "given_at", "expires_at", "withdrawn_at", "notice__version"
+    )  # as ``current``, without building the records: this runs on every personal page
     if not latest:
         return {}
     facts = tuple(
         sorted(
-            (token, local_date(r.given_at), local_date(r.expires_at),
-             local_date(r.withdrawn_at), r.notice.version)
-            for token, r in latest.items()
+            (token, local_date(given), local_date(expires), local_date(withdrawn), version)
+            for token, given, expires, withdrawn, version in latest
         )
-    )  # fmt: skip
+    )
     # The rules are part of the key: a changed policy (a test's, an operator's) is obeyed.
     rules = (repr(settings.ENNAKKO.consent), tuple(settings.ENNAKKO.partners))
     answer = decided(facts, person.birth_year, as_of, rules)

@@ -138,6 +138,12 @@ TEMPLATES = [
     }
 ]
 DATABASES = {"default": database(ENV.get("PORTAL_DATABASE_URL"), ENNAKKO.workspace)}
+# PostgreSQL: keep each worker's connection between requests (a new connection per page
+# costs more than the page), checked before reuse so a restarted database is survived.
+# SQLite opens a file: nothing to keep (and the test server shares its connection).
+if DATABASES["default"]["ENGINE"].endswith("postgresql"):
+    DATABASES["default"]["CONN_MAX_AGE"] = int(ENV.get("PORTAL_DB_CONN_MAX_AGE", "300"))
+    DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 STATIC_URL = "/static/"
 # The stylesheet's folder (no inline style under the CSP): the portal serves it itself
@@ -176,18 +182,25 @@ PORTAL_RATE_LIMITS = {
     "form": int(ENV.get("PORTAL_RATE_FORM", "30")),
     "anonymous": int(ENV.get("PORTAL_RATE_ANONYMOUS", "60")),
 }
-# The counters' cache: one process's memory in the demo; in production a folder the
-# server's workers share (``PORTAL_CACHE_DIR``, default ``<workspace>/portal/cache``).
+# The counters' cache: one process's memory in the demo; in production (or wherever
+# ``PORTAL_CACHE_DIR`` is set) a folder the server's workers share (default
+# ``<workspace>/portal/cache``, owner-only like the rest of the workspace).
+SHARED_CACHE = PRODUCTION or bool(ENV.get("PORTAL_CACHE_DIR"))
 CACHES = {
     "default": (
         {
             "BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
             "LOCATION": ENV.get("PORTAL_CACHE_DIR") or str(ENNAKKO.workspace / "portal" / "cache"),
         }
-        if PRODUCTION
+        if SHARED_CACHE
         else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
     )
 }
+# Sessions are read on every page: through the shared cache, written through to the
+# database. Only where every worker sees the same cache (else a logout in one worker
+# would leave the session alive in another's memory).
+if SHARED_CACHE:
+    SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
 if PRODUCTION:
     SECURE_HSTS_SECONDS = 60 * 60 * 24 * 365
     SECURE_HSTS_INCLUDE_SUBDOMAINS = True

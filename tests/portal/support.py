@@ -26,9 +26,27 @@ os.environ["OIDC_OP_BASE_URL"] = f"http://127.0.0.1:{OP_PORT}"
 os.environ["DJANGO_LIVE_TEST_SERVER_ADDRESS"] = f"127.0.0.1:{PORTAL_PORT}"
 
 
+def settings_for_these_ports() -> None:
+    """Settings already read before this module (an xdist worker inherits the ports its
+    parent chose, and pytest-django may read the settings first) are read again, so the
+    portal and its provider agree on this process's ports."""
+    from django.conf import settings
+
+    if settings.configured and os.environ["OIDC_OP_BASE_URL"] != settings.OIDC_OP_BASE_URL:
+        import importlib
+
+        from django.utils.functional import empty
+
+        import portal.settings
+
+        importlib.reload(portal.settings)
+        settings._wrapped = empty
+
+
 def django_setup() -> None:
     import django
 
+    settings_for_these_ports()
     django.setup()
 
 

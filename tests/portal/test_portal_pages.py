@@ -163,6 +163,9 @@ def test_ennakko_portal_starts_and_answers_the_arrival_page(tmp_path) -> None:
     assert database.stat().st_ino == created
 
 
+ENNAKKO = str(ROOT / ".venv" / "bin" / "ennakko")
+
+
 def start_portal(config: Path):
     """Start ``ennakko portal``, wait for ``/?c=jodel``, stop it: the page, the wall time
     and the server's CPU time to that first answer."""
@@ -172,7 +175,8 @@ def start_portal(config: Path):
     clean = {k: v for k, v in os.environ.items() if not k.startswith(("PORTAL_", "DJANGO_"))}
     started = time.monotonic()
     server = subprocess.Popen(
-        [str(ROOT / ".venv" / "bin" / "ennakko"), "portal", "-c", str(config), "--port", str(port)],
+        # The provider is not needed here (test_portal_command starts it on a free port).
+        [ENNAKKO, "portal", "-c", str(config), "--port", str(port), "--no-test-op"],
         env=clean,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,
