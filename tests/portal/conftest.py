@@ -24,21 +24,11 @@ from pathlib import Path
 
 import pytest
 
+from portal.testpersons import years_ago
 from tests.conftest import ROOT, require_program, unavailable
 from tests.portal.support import OP_PORT, PORTAL_PORT
 
 TESTOP = ROOT / "portal" / "testop"
-
-
-def years_ago(years: int, today: date, days: int = 0) -> date:
-    """The date ``years`` before ``today`` (28 February for a 29th), minus ``days``."""
-    from datetime import timedelta
-
-    try:
-        day = today.replace(year=today.year - years)
-    except ValueError:
-        day = today.replace(year=today.year - years, day=28)
-    return day - timedelta(days=days)
 
 
 @dataclass(frozen=True)

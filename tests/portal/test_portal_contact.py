@@ -14,8 +14,8 @@ from features.validate import validate
 from flows import audit, clock
 from portal import consent, contact
 from portal.contact_views import team_for
-from portal.models import ContactRequest, Person, User
-from tests.portal.support import log_in
+from portal.models import ContactRequest, Person
+from tests.portal.support import log_in, logged_in_person
 
 pytestmark = pytest.mark.django_db
 CODE = "010106A9423"
@@ -24,17 +24,7 @@ PHONE = "040 123 4567"
 
 @pytest.fixture
 def person(client) -> Person:
-    user = User.objects.create(uuid="00000000-0000-4000-8000-000000000052", username="u52")
-    found = Person.objects.create(
-        user=user,
-        encrypted_identity_code=CODE,
-        identity_code=CODE,
-        birth_year=2006,
-        postal_code="00100",
-        language="fi",
-        team="etelainen",
-    )
-    client.force_login(user)
+    found = logged_in_person(client, 52, CODE)
     session = client.session
     session[contact.NAME_SESSION_KEY] = contact.seal_name(
         {"given_name": "Testi", "family_name": "Nuori"}

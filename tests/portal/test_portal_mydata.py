@@ -16,7 +16,8 @@ from outreach.decisions import STORE_SCHEMA
 from outreach.publish import list_stem
 from outreach.writers import list_frame, write_team_files
 from portal import consent, contact
-from portal.models import ConsentRecord, ContactRequest, Person, User
+from portal.models import ConsentRecord, ContactRequest, Person
+from tests.portal.support import logged_in_person
 
 pytestmark = pytest.mark.django_db
 CODE = "010106A9423"
@@ -26,17 +27,7 @@ TEAM = "etelainen"
 
 @pytest.fixture
 def person(client) -> Person:
-    user = User.objects.create(uuid="00000000-0000-4000-8000-000000000062", username="u62")
-    found = Person.objects.create(
-        user=user,
-        encrypted_identity_code=CODE,
-        identity_code=CODE,
-        birth_year=2006,
-        postal_code="00100",
-        language="fi",
-        team=TEAM,
-    )
-    client.force_login(user)
+    found = logged_in_person(client, 62, CODE, TEAM)
     consent.record_changes(
         found, {"scoring", "contact", "source:school"}, consent.notice("v1", "fi"), "jodel", "x"
     )
