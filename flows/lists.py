@@ -11,6 +11,7 @@ counts them per team in ``counts.asked``.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -37,8 +38,9 @@ from outreach.assemble import (
     risk_band,
 )
 from outreach.labels import asked_answers, asked_text
-from outreach.publish import Staged, list_stem, stage
+from outreach.publish import Staged, current, list_stem, stage, team_lists
 from outreach.reasons import add_reasons
+from outreach.stability import STATUS_COLUMNS, compare
 from outreach.writers import STATEMENT, list_frame, write_team_files
 
 
@@ -52,6 +54,7 @@ class Lists:
     exclusions: Exclusions
     drift_alert: bool
     draws: pl.DataFrame | None = None  # tonight's hold-out draws (None: hold-out off)
+    stability: dict[str, Any] | None = None  # change since the last published list
 
 
 def previous_scores(ctx: RunContext) -> pl.DataFrame | None:
@@ -228,6 +231,9 @@ def manifest(
         "counts": {"asked": {team: t["asked"] for team, t in teams.items()}},
         "drift_alert": lists.drift_alert,
         "excluded": lists.exclusions.__dict__,
+        # Per team: overlap with the previous published list and why persons left it
+        # (outreach.stability); None on the first night. Exact counts: the manifest is internal.
+        "stability": lists.stability,
         "files": files,
         "every_row_needs_a_decision": True,
     }
@@ -260,3 +266,78 @@ def stage_scores(ctx: RunContext, scored: pl.DataFrame, lists: Lists) -> list[tu
             ctx.ws.stage_parquet(ctx.ws.path(*HOLDOUT), draws.sort("as_of", "team", "rank"), tag)
         )
     return staged
+
+
+def previous_published(ctx: RunContext) -> tuple[date, pl.DataFrame] | None:
+    """The latest lists published before this as-of date (``outreach.publish.current``):
+    its date and rows (person_id as printed, team, section); None when there is none."""
+    root = ctx.ws.path("lists")
+    dates = sorted(
+        p.name
+        for p in root.glob("[0-9][0-9][0-9][0-9]-[0-9][0-9]-[0-9][0-9]")
+        if p.name < ctx.as_of.isoformat()
+    )
+    folder = current(root, dates[-1]) if dates else None
+    if folder is None:
+        return None
+    day = dates[-1]
+    frames = []
+    for path in team_lists(folder, day):
+        # Only the pseudonym and section: the files' names and numbers stay unread.
+        names = pl.read_parquet_schema(path)
+        frame = pl.read_parquet(path, columns=[c for c in ("person_id", "section") if c in names])
+        team = path.stem.removeprefix(list_stem(day, ""))
+        frames.append(frame.with_columns(team=pl.lit(team)))
+    schema = {"person_id": pl.String, "section": pl.String, "team": pl.String}
+    rows = pl.concat(frames, how="diagonal_relaxed") if frames else pl.DataFrame(schema=schema)
+    if "section" not in rows.columns:  # lists from before the asked section
+        rows = rows.with_columns(section=pl.lit("ranked"))
+    return date.fromisoformat(day), rows.select(list(schema))
+
+
+def list_status(
+    ctx: RunContext, consents: pl.DataFrame, state: pl.DataFrame, scored: pl.DataFrame, lists: Lists
+) -> pl.DataFrame:
+    """Tonight's facts per person by the pseudonym on the lists (``STATUS_COLUMNS``):
+    team, consent to scoring and contact (``state`` on the as-of date, erasures in it),
+    in the cohort, held out (tonight's draw or an earlier one still resting)."""
+    draws = [d for d in (lists.draws, load_holdout(ctx)) if d is not None]
+    since = ctx.as_of - timedelta(days=ctx.settings.outreach.holdout_days)
+    held = pl.concat(
+        [d.filter(pl.col("held_out") & pl.col("as_of").is_between(since, ctx.as_of)).select(
+            pl.col("person_id").cast(pl.String)) for d in draws],
+    )["person_id"] if draws else pl.Series("person_id", [], pl.String)  # fmt: skip
+    status = state.filter(pl.col("as_of") == ctx.as_of).select(
+        "person_id",
+        "team",
+        can_list=pl.col("can_score") & pl.col("can_contact"),
+        in_cohort=pl.col("person_id").is_in(scored["person_id"].implode()),
+        held_out=pl.col("person_id").is_in(held.implode()),
+    )
+    if "list_person_id" in consents.columns:  # the second pseudonym layer: as printed
+        printed = consents.select("person_id", "list_person_id").unique("person_id")
+        status = status.join(printed, on="person_id", how="inner").with_columns(
+            person_id=pl.col("list_person_id")
+        )
+    return status.select([pl.col(c).cast(t) for c, t in STATUS_COLUMNS.items()])
+
+
+def list_stability(
+    ctx: RunContext, inputs: Inputs, state: pl.DataFrame, scored: pl.DataFrame, lists: Lists
+) -> dict[str, Any] | None:
+    """Tonight's lists against the previous published ones, per team (outreach.stability);
+    None on the first night."""
+    found = previous_published(ctx)
+    if found is None:
+        return None
+    previous_as_of, previous = found
+    teams = compare(
+        previous,
+        lists.rows.select("person_id", "team", "section"),
+        list_status(ctx, inputs.consents, state, scored, lists),
+        load_reviews(ctx),
+        previous_as_of,
+        ctx.as_of,
+        ctx.settings.outreach,
+    )
+    return {"previous_as_of": previous_as_of.isoformat(), "teams": teams}

@@ -20,7 +20,8 @@ from features.errors import SourceError
 from features.sources import Inputs
 from flows import pipeline
 from flows.context import exclusive, start
-from flows.lists import Lists, build_lists, stage_lists, stage_scores
+from flows.holdout_plan import record_plan
+from flows.lists import Lists, build_lists, list_stability, stage_lists, stage_scores
 from flows.partitions import Partition, assign, combine, features_and_scores
 from flows.pipeline import Gate, RunContext
 from flows.staleness import check_stale_share
@@ -32,6 +33,7 @@ from models.bundle import RiskModel, score
 from models.registry import CHALLENGER, CHAMPION
 from outreach.assemble import risk_band
 from outreach.publish import commit, discard
+from outreach.stability import metrics as stability_metrics
 
 TASK = {"cache_policy": NO_CACHE, "persist_result": False}
 
@@ -113,6 +115,7 @@ def night_metrics(
         **{f"band_{k}": v for k, v in _suppress(distribution, min_cell).items()},
         **{f"flag_{k}": v for k, v in _suppress(flags, min_cell).items()},
         **{f"excluded_{k}": v for k, v in _suppress(lists.exclusions.__dict__, min_cell).items()},
+        **stability_metrics((lists.stability or {}).get("teams", {}), min_cell),
         "probability_mean": float(scored["probability"].mean() or 0.0),
         **{
             f"probability_p{q}": float(scored["probability"].quantile(q / 100) or 0.0)
@@ -184,6 +187,7 @@ def publish_night(
     except OSError as exc:  # the lists are live; say that tonight's scores were not kept
         pipeline.record(ctx, "scores-not-saved", published_entry=entry["seq"], error=str(exc))
         raise
+    record_plan(ctx, lists.draws)  # the hold-out's first draws: the plan's hash, once
     return folder, staged.manifest, mlflow_run
 
 
@@ -217,6 +221,7 @@ def night(ctx: RunContext, step: Step = direct, executor: str = "local") -> dict
     drift_result = step("drift", drift_check, ctx, model, matrix, scored)
     lists = step("lists", build_lists, ctx, scored, model, matrix, inputs, drift_result[2])
     check_stale(ctx, inputs, lists)
+    lists.stability = list_stability(ctx, inputs, g.state, scored, lists)
     folder, manifest, mlflow_run = step(
         "publish", publish_night, ctx, g, model, scored, lists, drift_result
     )

@@ -16,6 +16,7 @@ from flows.cli import app
 from flows.settings import load_settings
 from outreach.review_words import canonical_headers
 from tests.conftest import AS_OF
+from tests.test_list_stability import assert_stability
 from tests.test_privacy import copy_workspace
 
 pytestmark = [pytest.mark.e2e, pytest.mark.xdist_group("prefect")]
@@ -146,11 +147,13 @@ def test_round_trip_decisions_feed_tomorrows_list(published, tmp_path: Path, mon
     assert pl.read_parquet(workspace / "reviews" / "decisions.parquet").height == 4
 
     monkeypatch.chdir(tmp_path)
-    nightly(config=str(config), as_of=NEXT_DAY)
+    night = nightly(config=str(config), as_of=NEXT_DAY)
     tomorrow = _listed(workspace, NEXT_DAY)
     assert contacted not in tomorrow and added not in tomorrow  # cool-down
     assert declined not in tomorrow  # declined within the window
     assert tomorrow  # the lists go on
+    decided = {contacted, declined, wrong}  # left tonight's lists "because of a decision"
+    assert_stability(workspace, NEXT_DAY, AS_OF, "decision", decided, night["mlflow_run"])
 
     report = runner.invoke(app, ["reviews", "report", "--config", str(config)])
     assert report.exit_code == 0, report.output
@@ -244,6 +247,7 @@ def test_the_hold_out_keeps_drawn_persons_off_the_lists_and_is_erasable(
     assert not held & _listed(workspace, NEXT_DAY)
     manifest = json.loads((workspace / "lists" / NEXT_DAY / "manifest.json").read_text())
     assert manifest["excluded"]["held_out"] == len(held)
+    assert_stability(workspace, NEXT_DAY, AS_OF, "held_out", held)
     # The day after, the held-out stay off even if the draw would let them on.
     nightly(config=str(config), as_of="2025-12-03")
     assert not held & _listed(workspace, "2025-12-03")
