@@ -11,11 +11,18 @@ from features.consent import consent_state
 from features.contracts import Context
 from features.sources import load_source
 from flows.decisions import REVIEWS, load_holdout
+from flows.holdout_plan import plan_state
 from flows.privacy import Matcher, erased_hashes, erased_ids
 from flows.run import RunContext
 from flows.workspace import sha256_file
 from outreach.decisions import STORE_SCHEMA
-from outreach.review_report import effectiveness, headline, holdout_comparison, summarise
+from outreach.review_report import (
+    effectiveness,
+    headline,
+    holdout_comparison,
+    holdout_effect,
+    summarise,
+)
 from outreach.reviews import (
     ImportResult,
     check_returned,
@@ -164,4 +171,8 @@ def report_tables(ctx: RunContext, outcomes: pl.DataFrame | None = None) -> dict
             ctx.as_of,
             s.privacy.min_cell_size,
         )
+        tables |= holdout_effect(
+            draws, outcomes, s.labels.horizon_days, ctx.as_of, s.privacy.min_cell_size,
+            s.outreach.holdout_informative_halfwidth, plan_state(ctx),
+        )  # fmt: skip
     return tables

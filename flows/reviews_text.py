@@ -37,10 +37,26 @@ def notes(min_cell_size: int) -> str:
         "(privacy.min_cell_size). Only the latest decision per person and list counts; "
         "corrections: how many of them replaced an earlier decision. Disagreement: a row "
         "marked 'not appropriate', or a person a counsellor added. Registration shares by "
-        "decision describe, they do not prove that outreach helps (counsellors choose whom to contact); the hold-out table, when "
-        "outreach.holdout_share is on, compares randomly held-out persons of the capacity "
-        "margin with the not-held-out: see 'The hold-out' in docs/runbook.md."
+        "decision describe, they do not prove that outreach helps (counsellors choose whom "
+        "to contact); the hold-out tables, when outreach.holdout_share is on, compare "
+        "randomly held-out persons of the capacity margin with the not-held-out as "
+        "docs/holdout-analysis-plan.md fixed before any outcome existed (the effect is "
+        "'pre-registered' only while the plan file has the hash the audit log recorded): "
+        "see 'The hold-out' in docs/runbook.md."
     )
+
+
+VERDICT = "verdict ("  # the hold-out effect's rows in plain words, one per language
+
+
+def holdout_words(table: pl.DataFrame) -> tuple[pl.DataFrame, list[str]]:
+    """The hold-out effect table without its verdict rows, and those as paragraphs."""
+    is_verdict = pl.col("measure").str.starts_with(VERDICT)
+    words = [
+        f"**{m.removeprefix(VERDICT).rstrip(')')}:** {v}"
+        for m, v in table.filter(is_verdict).iter_rows()
+    ]
+    return table.filter(~is_verdict), words
 
 
 def markdown_table(table: pl.DataFrame) -> str:
@@ -57,6 +73,10 @@ def report_markdown(
     """The whole report: a title, each table under its heading, then the notes."""
     lines = [f"# {title(area_name, today)}", ""]
     for name, table in tables.items():
+        words: list[str] = []
+        if name == "hold_out_effect":
+            table, words = holdout_words(table)
         lines += [f"## {table_title(name)}", "", markdown_table(table), ""]
+        lines += [line for w in words for line in (w, "")]
     lines.append(notes(min_cell_size))
     return "\n".join(lines) + "\n"

@@ -14,6 +14,7 @@ import polars as pl
 
 from outreach.cells import count_expr, counts, share, share_expr
 from outreach.decisions import CODES
+from outreach.effect import Plan, analyse, effect_table, outcome_rows
 from outreach.reviews import current, with_history_columns
 
 
@@ -187,3 +188,25 @@ def holdout_comparison(
         .agg(listed_share=share_expr(pl.col("listed").sum(), pl.len(), min_cell))
     )
     return shares.join(listed, on="group", how="left")
+
+
+def holdout_effect(
+    draws: pl.DataFrame,
+    outcomes: pl.DataFrame,
+    horizon_days: int,
+    observed_until: date,
+    min_cell: int,
+    max_half_width: float,
+    plan: Plan,
+) -> dict[str, pl.DataFrame]:
+    """The pre-registered analysis of the hold-out (docs/holdout-analysis-plan.md): the
+    CONSORT flow of the draws and the effect with its interval, MDE and verdict.
+
+    An outcome is known when the draw's horizon has passed and the outcomes extract
+    reaches its end (its latest registration day, a conservative reading; an empty
+    extract reaches no horizon).
+    """
+    until = outcomes["registered_at"].max() if outcomes.height else date.min
+    rows = outcome_rows(draws, outcomes, horizon_days, observed_until, until)  # type: ignore[arg-type]
+    flow, effect = analyse(rows, min_cell, max_half_width)
+    return {"hold_out_flow": flow, "hold_out_effect": effect_table(effect, plan)}

@@ -59,6 +59,13 @@ class OutreachSpec(Spec):
     )
     holdout_margin: int = Field(10, ge=1, description="Rows either side of the cut-off drawn.")
     holdout_days: int = Field(90, ge=1, description="Days a held-out person stays off lists.")
+    holdout_informative_halfwidth: float = Field(
+        0.05,
+        gt=0,
+        le=1,
+        description="Hold-out effect's 95 % interval half-width (a share) at or below which "
+        "an interval including zero is informative (docs/holdout-analysis-plan.md).",
+    )
     drift_psi_alert: float = Field(0.25, gt=0)
     max_stale_share: float = Field(
         0.5,

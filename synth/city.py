@@ -75,6 +75,10 @@ class CitySpec:
     finnish_csv: tuple[str, ...] = ()
     parts: int = 1
     orphan_share: float = 0.002
+    # Absolute reduction in the probability of registering for persons contacted. The
+    # city's files never depend on it (nobody is contacted in them): synth.contact plants
+    # it in outcomes generated for given hold-out draws, from its own random stream.
+    contact_effect: float = 0.0
 
 
 def spec_for_scale(scale: str, seed: int) -> CitySpec:
