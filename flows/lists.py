@@ -277,10 +277,11 @@ def previous_published(ctx: RunContext) -> tuple[date, pl.DataFrame] | None:
         for p in root.glob("[0-9][0-9][0-9][0-9]-[0-9][0-9]-[0-9][0-9]")
         if p.name < ctx.as_of.isoformat()
     )
-    folder = current(root, dates[-1]) if dates else None
-    if folder is None:
+    # The newest whose version still exists (retention may have removed older ones).
+    found = [(d, f) for d in dates if (f := current(root, d)) is not None and f.is_dir()]
+    if not found:
         return None
-    day = dates[-1]
+    day, folder = found[-1]
     frames = []
     for path in team_lists(folder, day):
         # Only the pseudonym and section: the files' names and numbers stay unread.

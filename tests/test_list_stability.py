@@ -167,6 +167,59 @@ def test_counts_reconcile_for_any_two_nights(before, after, known, decided, min_
         assert "jaccard" in name or value == 0 or value >= min_cell, name
 
 
+def test_the_previous_lists_are_the_newest_still_kept(tmp_path: Path) -> None:
+    from types import SimpleNamespace
+
+    from flows.lists import previous_published
+
+    root = tmp_path / "lists"
+    for day, team, section in (("2025-11-28", "a", True), ("2025-11-29", "b", False)):
+        folder = root / ".versions" / f"{day}--run"
+        folder.mkdir(parents=True)
+        frame = pl.DataFrame({"person_id": ["X"], "name": ["never read"]})
+        if section:
+            frame = frame.with_columns(section=pl.lit("asked"))
+        frame.write_parquet(folder / f"{day}-{team}.parquet")
+        (root / day).symlink_to(Path(".versions") / folder.name)
+    (root / "2025-11-30").symlink_to(".versions/2025-11-30--gone")  # retention removed it
+    (root / "2025-12-02").symlink_to(".versions/2025-11-29--run")  # tonight: not "previous"
+    ctx = SimpleNamespace(ws=SimpleNamespace(path=root.parent.joinpath), as_of=TONIGHT)
+    day, rows = previous_published(ctx)
+    assert day == date(2025, 11, 29)
+    assert rows.to_dicts() == [{"person_id": "X", "section": "ranked", "team": "b"}]
+    assert previous_published(SimpleNamespace(ws=ctx.ws, as_of=date(2025, 11, 28))) is None
+
+
+def test_tonight_s_facts_carry_the_pseudonym_printed_on_the_lists(tmp_path: Path) -> None:
+    """With the second pseudonym layer, the consent state and the draws hold keyed hashes
+    (H…) and the lists and decisions the printed pseudonyms (L…)."""
+    from types import SimpleNamespace
+
+    from flows.decisions import HOLDOUT
+    from flows.lists import Lists, list_status
+    from outreach.assemble import Exclusions
+
+    consents = pl.DataFrame({"person_id": ["H1", "H2", "H3"], "list_person_id": ["L1", "L2", "L3"]})
+    state = pl.DataFrame({"person_id": ["H1", "H2", "H3"], "as_of": [TONIGHT] * 3,
+                          "team": ["a", "b", "a"], "can_score": [True, True, True],
+                          "can_contact": [True, False, True]})  # fmt: skip
+    draw = {"person_id": ["H1"], "as_of": [TONIGHT], "held_out": [True]}
+    earlier = pl.DataFrame({"person_id": ["H2", "H3"], "as_of": [date(2025, 11, 20),
+                            date(2025, 1, 1)], "held_out": [True, True]})  # fmt: skip
+    (tmp_path / HOLDOUT[0]).mkdir()
+    earlier.write_parquet(tmp_path.joinpath(*HOLDOUT))
+    ctx = SimpleNamespace(ws=SimpleNamespace(path=tmp_path.joinpath), as_of=TONIGHT,
+                          settings=SimpleNamespace(outreach=SPEC))  # fmt: skip
+    lists = Lists(rows(()), Exclusions(0, 0, 0), False, draws=pl.DataFrame(draw))
+    scored = pl.DataFrame({"person_id": ["H1", "H3"]})
+    got = list_status(ctx, consents, state, scored, lists).sort("person_id")
+    assert got.rows() == [
+        ("L1", "a", True, True, True),
+        ("L2", "b", False, False, True),
+        ("L3", "a", True, True, False),
+    ]  # H3's draw is past holdout_days
+
+
 def _ranked(workspace: Path, day: str) -> pl.DataFrame:
     folder = workspace / "lists" / day
     frame = pl.concat([pl.read_parquet(p) for p in sorted(folder.glob("*.parquet"))])
