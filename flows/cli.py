@@ -13,7 +13,17 @@ from typing import Annotated
 
 import typer
 
-from flows.commands import bench, data, partners, portal, privacy, reviews, runs, validate
+from flows.commands import (
+    bench,
+    data,
+    partners,
+    portal,
+    privacy,
+    register,
+    reviews,
+    runs,
+    validate,
+)
 from flows.commands.common import DEFAULT_CONFIG, console, out
 
 __all__ = ["DEFAULT_CONFIG", "app", "console", "main", "out"]
@@ -51,6 +61,7 @@ reviews_app.command("report")(reviews.reviews_report)
 partners_app.command("requests")(partners.partners_requests)
 app.command()(runs.serve)
 app.command()(portal.portal)
+app.command()(register.register)
 
 
 def version() -> str:
