@@ -109,6 +109,47 @@ def test_register_entry_is_valid_traceable_and_renders(
     assert rows == 3 * len(figures)
 
 
+@pytest.mark.e2e
+@pytest.mark.xdist_group("prefect")
+def test_counsellors_decisions_give_the_override_and_disagreement_rates(
+    published, tmp_path: Path
+) -> None:
+    """Decisions imported after training: the rates come from the stored decisions and
+    name the `reviews-import` audit entry; one override and one "not appropriate" among
+    four decisions give 1/4 and 2/4."""
+    import polars as pl
+
+    from tests.test_privacy import copy_workspace
+    from tests.test_review_loop import _fill, _override, _override_candidate, _workbook
+
+    workspace, config = copy_workspace(published, tmp_path, privacy={"min_cell_size": 1})
+    book = _workbook(workspace)
+    list_id = pl.read_parquet(book.with_suffix(".parquet"))["list_id"][0]
+    added = _override_candidate(published, workspace)
+    _fill(
+        book,
+        {1: ("contacted", None), 2: ("declined", None), 3: ("not appropriate", "already working")},
+        extra=[_override(list_id, added, "met at Ohjaamo")],
+    )
+    runner = CliRunner()
+    imported = runner.invoke(app, ["reviews", "import", str(book), "--config", str(config)])
+    assert imported.exit_code == 0, imported.output
+    out = tmp_path / "register"
+    result = runner.invoke(app, ["register", "-c", str(config), "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    entry = json.loads((out / "register.en.json").read_text())
+    figures = {f["id"]: f for f in entry["figures"]}
+    audit = {e["seq"]: e for e in AuditLog(log_path(workspace), b"").read()}
+    for figure_id, expected in (("override_share", 0.25), ("disagreement_rate", 0.5)):
+        figure = figures[figure_id]
+        assert figure["value"] == pytest.approx(expected)
+        source = audit[figure["source"]["audit_seq"]]
+        assert source["event"] == "reviews-import"
+        assert source["hash"] == figure["source"]["audit_hash"]
+    assert "overrides (0.250)" in entry["monitoring"]
+    assert list(validator().iter_errors(entry)) == []
+
+
 def _facts(**figures: Figure) -> Facts:
     return Facts(
         area="Testikylä", organization="Test city", contact_email="register@example.org",
