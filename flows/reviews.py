@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import date
 from pathlib import Path
+from typing import NamedTuple
 
 import polars as pl
 
@@ -16,11 +17,12 @@ from flows.privacy import Matcher, erased_hashes, erased_ids
 from flows.run import RunContext
 from flows.workspace import sha256_file
 from outreach.decisions import STORE_SCHEMA
+from outreach.effect import Effect, Plan, effect_table
 from outreach.review_report import (
     effectiveness,
     headline,
+    holdout_analysis,
     holdout_comparison,
-    holdout_effect,
     summarise,
 )
 from outreach.reviews import (
@@ -60,6 +62,15 @@ def published_lists(ctx: RunContext) -> dict[str, pl.DataFrame]:
             team = file.stem[len(link.name) + 1 :]  # <date>-<team>.parquet
             out[file.stem] = pl.read_parquet(file).with_columns(team=pl.lit(team))
     return out
+
+
+def load_outcomes(ctx: RunContext) -> pl.DataFrame:
+    """The outcomes extract's good rows (later registration as unemployed)."""
+    s = ctx.settings
+    result, _ = load_source(
+        s.data_dir, "outcomes", s.sources.outcomes, Context(ctx.today, tuple(s.partners))
+    )
+    return result.good
 
 
 def load_consents(ctx: RunContext) -> pl.DataFrame:
@@ -162,17 +173,38 @@ def report_tables(ctx: RunContext, outcomes: pl.DataFrame | None = None) -> dict
         tables["effectiveness"] = effectiveness(
             decisions, outcomes, s.labels.horizon_days, ctx.as_of, s.privacy.min_cell_size
         )
-    draws = load_holdout(ctx)
-    if outcomes is not None and draws is not None:
+    held = holdout_result(ctx, outcomes) if outcomes is not None else None
+    if outcomes is not None and held is not None:
         tables["hold_out"] = holdout_comparison(
-            draws,
+            held.draws,
             outcomes,
             s.labels.horizon_days,
             ctx.as_of,
             s.privacy.min_cell_size,
         )
-        tables |= holdout_effect(
-            draws, outcomes, s.labels.horizon_days, ctx.as_of, s.privacy.min_cell_size,
-            s.outreach.holdout_informative_halfwidth, plan_state(ctx),
-        )  # fmt: skip
+        tables["hold_out_flow"] = held.flow
+        tables["hold_out_effect"] = effect_table(held.effect, held.plan)
     return tables
+
+
+class HoldOutResult(NamedTuple):
+    """The hold-out's draws as stored, their CONSORT flow, the effect and the plan's state."""
+
+    draws: pl.DataFrame
+    flow: pl.DataFrame
+    effect: Effect
+    plan: Plan
+
+
+def holdout_result(ctx: RunContext, outcomes: pl.DataFrame) -> HoldOutResult | None:
+    """The pre-registered hold-out analysis, read once for `reviews report` and for the
+    register entry so both publish the same result (None: no draws stored)."""
+    draws = load_holdout(ctx)
+    if draws is None:
+        return None
+    s = ctx.settings
+    flow, effect = holdout_analysis(
+        draws, outcomes, s.labels.horizon_days, ctx.as_of, s.privacy.min_cell_size,
+        s.outreach.holdout_informative_halfwidth,
+    )  # fmt: skip
+    return HoldOutResult(draws, flow, effect, plan_state(ctx))

@@ -14,7 +14,7 @@ import polars as pl
 
 from outreach.cells import count_expr, counts, share, share_expr
 from outreach.decisions import CODES
-from outreach.effect import Plan, analyse, effect_table, outcome_rows
+from outreach.effect import Effect, Plan, analyse, effect_table, outcome_rows
 from outreach.reviews import current, with_history_columns
 
 
@@ -190,15 +190,14 @@ def holdout_comparison(
     return shares.join(listed, on="group", how="left")
 
 
-def holdout_effect(
+def holdout_analysis(
     draws: pl.DataFrame,
     outcomes: pl.DataFrame,
     horizon_days: int,
     observed_until: date,
     min_cell: int,
     max_half_width: float,
-    plan: Plan,
-) -> dict[str, pl.DataFrame]:
+) -> tuple[pl.DataFrame, Effect]:
     """The pre-registered analysis of the hold-out (docs/holdout-analysis-plan.md): the
     CONSORT flow of the draws and the effect with its interval, MDE and verdict.
 
@@ -208,5 +207,20 @@ def holdout_effect(
     """
     until = outcomes["registered_at"].max() if outcomes.height else date.min
     rows = outcome_rows(draws, outcomes, horizon_days, observed_until, until)  # type: ignore[arg-type]
-    flow, effect = analyse(rows, min_cell, max_half_width)
+    return analyse(rows, min_cell, max_half_width)
+
+
+def holdout_effect(
+    draws: pl.DataFrame,
+    outcomes: pl.DataFrame,
+    horizon_days: int,
+    observed_until: date,
+    min_cell: int,
+    max_half_width: float,
+    plan: Plan,
+) -> dict[str, pl.DataFrame]:
+    """:func:`holdout_analysis` as the report's tables (the flow; the effect as text)."""
+    flow, effect = holdout_analysis(
+        draws, outcomes, horizon_days, observed_until, min_cell, max_half_width
+    )
     return {"hold_out_flow": flow, "hold_out_effect": effect_table(effect, plan)}

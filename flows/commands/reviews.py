@@ -64,21 +64,13 @@ def reviews_report(
     import polars as pl
     from rich.table import Table
 
-    from features.contracts import Context
-    from features.sources import load_source
     from flows import reviews_text
     from flows.context import start
-    from flows.reviews import report_tables
+    from flows.reviews import load_outcomes, report_tables
 
     settings = prepare(load(config))
     ctx = start(str(config), None, "reviews", settings=settings)
-    outcomes, _ = load_source(
-        settings.data_dir,
-        "outcomes",
-        settings.sources.outcomes,
-        Context(ctx.today, tuple(settings.partners)),
-    )
-    tables = report_tables(ctx, outcomes.good)
+    tables = report_tables(ctx, load_outcomes(ctx))
     if not tables:
         out.print("No decisions imported yet.")
         return
