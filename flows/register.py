@@ -1,5 +1,6 @@
 """The register entry's facts, read at the edge: the champion's MLflow training run, the
-latest nightly run, the audit log and the counsellors' decisions.
+latest nightly run, the audit log, the counsellors' decisions and the hold-out analysis
+(read by :func:`flows.reviews.holdout_result`, as ``reviews report`` reads it).
 
 Each figure is taken from one place and named with it (run id and metric, or audit entry
 and field), so the published entry can be checked against the runs. A figure nobody has
@@ -13,7 +14,7 @@ from typing import Any
 
 from features.errors import SourceError
 from flows.run import RunContext
-from outreach.register_entry import Facts, Figure
+from outreach.register_entry import Facts, Figure, HoldOut, holdout_figures, holdout_source
 
 # figure id -> metric of the champion's training run
 TRAINING_METRICS = {
@@ -83,6 +84,24 @@ def _review_figures(ctx: RunContext, entries: list[dict[str, Any]]) -> dict[str,
     return out
 
 
+def _holdout(ctx: RunContext, entries: list[dict[str, Any]]) -> tuple[HoldOut, dict[str, Figure]]:
+    """The hold-out's effect as ``reviews report`` computes it; its figures name the draws
+    store (and its row count) and the ``holdout.plan`` audit entry that fixed the plan."""
+    from flows.decisions import HOLDOUT
+    from flows.holdout_plan import EVENT, plan_state
+    from flows.reviews import holdout_result, load_outcomes
+
+    result = holdout_result(ctx, load_outcomes(ctx))
+    plan_entry = next((e for e in entries if e.get("event") == EVENT), None)
+    draws = 0 if result is None else result.draws.height
+    source = holdout_source(
+        "/".join(HOLDOUT), draws, plan_entry, ctx.settings.privacy.min_cell_size
+    )
+    effect = None if result is None else result.effect
+    plan = plan_state(ctx) if result is None else result.plan
+    return HoldOut(effect, plan, source), holdout_figures(effect, source)
+
+
 def gather(ctx: RunContext, contact_email: str) -> Facts:
     """The facts behind the register entry; refuses when there is no champion model yet."""
     from flows.tracking import registry_for
@@ -116,9 +135,12 @@ def gather(ctx: RunContext, contact_email: str) -> Facts:
     holdout_share = float(
         training.data.params.get("outreach.holdout_share", s.outreach.holdout_share)
     )
+    holdout = None
     if holdout_share > 0:
         source = {"mlflow_run_id": training.info.run_id, "key": "outreach.holdout_share"}
         figures["holdout_share"] = Figure("holdout_share", holdout_share, source)
+        holdout, effect_figures = _holdout(ctx, entries)
+        figures |= effect_figures
     return Facts(
         area=s.area_name,
         organization=s.privacy.controller,
@@ -134,6 +156,7 @@ def gather(ctx: RunContext, contact_email: str) -> Facts:
         champion_run_id=champion.run_id,
         today=ctx.today,
         figures=figures,
+        holdout=holdout,
     )
 
 

@@ -17,7 +17,9 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import Any
 
-from outreach.register_prose import BASE_SOURCES, HOLDOUT, NO_DPIA, PROSE, SOURCE_LINE
+from outreach.cells import publishable
+from outreach.effect import Effect, Plan, verdict
+from outreach.register_prose import BASE_SOURCES, HOLDOUT, NO_DPIA, PLAN, PROSE, SOURCE_LINE
 from outreach.register_text import (
     ENUM_WORDS,
     FIELD_NAMES,
@@ -42,6 +44,9 @@ COUNTS = (
     "fairness_flags",
     "baseline_fairness_flags",
 )
+# The hold-out's effect (a difference of shares, held out minus not held out), shown in
+# percentage points; the interval's ends carry their sign, the MDE is a size.
+POINTS = ("holdout_itt", "holdout_itt_low", "holdout_itt_high", "holdout_mde")
 # The order of the fields in Markdown and HTML (the JSON has them all, in this order too).
 SHOWN = (
     "description_short", "status", "organization", "department", "contact_email", "area",
@@ -89,6 +94,55 @@ class Facts:
     today: date
     figures: dict[str, Figure] = field(default_factory=dict)
     revision_months: int = 12
+    holdout: HoldOut | None = None
+
+
+@dataclass(frozen=True)
+class HoldOut:
+    """The hold-out analysis as ``reviews report`` reads it: the effect (None: no draws
+    stored yet), the analysis plan's state, and the source its figures name."""
+
+    effect: Effect | None
+    plan: Plan
+    source: dict[str, Any]
+
+
+def holdout_source(
+    store: str, draws: int, plan_entry: dict[str, Any] | None, min_cell: int
+) -> dict[str, Any]:
+    """Where the hold-out figures come from: the draws store and its row count (withheld
+    when small), and the ``holdout.plan`` audit entry that fixed the analysis, if any."""
+    source: dict[str, Any] = {
+        "store": store,
+        "draws": draws if publishable(draws, min_cell) else None,
+    }
+    if plan_entry is not None:
+        source |= {"audit_seq": plan_entry["seq"], "audit_hash": plan_entry["hash"]}
+    return source
+
+
+def holdout_figures(effect: Effect | None, source: dict[str, Any]) -> dict[str, Figure]:
+    """The ITT with its 95 % interval and the MDE, each named with ``source``. Nothing
+    before an outcome is known; withheld (small cells) when the analysis withholds the
+    estimate, as the reviews report does."""
+    if effect is None or effect.n_held + effect.n_not == 0:
+        return {}
+    itt = effect.itt
+    values = {
+        "holdout_itt": ("itt.estimate", itt.estimate if itt else None),
+        "holdout_itt_low": ("itt.low", itt.low if itt else None),
+        "holdout_itt_high": ("itt.high", itt.high if itt else None),
+        "holdout_mde": ("mde", effect.mde if itt else None),
+    }
+    return {
+        figure_id: Figure(
+            figure_id,
+            None if value is None else float(value),
+            {**source, "key": key},
+            "below_min_cell" if value is None else None,
+        )
+        for figure_id, (key, value) in values.items()
+    }
 
 
 def number(value: float | None, figure_id: str, lang: str) -> str:
@@ -96,7 +150,10 @@ def number(value: float | None, figure_id: str, lang: str) -> str:
     decimal comma in Finnish and Swedish."""
     if value is None:
         return ""
-    text = str(round(value)) if figure_id in COUNTS else f"{value:.3f}"
+    if figure_id in POINTS:
+        text = f"{100 * value:{'' if figure_id == 'holdout_mde' else '+'}.1f}"
+    else:
+        text = str(round(value)) if figure_id in COUNTS else f"{value:.3f}"
     return text.replace(".", ",").replace("-", "−") if lang != "en" else text
 
 
@@ -147,8 +204,7 @@ def build(facts: Facts, lang: str) -> dict[str, Any]:
     figures with their sources and the FRIA draft."""
     if lang not in LANGS:
         raise ValueError(f"no texts in {lang!r}; there are {', '.join(LANGS)}")
-    holdout_key = "on" if facts.holdout_share > 0 else "off"
-    holdout = _fill(HOLDOUT[lang][holdout_key], facts, lang)
+    holdout, holdout_json = _holdout(facts, lang)
     texts = {k: _fill(v, facts, lang, holdout) for k, v in PROSE[lang].items()}
     revision = _add_months(facts.today, facts.revision_months)
     fria = {
@@ -172,6 +228,7 @@ def build(facts: Facts, lang: str) -> dict[str, Any]:
         "type": "predictive",
         **texts,
         "figures": [facts.figures[k].as_json() for k in FIGURE_NAMES["en"] if k in facts.figures],
+        "hold_out": holdout_json,
         "fundamental_rights_impact_assessment": fria,
         "open_questions": _open_questions(texts, fria, lang),
         "provenance": {
@@ -180,6 +237,28 @@ def build(facts: Facts, lang: str) -> dict[str, Any]:
         },
     }
     return entry
+
+
+def _holdout(facts: Facts, lang: str) -> tuple[str, dict[str, Any]]:
+    """The hold-out's sentence for the texts and its JSON: off said plainly; on, the
+    verdict in the reviews report's words and whether the analysis was pre-registered."""
+    if facts.holdout_share <= 0:
+        return _fill(HOLDOUT[lang]["off"], facts, lang), {"on": False}
+    held = facts.holdout
+    effect = held.effect if held else None
+    words = [_fill(HOLDOUT[lang]["on"], facts, lang), verdict(effect, lang)]
+    out: dict[str, Any] = {
+        "on": True,
+        "informative": bool(effect and effect.informative),
+        "pre_registered": bool(held and held.plan.pre_registered),
+        "verdict": verdict(effect, lang),
+    }
+    if held is not None:
+        plan = held.plan
+        state = "pre" if plan.pre_registered else "none" if plan.recorded is None else "changed"
+        words.append(PLAN[lang][state])
+        out |= {"plan_sha256": plan.recorded, "source": dict(held.source)}
+    return " ".join(words), out
 
 
 def _open_questions(texts: dict[str, str], fria: dict[str, dict[str, str]], lang: str) -> list[str]:
@@ -198,9 +277,20 @@ def _add_months(day: date, months: int) -> date:
         return day.replace(year=year, month=month, day=1) - timedelta(days=1)
 
 
-def source_words(figure: dict[str, Any], lang: str) -> str:
-    """Where a figure was read, in words: the MLflow run and key, or the audit entry."""
+def source_words(figure: dict[str, Any], lang: str, min_cell: int = 0) -> str:
+    """Where a figure was read, in words: the MLflow run and key, the audit entry, or
+    the hold-out's draws store and its analysis plan's audit entry."""
     source = figure["source"]
+    if "store" in source:
+        draws = source["draws"]
+        words = SOURCE_WORDS[lang]["holdout" if "audit_seq" in source else "holdout_no_plan"]
+        return words.format(
+            store=source["store"],
+            draws=SUPPRESSED[lang].format(min_cell=min_cell) if draws is None else draws,
+            key=source["key"],
+            seq=source.get("audit_seq"),
+            hash=source.get("audit_hash", "")[:12],
+        )
     if "mlflow_run_id" in source:
         return SOURCE_WORDS[lang]["run"].format(run_id=source["mlflow_run_id"], key=source["key"])
     return SOURCE_WORDS[lang]["audit"].format(
@@ -216,7 +306,8 @@ def figure_rows(entry: dict[str, Any], min_cell: int) -> list[tuple[str, str, st
         value = shown(
             Figure(fig["id"], fig["value"], fig["source"], fig.get("withheld")), lang, min_cell
         )
-        rows.append((FIGURE_NAMES[lang].get(fig["id"], fig["id"]), value, source_words(fig, lang)))
+        name = FIGURE_NAMES[lang].get(fig["id"], fig["id"])
+        rows.append((name, value, source_words(fig, lang, min_cell)))
     return rows
 
 

@@ -98,15 +98,36 @@ PROSE: dict[str, dict[str, str]] = {
 HOLDOUT = {
     "fi": {
         "off": "arvontaa ei ole käytössä, joten yhteydenoton vaikutusta ei voi vielä arvioida.",
-        "on": "kapasiteetin rajalla olevista arvotaan osuus {F[holdout_share]} listan ulkopuolelle ({F[held_out]} viimeisimpänä yönä); vaikutusarvio julkaistaan, kun otos riittää.",
+        "on": "kapasiteetin rajalla olevista arvotaan osuus {F[holdout_share]} listan ulkopuolelle ({F[held_out]} viimeisimpänä yönä), ja heidän myöhempää rekisteröitymistään verrataan muihin.",
     },
     "sv": {
         "off": "ingen lottning används, så kontaktens effekt kan ännu inte bedömas.",
-        "on": "av dem vid kapacitetsgränsen lottas andelen {F[holdout_share]} bort från listan ({F[held_out]} senaste natten); effekten publiceras när urvalet räcker.",
+        "on": "av dem vid kapacitetsgränsen lottas andelen {F[holdout_share]} bort från listan ({F[held_out]} senaste natten), och deras senare registrering jämförs med de andras.",
     },
     "en": {
         "off": "no hold-out is drawn, so the effect of contact cannot be assessed yet.",
-        "on": "a share of {F[holdout_share]} of those at the capacity margin is drawn off the list ({F[held_out]} last night); the effect is published once the sample is large enough.",
+        "on": "a share of {F[holdout_share]} of those at the capacity margin is drawn off the list at random ({F[held_out]} last night), and their later registration is compared with the others'.",
+    },
+}
+
+# Whether the hold-out's estimate is pre-registered (outreach.effect.Plan): the plan's
+# hash recorded in the audit log and the file unchanged ("pre"), no hash recorded
+# ("none"), or the file changed since ("changed").
+PLAN = {
+    "fi": {
+        "pre": "Analyysi noudattaa suunnitelmaa, joka lukittiin ennen kuin yhtään tulosta oli olemassa (docs/holdout-analysis-plan.md); sen tiiviste on lokissa eikä suunnitelma ole muuttunut: analyysi on ennalta rekisteröity.",
+        "none": "Analyysisuunnitelman tiivistettä ei ole lokissa, joten analyysi ei ole ennalta rekisteröity.",
+        "changed": "Analyysisuunnitelma on muuttunut sen jälkeen, kun sen tiiviste kirjattiin lokiin, joten analyysi ei ole ennalta rekisteröity.",
+    },
+    "sv": {
+        "pre": "Analysen följer en plan som låstes innan något utfall fanns (docs/holdout-analysis-plan.md); dess hashvärde finns i loggen och planen är oförändrad: analysen är förregistrerad.",
+        "none": "Analysplanens hashvärde finns inte i loggen, så analysen är inte förregistrerad.",
+        "changed": "Analysplanen har ändrats sedan dess hashvärde fördes in i loggen, så analysen är inte förregistrerad.",
+    },
+    "en": {
+        "pre": "The analysis follows a plan fixed before any outcome existed (docs/holdout-analysis-plan.md); its hash is in the audit log and the plan is unchanged: the analysis is pre-registered.",
+        "none": "The analysis plan's hash is not in the audit log, so the analysis is not pre-registered.",
+        "changed": "The analysis plan has changed since its hash was recorded in the audit log, so the analysis is not pre-registered.",
     },
 }
 

@@ -172,6 +172,10 @@ FIGURE_NAMES = {
         "listed": "Listalla (viimeisin yö)",
         "scored": "Pisteytetyt suostumuksen antaneet (viimeisin yö)",
         "training_rows": "Opetusrivit",
+        "holdout_itt": "Listapaikkaoikeuden vaikutus myöhempään rekisteröitymiseen (ITT, prosenttiyksikköä)",
+        "holdout_itt_low": "Vaikutuksen 95 %:n luottamusvälin alaraja (prosenttiyksikköä)",
+        "holdout_itt_high": "Vaikutuksen 95 %:n luottamusvälin yläraja (prosenttiyksikköä)",
+        "holdout_mde": "Pienin havaittava vaikutus (80 %:n voima, prosenttiyksikköä)",
     },
     "sv": {
         "precision_at_capacity": "Precision vid kapacitetsgränsen",
@@ -190,6 +194,10 @@ FIGURE_NAMES = {
         "listed": "På listan (senaste natten)",
         "scored": "Poängsatta med samtycke (senaste natten)",
         "training_rows": "Träningsrader",
+        "holdout_itt": "Effekten av rätten till en plats på senare registrering (ITT, procentenheter)",
+        "holdout_itt_low": "Effektens 95 % konfidensintervall, nedre gräns (procentenheter)",
+        "holdout_itt_high": "Effektens 95 % konfidensintervall, övre gräns (procentenheter)",
+        "holdout_mde": "Minsta detekterbara effekt (80 % styrka, procentenheter)",
     },
     "en": {
         "precision_at_capacity": "Precision at capacity",
@@ -208,13 +216,32 @@ FIGURE_NAMES = {
         "listed": "Listed (last night)",
         "scored": "Consenting persons scored (last night)",
         "training_rows": "Training rows",
+        "holdout_itt": "Effect of eligibility for a place on later registration (ITT, percentage points)",
+        "holdout_itt_low": "Effect's 95 % interval, lower end (percentage points)",
+        "holdout_itt_high": "Effect's 95 % interval, upper end (percentage points)",
+        "holdout_mde": "Minimum detectable effect (80 % power, percentage points)",
     },
 }
 
 SOURCE_WORDS = {
-    "fi": {"run": "MLflow-ajo {run_id}, {key}", "audit": "lokimerkintä {seq} ({hash}…), {key}"},
-    "sv": {"run": "MLflow-körning {run_id}, {key}", "audit": "loggpost {seq} ({hash}…), {key}"},
-    "en": {"run": "MLflow run {run_id}, {key}", "audit": "audit entry {seq} ({hash}…), {key}"},
+    "fi": {
+        "run": "MLflow-ajo {run_id}, {key}",
+        "audit": "lokimerkintä {seq} ({hash}…), {key}",
+        "holdout": "arvonnat {store} ({draws} riviä), {key}; analyysisuunnitelma: lokimerkintä {seq} ({hash}…)",
+        "holdout_no_plan": "arvonnat {store} ({draws} riviä), {key}; analyysisuunnitelma puuttuu lokista",
+    },
+    "sv": {
+        "run": "MLflow-körning {run_id}, {key}",
+        "audit": "loggpost {seq} ({hash}…), {key}",
+        "holdout": "lottningar {store} ({draws} rader), {key}; analysplan: loggpost {seq} ({hash}…)",
+        "holdout_no_plan": "lottningar {store} ({draws} rader), {key}; analysplanen saknas i loggen",
+    },
+    "en": {
+        "run": "MLflow run {run_id}, {key}",
+        "audit": "audit entry {seq} ({hash}…), {key}",
+        "holdout": "hold-out draws {store} ({draws} rows), {key}; analysis plan: audit entry {seq} ({hash}…)",
+        "holdout_no_plan": "hold-out draws {store} ({draws} rows), {key}; analysis plan not in the audit log",
+    },
 }
 
 # EU AI Act Art. 27(1) (a)-(f): the draft fundamental-rights impact assessment.

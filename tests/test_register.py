@@ -14,13 +14,26 @@ from datetime import date
 from pathlib import Path
 
 import jsonschema
+import polars as pl
 import pytest
 from mlflow.tracking import MlflowClient
 from typer.testing import CliRunner
 
 from flows.audit import AuditLog, log_path
 from flows.cli import app
-from outreach.register_entry import Facts, Figure, build, markdown, number, page
+from outreach.effect import Plan, estimate, verdict
+from outreach.register_entry import (
+    Facts,
+    Figure,
+    HoldOut,
+    build,
+    holdout_figures,
+    holdout_source,
+    markdown,
+    number,
+    page,
+)
+from outreach.register_prose import HOLDOUT, PLAN
 from outreach.register_text import LANGS, OPEN
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -35,9 +48,22 @@ def validator() -> jsonschema.Draft202012Validator:
     )
 
 
-def traced(figure: dict, client: MlflowClient, audit: dict[int, dict]) -> bool:
-    """Whether the figure's value is found again where its source says it was read."""
+def traced(
+    figure: dict, client: MlflowClient, audit: dict[int, dict], workspace: Path | None = None
+) -> bool:
+    """Whether the figure's value is found again where its source says it was read (a
+    hold-out figure: its plan's audit entry and the draws store's row count)."""
     source, value = figure["source"], figure["value"]
+    if "store" in source:
+        entry = audit.get(source.get("audit_seq", 0))
+        plan = "audit_seq" not in source or (
+            entry is not None
+            and entry["hash"] == source["audit_hash"]
+            and entry["event"] == "holdout.plan"
+        )
+        store = workspace / source["store"] if workspace is not None else None
+        rows = pl.read_parquet(store).height if store is not None and store.exists() else None
+        return plan and rows is not None and source["draws"] in (None, rows)
     if "mlflow_run_id" in source:
         run = client.get_run(source["mlflow_run_id"])
         found = run.data.metrics.get(source["key"], run.data.params.get(source["key"]))
@@ -76,7 +102,9 @@ def test_register_entry_is_valid_traceable_and_renders(
 
     client = MlflowClient(settings.mlflow_uri)
     audit = {e["seq"]: e for e in AuditLog(log_path(settings.workspace), b"").read()}
-    assert [f["id"] for f in figures if not traced(f, client, audit)] == []
+    untraced = [f["id"] for f in figures if not traced(f, client, audit, settings.workspace)]
+    assert untraced == []
+    assert entries["en"]["hold_out"]["on"] is (settings.outreach.holdout_share > 0)
     assert any("audit_seq" in f["source"] for f in figures)
 
     texts = {lang: (out / f"register.{lang}.md").read_text() for lang in LANGS}
@@ -150,12 +178,13 @@ def test_counsellors_decisions_give_the_override_and_disagreement_rates(
     assert list(validator().iter_errors(entry)) == []
 
 
-def _facts(**figures: Figure) -> Facts:
+def _facts(holdout: HoldOut | None = None, share: float = 0.1, **figures: Figure) -> Facts:
     return Facts(
         area="Testikylä", organization="Test city", contact_email="register@example.org",
         status="pilot", capacity=10, min_cell=10, cooldown_days=30, decline_days=180,
-        holdout_share=0.1, partners={"school": {"en": "School", "dpia": "DPIA-1"}},
+        holdout_share=share, partners={"school": {"en": "School", "dpia": "DPIA-1"}},
         model_version="3", champion_run_id="a" * 32, today=date(2026, 1, 31), figures=figures,
+        holdout=holdout,
     )  # fmt: skip
 
 
@@ -184,3 +213,107 @@ def test_withheld_and_unmeasured_figures_are_said_not_printed() -> None:
     assert '<section id="sv" lang="sv">' in page(entries, facts.min_cell)
     broken = dict(entries["en"], figures=[{"id": "x", "value": None, "source": run}])
     assert list(check.iter_errors(broken))  # a missing value must say why
+
+
+def _arms(held: tuple[int, int], not_held: tuple[int, int]) -> pl.DataFrame:
+    """Drawn persons with a known outcome: (persons, registered) per arm."""
+    rows = [(h, i < k) for h, (n, k) in ((True, held), (False, not_held)) for i in range(n)]
+    return pl.DataFrame(
+        {
+            "person_id": [f"p{i}" for i in range(len(rows))],
+            "held_out": [h for h, _ in rows],
+            "listed": [not h for h, _ in rows],
+            "known": [True] * len(rows),
+            "registered": [r for _, r in rows],
+        }
+    )
+
+
+PLAN_ENTRY = {"seq": 7, "hash": "d" * 64, "event": "holdout.plan", "sha256": "e" * 64}
+VERDICT_WORDS = {
+    True: {"fi": "Informatiivinen:", "sv": "Informativt:", "en": "Informative:"},
+    False: {
+        "fi": "Ei vielä informatiivinen:",
+        "sv": "Inte informativt ännu:",
+        "en": "Not informative yet:",
+    },
+}
+
+
+@pytest.mark.parametrize(
+    ("held", "not_held", "informative"),
+    [((400, 160), (400, 80), True), ((40, 12), (40, 14), False)],
+    ids=["informative", "not-informative-yet"],
+)
+def test_the_holdout_result_with_its_verdict_figures_and_sources(
+    held: tuple[int, int], not_held: tuple[int, int], informative: bool
+) -> None:
+    """The entry carries the reviews report's verdict in each language, the ITT with its
+    interval and the MDE as figures naming the draws store and the plan's audit entry,
+    and says the estimate is pre-registered only while the plan keeps its hash."""
+    effect = estimate(_arms(held, not_held), min_cell=10, max_half_width=0.05)
+    assert effect.informative is informative and effect.itt is not None
+    source = holdout_source("reviews/holdout.parquet", 2 * 400, PLAN_ENTRY, 10)
+    figures = holdout_figures(effect, source)
+    check = validator()
+    for plan, pre in ((Plan("e" * 64, "e" * 64), True), (Plan("e" * 64, "f" * 64), False)):
+        facts = _facts(HoldOut(effect, plan, source), **figures)
+        for lang in LANGS:
+            entry = build(facts, lang)
+            assert list(check.iter_errors(entry)) == [], lang
+            said = entry["hold_out"]
+            assert said["verdict"] == verdict(effect, lang)
+            assert said["verdict"].startswith(VERDICT_WORDS[informative][lang])
+            assert (said["informative"], said["pre_registered"]) == (informative, pre)
+            assert said["verdict"] in entry["monitoring"]
+            assert PLAN[lang]["pre" if pre else "changed"] in entry["monitoring"]
+            text = markdown(entry, facts.min_cell)
+            shown = {f["id"]: f for f in entry["figures"]}
+            for figure_id, value in (
+                ("holdout_itt", effect.itt.estimate),
+                ("holdout_itt_low", effect.itt.low),
+                ("holdout_itt_high", effect.itt.high),
+                ("holdout_mde", effect.mde),
+            ):
+                assert shown[figure_id]["value"] == pytest.approx(value)
+                assert shown[figure_id]["source"] == {
+                    **source,
+                    "key": shown[figure_id]["source"]["key"],
+                }
+                assert number(value, figure_id, lang) in text
+            assert {"audit_seq": 7, "audit_hash": "d" * 64, "draws": 800}.items() <= shown[
+                "holdout_itt"
+            ]["source"].items()
+            assert f"{7} ({'d' * 12}…)" in text and "reviews/holdout.parquet (800 " in text
+    low = number(effect.itt.low, "holdout_itt_low", "fi")
+    assert low.startswith(("+", "−")) and "," in low
+
+
+def test_a_small_holdout_withholds_its_figures_and_an_off_holdout_says_so() -> None:
+    """Arms under the minimum cell: the estimate and the MDE are withheld (never printed),
+    the draws count in the source too, and the verdict says why; with no plan hash
+    recorded the estimate is not pre-registered. A hold-out that is off says so and has
+    no effect figures."""
+    effect = estimate(_arms((12, 3), (12, 6)), min_cell=10, max_half_width=0.05)
+    assert effect.itt is None and effect.mde is not None
+    source = holdout_source("reviews/holdout.parquet", 8, None, 10)
+    figures = holdout_figures(effect, source)
+    assert sorted(figures) == ["holdout_itt", "holdout_itt_high", "holdout_itt_low", "holdout_mde"]
+    assert all(f.value is None and f.withheld == "below_min_cell" for f in figures.values())
+    check = validator()
+    for lang in LANGS:
+        entry = build(_facts(HoldOut(effect, Plan(None, "e" * 64), source), **figures), lang)
+        assert list(check.iter_errors(entry)) == [], lang
+        assert entry["hold_out"]["source"]["draws"] is None
+        assert not entry["hold_out"]["informative"] and not entry["hold_out"]["pre_registered"]
+        assert entry["hold_out"]["verdict"].startswith(VERDICT_WORDS[False][lang])
+        assert PLAN[lang]["none"] in entry["monitoring"]
+        text = markdown(entry, 10)
+        assert number(effect.mde, "holdout_mde", lang) not in text
+        precision = Figure("precision_at_capacity", 0.4, {"mlflow_run_id": "c" * 32, "key": "p"})
+        off = build(_facts(share=0.0, precision_at_capacity=precision), lang)
+        assert list(check.iter_errors(off)) == [], lang
+        assert off["hold_out"] == {"on": False}
+        assert HOLDOUT[lang]["off"] in off["monitoring"]
+        assert not any(f["id"].startswith("holdout") for f in off["figures"])
+    assert holdout_figures(None, source) == {}
