@@ -317,3 +317,44 @@ def test_a_small_holdout_withholds_its_figures_and_an_off_holdout_says_so() -> N
         assert HOLDOUT[lang]["off"] in off["monitoring"]
         assert not any(f["id"].startswith("holdout") for f in off["figures"])
     assert holdout_figures(None, source) == {}
+
+
+@pytest.mark.e2e
+@pytest.mark.xdist_group("prefect")
+def test_the_register_reads_the_holdout_as_the_reviews_report_does(
+    published, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """After a real night with draws: the hold-out's source names the `holdout.plan` audit
+    entry and the store's row count, the analysis is pre-registered, and before any
+    horizon has passed the verdict says there is nothing to estimate (no figures)."""
+    from flows.commands.common import load, prepare
+    from flows.context import start
+    from flows.nightly import nightly
+    from flows.register import _holdout
+    from tests.test_privacy import audit_log, copy_workspace
+
+    workspace, config = copy_workspace(
+        published, tmp_path, outreach={"capacity": {"default": 10}, "holdout_share": 0.4}
+    )
+    monkeypatch.chdir(tmp_path)
+    nightly(config=str(config), as_of="2025-12-02")
+    ctx = start(str(config), None, "register", settings=prepare(load(config)))
+    held, figures = _holdout(ctx, ctx.audit.read())
+    plan = [e for e in audit_log(workspace).read() if e["event"] == "holdout.plan"]
+    rows = pl.read_parquet(workspace / "reviews" / "holdout.parquet").height
+    assert held.source == {
+        "store": "reviews/holdout.parquet",
+        "draws": rows,
+        "audit_seq": plan[0]["seq"],
+        "audit_hash": plan[0]["hash"],
+    }
+    assert held.plan.pre_registered and figures == {}
+    facts = _facts(
+        held,
+        precision_at_capacity=Figure(
+            "precision_at_capacity", 0.4, {"mlflow_run_id": "c" * 32, "key": "p"}
+        ),
+    )
+    entry = build(facts, "en")
+    assert entry["hold_out"]["verdict"] == verdict(None, "en")
+    assert list(validator().iter_errors(entry)) == []
