@@ -15,6 +15,7 @@ backend (yjdh ``shared/oidc/auth.py``) checks none of this: these checks are our
 
 from __future__ import annotations
 
+import logging
 from datetime import date
 
 from django.conf import settings
@@ -28,6 +29,8 @@ from portal.identity import IdentityCodeError, age_on, birth_date, validate
 from portal.models import Person
 from portal.refusals import AMR_SESSION_KEY
 from portal.refusals import SESSION_KEY as REFUSAL_SESSION_KEY
+
+log = logging.getLogger(__name__)
 
 
 def refusal(claims: dict, today: date) -> str | None:
@@ -48,6 +51,19 @@ def refusal(claims: dict, today: date) -> str | None:
 
 class PortalOIDCBackend(OIDCAuthenticationBackend):
     """Users keyed on ``sub``; a ``Person`` with the encrypted code made on first login."""
+
+    def authenticate(self, request, **kwargs):
+        """The code flow's last steps. An answer the provider no longer accepts (a code
+        that expired while the page lay open, one already used) or a provider that does
+        not answer ends on the kind failure page, never an error page: nothing is stored."""
+        import requests
+
+        try:
+            return super().authenticate(request, **kwargs)
+        except requests.RequestException as failed:
+            log.warning("login not completed: the provider refused or failed (%s)",
+                        type(failed).__name__)  # fmt: skip
+            return None
 
     def verify_claims(self, claims: dict) -> bool:
         reason = refusal(claims, clock.today(settings.TIME_ZONE))

@@ -219,3 +219,17 @@ def test_consents_expire_after_the_configured_days(client, person, settings, mon
     }
     page = client.get("/suostumus/").content.decode()
     assert "checked" not in page and 'id="reminder"' not in page
+
+
+def test_a_double_submit_stores_the_change_once(client, person) -> None:
+    """The same form sent twice (a double click, a reload after POST): one receipt, one
+    record per purpose; the second answer says nothing changed."""
+    page = client.get("/suostumus/?lang=fi&c=jodel")
+    notice = re.search(r'name="notice" value="([^"]+)"', page.content.decode()).group(1)
+    data = {"purpose": ["scoring", "contact"], "notice": notice, "c": "jodel"}
+    first = client.post("/suostumus/?lang=fi", data)
+    second = client.post("/suostumus/?lang=fi", data)
+    assert "/kuitti/" in first["Location"]
+    assert "saved=none" in second["Location"]
+    assert ConsentRecord.objects.count() == 2
+    assert ConsentRecord.objects.values("receipt").distinct().count() == 1

@@ -207,3 +207,60 @@ def test_the_example_users_carry_fictional_codes() -> None:
     for claims in (u["claims"] for u in users.values()):
         code = validate(claims["national_id_num"], allow_test_codes=True)
         assert is_test_code(code)
+
+
+def test_an_expired_code_gets_the_kind_page_and_stores_nothing(
+    portal_url, oidc_provider, settings, tmp_path
+) -> None:
+    """A login answer used after its code expired (the person left the provider's page
+    open): the provider refuses the code, the person sees the kind failure page, nothing
+    is stored. A second provider with one-second codes stands in for the slow path."""
+    import json
+    import os
+    import subprocess
+    import time
+    from urllib.parse import urljoin
+
+    import requests
+
+    from tests.portal.conftest import TESTOP, wait_for
+    from tests.portal.support import free_port
+
+    person = oidc_provider.persons["young"]
+    users = tmp_path / "users.json"
+    claims = {"given_name": "Testi", "family_name": "Nuori", "national_id_num": person.code,
+              "loa": "substantial", "amr": ["suomi_fi"]}  # fmt: skip
+    users.write_text(json.dumps({person.sub: {"claims": claims}}))
+    port = free_port()
+    env = {**os.environ, "OP_PORT": str(port), "OP_USERS": str(users), "OP_CODE_TTL": "1",
+           "OP_CLIENT_SECRET": settings.OIDC_RP_CLIENT_SECRET,
+           "OP_REDIRECT_URIS": f"{portal_url}/oidc/callback/"}  # fmt: skip
+    log = (tmp_path / "op.log").open("w")
+    provider = subprocess.Popen(["node", str(TESTOP / "op.mjs")], env=env, stdout=log,
+                                stderr=subprocess.STDOUT)  # fmt: skip
+    try:
+        base = f"http://127.0.0.1:{port}"
+        wait_for(f"{base}/.well-known/openid-configuration", provider, tmp_path / "op.log")
+        settings.OIDC_OP_AUTHORIZATION_ENDPOINT = f"{base}/auth"
+        settings.OIDC_OP_TOKEN_ENDPOINT = f"{base}/token"
+        settings.OIDC_OP_USER_ENDPOINT = f"{base}/userinfo"
+        settings.OIDC_OP_JWKS_ENDPOINT = f"{base}/certs"
+        session = requests.Session()
+        page = session.get(f"{portal_url}/oidc/authenticate/", timeout=10)
+        for prompt, data in (("login", {"login": person.sub, "password": "x"}), ("consent", {})):
+            form = re.search(r'action="([^"]+)"', page.text).group(1)
+            page = session.post(urljoin(page.url, form), data={"prompt": prompt, **data},
+                                allow_redirects=prompt == "login", timeout=10)  # fmt: skip
+        location = page.headers["Location"]
+        while "/oidc/callback/" not in location:  # the provider's own hops
+            location = urljoin(location, session.get(location, allow_redirects=False,
+                                                     timeout=10).headers["Location"])  # fmt: skip
+        time.sleep(2.5)  # the code lives one second
+        answer = session.get(location, timeout=10)
+    finally:
+        provider.terminate()
+        provider.wait(timeout=10)
+        log.close()
+    assert answer.url == f"{portal_url}/kirjautuminen-epaonnistui/", (answer.status_code, answer.text[:300])
+    assert answer.status_code == 403 and "Kirjautuminen ei onnistunut" in answer.text
+    assert stored_rows() == (0, 0)
