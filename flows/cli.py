@@ -16,6 +16,7 @@ import typer
 from flows.commands import (
     bench,
     data,
+    funnel,
     partners,
     portal,
     privacy,
@@ -62,6 +63,7 @@ partners_app.command("requests")(partners.partners_requests)
 app.command()(runs.serve)
 app.command()(portal.portal)
 app.command()(register.register)
+app.command()(funnel.funnel)
 
 
 def version() -> str:

@@ -1,0 +1,118 @@
+"""The funnel's facts, read at the edge: the consent gate as the nightly runs it, the
+night's stored scores (scored, listed), the counsellors' decisions (contacted), the
+outcomes extract (registered later) and the young population per area (Paavo,
+``youth_18_29``). :mod:`outreach.funnel` turns them into publishable tables.
+"""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+import polars as pl
+
+from features.requests import partner_requests
+from features.sources import Inputs
+from flows import pipeline
+from flows.decisions import load_reviews
+from flows.privacy import erased_ids
+from flows.run import RunContext
+from outreach.funnel import FACT_COLUMNS
+
+POPULATION_INDICATOR = "youth_18_29"
+
+
+def _printed(consents: pl.DataFrame) -> pl.DataFrame:
+    """internal person_id -> the pseudonym lists and outcomes carry (second layer aside)."""
+    col = "list_person_id" if "list_person_id" in consents.columns else "person_id"
+    return consents.select("person_id", printed=pl.col(col)).unique("person_id")
+
+
+def _scores(ctx: RunContext) -> pl.DataFrame:
+    path = ctx.ws.path("scores", f"{ctx.as_of.isoformat()}.parquet")
+    if not path.exists():
+        return pl.DataFrame(schema={"person_id": pl.String, "listed": pl.Boolean})
+    return pl.read_parquet(path).select("person_id", "listed")
+
+
+def _registered(ctx: RunContext, outcomes: pl.DataFrame) -> tuple[pl.DataFrame, bool]:
+    """Persons registered as unemployed within the horizon after the run date, and whether
+    the outcomes extract reaches the horizon's end (if not, the others are unknown)."""
+    horizon_end = ctx.as_of + timedelta(days=ctx.settings.labels.horizon_days)
+    within = outcomes.filter(
+        (pl.col("registered_at") > ctx.as_of) & (pl.col("registered_at") <= horizon_end)
+    )
+    known = outcomes.height > 0 and outcomes["registered_at"].max() >= horizon_end
+    return within.select("person_id").unique().with_columns(reg=pl.lit(True)), known
+
+
+def facts(ctx: RunContext, start: date | None = None) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """One row per person with a consent given on or before the run date (and on or after
+    ``start``), in :data:`outreach.funnel.FACT_COLUMNS`; and :func:`partner_facts`."""
+    inputs = pipeline.validate_sources(ctx)
+    g = pipeline.gate_on_run_date(ctx, inputs)
+    state = g.state.filter(pl.col("as_of") == ctx.as_of)
+    if start is not None:
+        state = state.filter(pl.col("given_at") >= start)
+    cohort = g.cohort.filter(pl.col("as_of") == ctx.as_of).select("person_id")
+    clients = state.filter(pl.col("can_score")).join(cohort, on="person_id", how="anti")
+    scores = _scores(ctx)
+    decisions = load_reviews(ctx).select(printed="person_id", decision="decision")
+    decided = decisions.group_by("printed").agg(contacted=(pl.col("decision") == "contacted").any())
+    registered, known = _registered(ctx, inputs.outcomes)
+    frame = (
+        state.join(_printed(inputs.consents), on="person_id", how="left")
+        .join(scores.with_columns(scored=pl.lit(True)), on="person_id", how="left")
+        .join(decided.with_columns(decided=pl.lit(True)), on="printed", how="left")
+        .join(registered, on="person_id", how="left")
+        .with_columns(
+            client=pl.col("person_id").is_in(clients["person_id"].implode()),
+            scored=pl.col("scored").fill_null(False),
+            listed=pl.col("listed").fill_null(False),
+            decided=pl.col("decided").fill_null(False),
+            contacted=pl.col("contacted").fill_null(False),
+            registered=pl.col("reg").fill_null(False) if known else pl.col("reg"),
+        )
+    )
+    persons = frame.select(pl.col(c).cast(t) for c, t in FACT_COLUMNS.items())
+    return persons, partner_facts(ctx, inputs)
+
+
+def partner_facts(ctx: RunContext, inputs: Inputs) -> pl.DataFrame:
+    """Per partner source, each person it was asked about up to the run date (as the
+    nightly asks) and whether it returned rows of theirs (row-level data obtained)."""
+    s = ctx.settings
+    consents = inputs.consents
+    if "list_person_id" in consents.columns:  # requests name the register's pseudonyms
+        consents = consents.with_columns(person_id=pl.col("list_person_id"))
+    erased = erased_ids(ctx.ws, consents, ctx.keys.audit)
+    asked = partner_requests(
+        consents, ctx.as_of, ctx.today, s.consent, s.partners, erased, earlier=True
+    )
+    printed = _printed(inputs.consents)
+    with_rows = inputs.events.select(
+        pl.col("source").cast(pl.String), person_id=inputs.register.gather(inputs.events["person"])
+    ).unique()
+    with_rows = with_rows.join(printed, on="person_id").select("source", "printed")
+    frames = [
+        pl.DataFrame({"source": source, "printed": sorted(r.persons)}, schema=PARTNER_SCHEMA)
+        for source, r in asked.items()
+    ]
+    frame = pl.concat(frames) if frames else pl.DataFrame(schema=PARTNER_SCHEMA)
+    rows = with_rows.with_columns(rows=pl.lit(True))
+    return frame.join(rows, on=["source", "printed"], how="left").select(
+        "source", person_id="printed", rows=pl.col("rows").fill_null(False)
+    )
+
+
+PARTNER_SCHEMA = {"source": pl.String, "printed": pl.String}
+
+
+def population(ctx: RunContext) -> pl.DataFrame:
+    """The young population (18-29) per postal code, latest period (Paavo)."""
+    table = pipeline.load_indicator_table(ctx).filter(
+        (pl.col("indicator") == POPULATION_INDICATOR) & (pl.col("area_level") == "postal_code")
+    )
+    if table.is_empty():
+        return pl.DataFrame(schema={"area": pl.String, "population": pl.Float64})
+    latest = table.filter(pl.col("period") == pl.col("period").max())
+    return latest.select(area="area_code", population="value")

@@ -1,0 +1,280 @@
+"""The reach and consent funnel: facts about persons in, publishable tables out.
+
+One row per person who has given a consent (the consents extract), with what happened to
+them on the way to a list: consent still valid, may be scored, not already a client,
+scored, listed, contacted (a counsellor's decision), registered as unemployed later. Each
+person stops at one step for one reason (the first that holds), so every step's count is
+the previous step's minus the counted reasons why not, overall and in every group (week
+of consent, area, age band, language, team).
+
+Small counts are hidden with complementary suppression (:func:`outreach.effect.suppress_flow`):
+every equation the tables print (a step = the next step + its reasons; a total = the sum
+of its groups) has none or at least two hidden cells, so no hidden figure follows by
+subtraction. Representativeness is computed from published figures only.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, timedelta
+
+import polars as pl
+
+from outreach.cells import publishable
+from outreach.effect import suppress_flow
+
+# (step, its reasons why not, in the order they are tested)
+STEPS: tuple[tuple[str, tuple[str, ...]], ...] = (
+    ("consent given", ("withdrawn", "expired", "erased", "invalid notice", "no scoring consent")),
+    ("may be scored", ("already a client",)),
+    ("in the cohort", ("no rows: not scored",)),
+    ("scored", ("no contact consent", "below the cut-off")),
+    ("listed", ("no decision recorded", "not reached or declined")),
+    ("contacted", ("outcome not known yet", "not registered")),
+    ("registered as unemployed later", ()),
+)
+STEP_NAMES = tuple(s for s, _ in STEPS)
+DIMENSIONS = ("week", "area", "age_band", "language", "team")
+UNKNOWN = "unknown"
+WEEKS = 12  # weeks of consent shown one by one; earlier ones in one group
+AGE_BANDS = ((0, 17, "16-17"), (18, 20, "18-20"), (21, 24, "21-24"), (25, 200, "25-29"))
+
+# Facts columns the builder needs (flows.funnel gathers them).
+FACT_COLUMNS = {
+    "person_id": pl.String,
+    "status": pl.String,
+    "can_score": pl.Boolean,
+    "can_contact": pl.Boolean,
+    "client": pl.Boolean,
+    "scored": pl.Boolean,
+    "listed": pl.Boolean,
+    "decided": pl.Boolean,
+    "contacted": pl.Boolean,
+    "registered": pl.Boolean,  # null: outcome not known yet
+    "given_at": pl.Date,
+    "birth_year": pl.Int64,
+    "postal_code": pl.String,
+    "language": pl.String,
+    "team": pl.String,
+}
+
+
+def cell(step: str, reason: str | None = None) -> str:
+    """A flow cell's key: a step, or a step's reason why not."""
+    return step if reason is None else f"{step}: {reason}"
+
+
+def stops(facts: pl.DataFrame) -> pl.DataFrame:
+    """Each person's furthest step and the reason they went no further (null at the end)."""
+    c = pl.col
+    status = {"withdrawn": "withdrawn", "expired": "expired", "erased": "erased"}
+    chain = pl.when(pl.lit(False)).then(pl.lit(None, pl.String))
+    rules = [
+        *[(c("status") == k, STEP_NAMES[0], v) for k, v in status.items()],
+        (c("status") == "invalid_notice", STEP_NAMES[0], "invalid notice"),
+        (~c("can_score"), STEP_NAMES[0], "no scoring consent"),
+        (c("client"), STEP_NAMES[1], "already a client"),
+        (~c("scored"), STEP_NAMES[2], "no rows: not scored"),
+        (~c("listed") & ~c("can_contact"), STEP_NAMES[3], "no contact consent"),
+        (~c("listed"), STEP_NAMES[3], "below the cut-off"),
+        (~c("decided"), STEP_NAMES[4], "no decision recorded"),
+        (~c("contacted"), STEP_NAMES[4], "not reached or declined"),
+        (c("registered").is_null(), STEP_NAMES[5], "outcome not known yet"),
+        (~c("registered"), STEP_NAMES[5], "not registered"),
+    ]
+    step_expr, reason_expr = chain, chain
+    for cond, step, reason in rules:
+        step_expr = step_expr.when(cond).then(pl.lit(step))
+        reason_expr = reason_expr.when(cond).then(pl.lit(reason))
+    return facts.with_columns(
+        stop=step_expr.otherwise(pl.lit(STEP_NAMES[-1])), reason=reason_expr.otherwise(None)
+    )
+
+
+def with_groups(facts: pl.DataFrame, as_of: date) -> pl.DataFrame:
+    """The grouping columns: ISO week of the consent (the last :data:`WEEKS` weeks each,
+    earlier ones together), area, age band, language, team."""
+    age = pl.lit(as_of.year) - pl.col("birth_year")
+    band = pl.when(pl.lit(False)).then(pl.lit(None, pl.String))
+    for low, high, label in AGE_BANDS:
+        band = band.when(age.is_between(low, high)).then(pl.lit(label))
+    first = as_of - timedelta(days=as_of.weekday() + 7 * (WEEKS - 1))
+    week = (
+        pl.when(pl.col("given_at") < first)
+        .then(pl.lit(f"< {first.strftime('%G-W%V')}"))
+        .otherwise(pl.col("given_at").dt.strftime("%G-W%V"))
+    )
+    return facts.with_columns(
+        week=week,
+        area=pl.col("postal_code"),
+        age_band=band.otherwise(None),
+    ).with_columns(pl.col(d).cast(pl.String).fill_null(UNKNOWN) for d in DIMENSIONS)
+
+
+def flow_values(frame: pl.DataFrame) -> dict[str, int]:
+    """Step and reason counts of persons in ``frame`` (with :func:`stops` columns)."""
+    order = {s: i for i, s in enumerate(STEP_NAMES)}
+    stop_idx = [order[s] for s in frame["stop"].to_list()]
+    out: dict[str, int] = {}
+    for i, (step, reasons) in enumerate(STEPS):
+        out[cell(step)] = sum(1 for k in stop_idx if k >= i)
+        for reason in reasons:
+            out[cell(step, reason)] = 0
+    for step, reason in frame.select("stop", "reason").iter_rows():
+        if reason is not None:
+            out[cell(step, reason)] += 1
+    return out
+
+
+def equations(prefix: str = "") -> list[tuple[str, tuple[str, ...]]]:
+    """The flow's equations: each step = the next step + its reasons why not."""
+    out = []
+    for i, (step, reasons) in enumerate(STEPS[:-1]):
+        children = (cell(STEP_NAMES[i + 1]), *(cell(step, r) for r in reasons))
+        out.append((prefix + cell(step), tuple(prefix + c for c in children)))
+    return out
+
+
+def key(dimension: str, group: str, name: str) -> str:
+    return f"{dimension}={group}|{name}"
+
+
+@dataclass
+class Funnel:
+    """The published funnel: every cell's value or None (suppressed), and the groups."""
+
+    shown: dict[str, int | None]
+    groups: dict[str, list[str]]
+    min_cell: int
+
+
+def build(facts: pl.DataFrame, as_of: date, min_cell: int) -> Funnel:
+    """The funnel overall and by every dimension, suppressed jointly."""
+    frame = stops(with_groups(facts, as_of))
+    values = flow_values(frame)
+    cells = list(values)
+    eqs = equations()
+    groups: dict[str, list[str]] = {}
+    for d in DIMENSIONS:
+        names = sorted(frame[d].unique().to_list())
+        groups[d] = names
+        for g in names:
+            part = frame.filter(pl.col(d) == g)
+            values |= {key(d, g, k): v for k, v in flow_values(part).items()}
+            eqs += equations(key(d, g, ""))
+        eqs += [(c, tuple(key(d, g, c) for g in names)) for c in cells]
+    return Funnel(suppress_flow(values, tuple(eqs), min_cell), groups, min_cell)
+
+
+def flow_table(f: Funnel, dimension: str | None = None, group: str | None = None) -> pl.DataFrame:
+    """The CONSORT flow of one group (or overall) as rows of step, reason, persons."""
+    prefix = "" if dimension is None else key(dimension, group or "", "")
+    rows = []
+    for step, reasons in STEPS:
+        rows.append((step, None, f.shown[prefix + cell(step)]))
+        rows += [(step, r, f.shown[prefix + cell(step, r)]) for r in reasons]
+    return pl.DataFrame(
+        rows, schema={"step": pl.String, "reason": pl.String, "persons": pl.Int64}, orient="row"
+    )
+
+
+def by_group(f: Funnel, dimension: str) -> pl.DataFrame:
+    """One row per group of ``dimension``, one column per step (null: suppressed)."""
+    rows = [
+        {dimension: g, **{s: f.shown[key(dimension, g, s)] for s in STEP_NAMES}}
+        for g in f.groups[dimension]
+    ]
+    schema = {dimension: pl.String, **{s: pl.Int64 for s in STEP_NAMES}}
+    return pl.DataFrame(rows, schema=schema)
+
+
+def representativeness(f: Funnel, population: pl.DataFrame) -> pl.DataFrame:
+    """Persons who may be scored per area against the area's young population (Paavo):
+    counts, shares of each total and their ratio (1: as many as the population suggests).
+    Only published counts enter; a suppressed area has no share or ratio."""
+    consenting = by_group(f, "area").select("area", persons=pl.col(STEP_NAMES[1]))
+    total = f.shown[cell(STEP_NAMES[1])]
+    pop = population.select(pl.col("area").cast(pl.String), pl.col("population").cast(pl.Float64))
+    joined = consenting.join(pop, on="area", how="full", coalesce=True)
+    pop_total = float(pop["population"].sum() or 0.0)
+    out = joined.with_columns(
+        consent_share=pl.col("persons") / total if total else pl.lit(None, pl.Float64),
+        population_share=pl.col("population") / pop_total if pop_total else None,
+    ).with_columns(ratio=pl.col("consent_share") / pl.col("population_share"))
+    return out.sort("area")
+
+
+PARTNER_CELLS = ("asked about", "rows returned", "no rows")
+
+
+def partner_flow(frame: pl.DataFrame, min_cell: int) -> pl.DataFrame:
+    """Per partner source: persons it was asked about = persons it returned rows for +
+    persons without rows (can row-level data be obtained?), suppressed per source."""
+    out = []
+    for source in sorted(frame["source"].unique().to_list()):
+        part = frame.filter(pl.col("source") == source)
+        got = int(part["rows"].sum())
+        values = dict(zip(PARTNER_CELLS, (part.height, got, part.height - got), strict=True))
+        shown = suppress_flow(values, ((PARTNER_CELLS[0], PARTNER_CELLS[1:]),), min_cell)
+        out.append({"source": source, **shown})
+    schema = {"source": pl.String, **{c: pl.Int64 for c in PARTNER_CELLS}}
+    return pl.DataFrame(out, schema=schema)
+
+
+PORTAL_STEPS = ("arrival", "login", "consent", "contact_request", "withdrawal", "erasure")
+ALL_CHANNELS = "all"
+
+
+def portal_weekly(daily: pl.DataFrame, min_cell: int) -> pl.DataFrame:
+    """The consent service's counts (``portal.counts.table()``: day, channel, one column
+    per step) per ISO week and channel, with an all-channels row per week; small counts
+    hidden, with complementary suppression across each week's channels."""
+    steps = [s for s in PORTAL_STEPS if s in daily.columns]
+    weekly = (
+        daily.with_columns(week=pl.col("day").dt.strftime("%G-W%V"))
+        .group_by("week", "channel")
+        .agg(pl.col(s).sum() for s in steps)
+        .sort("week", "channel")
+    )
+    values: dict[str, int] = {}
+    eqs = []
+    for week in weekly["week"].unique().sort().to_list():
+        part = weekly.filter(pl.col("week") == week)
+        channels = part["channel"].to_list()
+        for s in steps:
+            values[f"{week}|{ALL_CHANNELS}|{s}"] = int(part[s].sum())
+            values |= {f"{week}|{c}|{s}": int(v) for c, v in zip(channels, part[s], strict=True)}
+            eqs.append((f"{week}|{ALL_CHANNELS}|{s}", tuple(f"{week}|{c}|{s}" for c in channels)))
+    shown = suppress_flow(values, tuple(eqs), min_cell)
+    rows: dict[tuple[str, str], dict[str, int | None]] = {}
+    for k, v in shown.items():
+        week, channel, step = k.split("|")
+        rows.setdefault((week, channel), {})[step] = v
+    schema = {"week": pl.String, "channel": pl.String, **{s: pl.Int64 for s in steps}}
+    return pl.DataFrame(
+        [{"week": w, "channel": c, **v} for (w, c), v in sorted(rows.items())], schema=schema
+    )
+
+
+def recoverable(shown: dict[str, int | None], eqs: list[tuple[str, tuple[str, ...]]]) -> list:
+    """Equations from which a hidden cell follows by subtraction (one hidden): for tests."""
+    return [(p, ch) for p, ch in eqs if sum(shown[c] is None for c in (p, *ch)) == 1]
+
+
+def all_equations(f: Funnel) -> list[tuple[str, tuple[str, ...]]]:
+    """Every equation the published tables carry."""
+    eqs = equations()
+    for d, names in f.groups.items():
+        for g in names:
+            eqs += equations(key(d, g, ""))
+        eqs += [(c, tuple(key(d, g, c) for g in names)) for c in _cells()]
+    return eqs
+
+
+def _cells() -> list[str]:
+    return [cell(s, r) for s, reasons in STEPS for r in (None, *reasons)]
+
+
+def small_shown(f: Funnel) -> list[str]:
+    """Published cells under the minimum (should be none)."""
+    return [k for k, v in f.shown.items() if v is not None and not publishable(v, f.min_cell)]
