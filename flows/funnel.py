@@ -46,10 +46,16 @@ def _registered(ctx: RunContext, outcomes: pl.DataFrame) -> tuple[pl.DataFrame, 
 
 
 def facts(ctx: RunContext, start: date | None = None) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """The sources read and the consent gate run as the nightly does, then :func:`assemble`."""
+    inputs = pipeline.validate_sources(ctx)
+    return assemble(ctx, inputs, pipeline.gate_on_run_date(ctx, inputs), start)
+
+
+def assemble(
+    ctx: RunContext, inputs: Inputs, g: pipeline.Gate, start: date | None = None
+) -> tuple[pl.DataFrame, pl.DataFrame]:
     """One row per person with a consent given on or before the run date (and on or after
     ``start``), in :data:`outreach.funnel.FACT_COLUMNS`; and :func:`partner_facts`."""
-    inputs = pipeline.validate_sources(ctx)
-    g = pipeline.gate_on_run_date(ctx, inputs)
     state = g.state.filter(pl.col("as_of") == ctx.as_of)
     if start is not None:
         state = state.filter(pl.col("given_at") >= start)
@@ -105,6 +111,38 @@ def partner_facts(ctx: RunContext, inputs: Inputs) -> pl.DataFrame:
 
 
 PARTNER_SCHEMA = {"source": pl.String, "printed": pl.String}
+
+
+def log_weekly(ctx: RunContext, inputs: Inputs, g: pipeline.Gate, run_id: str) -> dict[str, float]:
+    """On Mondays, the funnel's overall published counts (``funnel_<step>``,
+    ``funnel_<step>_<reason>``, ``funnel_partner_<source>_<cell>``) added to the night's
+    MLflow run; hidden cells are left out. Returns what was logged."""
+    if ctx.as_of.weekday() != 0:
+        return {}
+    from flows.tracking import registry_for
+    from outreach.funnel import build, partner_flow
+
+    min_cell = ctx.settings.privacy.min_cell_size
+    persons, asked = assemble(ctx, inputs, g)
+    f = build(persons, ctx.as_of, min_cell)
+    metrics = {
+        f"funnel_{_slug(k)}": float(v) for k, v in f.shown.items() if "|" not in k and v is not None
+    }
+    for row in partner_flow(asked, min_cell).iter_rows(named=True):
+        source = row.pop("source")
+        metrics |= {
+            f"funnel_partner_{_slug(source)}_{_slug(k)}": float(v)
+            for k, v in row.items()
+            if v is not None
+        }
+    client = registry_for(ctx).client
+    for name, value in metrics.items():
+        client.log_metric(run_id, name, value)
+    return metrics
+
+
+def _slug(text: str) -> str:
+    return "_".join("".join(c if c.isalnum() else " " for c in text.lower()).split())
 
 
 def population(ctx: RunContext) -> pl.DataFrame:

@@ -20,6 +20,7 @@ from features.errors import SourceError
 from features.sources import Inputs
 from flows import pipeline
 from flows.context import exclusive, start
+from flows.funnel import log_weekly
 from flows.holdout_plan import record_plan
 from flows.lists import Lists, build_lists, list_stability, stage_lists, stage_scores
 from flows.partitions import Partition, assign, combine, features_and_scores
@@ -225,6 +226,8 @@ def night(ctx: RunContext, step: Step = direct, executor: str = "local") -> dict
     folder, manifest, mlflow_run = step(
         "publish", publish_night, ctx, g, model, scored, lists, drift_result
     )
+    if ctx.as_of.weekday() == 0:  # once a week: the reach and consent funnel's counts
+        step("funnel", log_weekly, ctx, inputs, g, mlflow_run)
     return {
         "as_of": ctx.as_of.isoformat(),
         "lists": str(ctx.ws.path("lists", ctx.as_of.isoformat())),

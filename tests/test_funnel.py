@@ -54,13 +54,13 @@ def night_facts(published):
     _, settings_, _, config = published
     ctx = start(str(config), None, "funnel", settings=settings_)
     persons, asked = facts(ctx)
-    return ctx, persons, population(ctx), config, asked
+    return ctx, persons, population(ctx), config, asked, published[0]["mlflow_run"]
 
 
 def test_on_the_nightly_run_each_step_is_the_previous_minus_its_reasons(night_facts) -> None:
     """Unsuppressed (min cell 1), every step and every group reconciles; the scored and
     listed counts are the night's own, and groups sum to the total."""
-    ctx, facts, _, _, asked = night_facts
+    ctx, facts, _, _, asked, _ = night_facts
     f = build(facts, ctx.as_of, 1)
     partners = partner_flow(asked, 1)
     assert set(partners["source"]) <= set(ctx.settings.partners) and partners.height
@@ -89,13 +89,24 @@ def test_on_the_nightly_run_nothing_small_is_published_or_recoverable(
 
     from flows.cli import app
 
-    ctx, facts, population, config, _ = night_facts
+    ctx, facts, population, config, _, run_id = night_facts
     min_cell = ctx.settings.privacy.min_cell_size
     f = build(facts, ctx.as_of, min_cell)
     assert small_shown(f) == []
     assert recoverable(f.shown, all_equations(f)) == []
     assert any(v is None for v in f.shown.values())  # the small city has small cells
     assert population.height > 0
+    # The nightly of a Monday logged the same overall figures to its MLflow run, no others.
+    import mlflow
+
+    metrics = mlflow.MlflowClient(ctx.settings.mlflow_uri).get_run(run_id).data.metrics
+    logged = {k: v for k, v in metrics.items() if k.startswith("funnel_")}
+    steps = {k: v for k, v in logged.items() if not k.startswith("funnel_partner_")}
+    overall = [v for k, v in f.shown.items() if "|" not in k and v is not None]
+    assert ctx.as_of.weekday() == 0 and len(steps) == len(overall)
+    assert steps["funnel_consent_given"] == f.shown[cell("consent given")]
+    assert steps["funnel_scored_below_the_cut_off"] == f.shown[cell("scored", "below the cut-off")]
+    assert all(v == 0 or v >= min_cell for v in logged.values())
     result = CliRunner().invoke(app, ["funnel", "-c", str(config), "--out", str(tmp_path)])
     assert result.exit_code == 0, result.output
     md = (tmp_path / "funnel.en.md").read_text()
@@ -183,7 +194,7 @@ def test_the_funnel_page_renders_in_headless_chromium_without_errors(
     from outreach.funnel import partner_flow, portal_weekly, representativeness
     from outreach.funnel_page import page
 
-    ctx, facts, population, _, asked = night_facts
+    ctx, facts, population, _, asked, _ = night_facts
     f = build(facts, ctx.as_of, ctx.settings.privacy.min_cell_size)
     partners = partner_flow(asked, ctx.settings.privacy.min_cell_size)
     daily = pl.DataFrame(
