@@ -59,6 +59,15 @@ FACT_COLUMNS = {
 }
 
 
+def suppress(
+    values: dict[str, int], eqs: list[tuple[str, tuple[str, ...]]], min_cell: int
+) -> dict[str, int | None]:
+    """:func:`outreach.effect.suppress_flow`, taking zeros as complements only when no
+    other cell will do: a hidden zero protects little, as readers guess "nobody"."""
+    zeros = frozenset(k for k, v in values.items() if v == 0)
+    return suppress_flow(values, tuple(eqs), min_cell, zeros)
+
+
 def cell(step: str, reason: str | None = None) -> str:
     """A flow cell's key: a step, or a step's reason why not."""
     return step if reason is None else f"{step}: {reason}"
@@ -163,7 +172,7 @@ def build(facts: pl.DataFrame, as_of: date, min_cell: int) -> Funnel:
             values |= {key(d, g, k): v for k, v in flow_values(part).items()}
             eqs += equations(key(d, g, ""))
         eqs += [(c, tuple(key(d, g, c) for g in names)) for c in cells]
-    return Funnel(suppress_flow(values, tuple(eqs), min_cell), groups, min_cell)
+    return Funnel(suppress(values, eqs, min_cell), groups, min_cell)
 
 
 def flow_table(f: Funnel, dimension: str | None = None, group: str | None = None) -> pl.DataFrame:
@@ -215,7 +224,7 @@ def partner_flow(frame: pl.DataFrame, min_cell: int) -> pl.DataFrame:
         part = frame.filter(pl.col("source") == source)
         got = int(part["rows"].sum())
         values = dict(zip(PARTNER_CELLS, (part.height, got, part.height - got), strict=True))
-        shown = suppress_flow(values, ((PARTNER_CELLS[0], PARTNER_CELLS[1:]),), min_cell)
+        shown = suppress(values, [(PARTNER_CELLS[0], PARTNER_CELLS[1:])], min_cell)
         out.append({"source": source, **shown})
     schema = {"source": pl.String, **{c: pl.Int64 for c in PARTNER_CELLS}}
     return pl.DataFrame(out, schema=schema)
@@ -245,7 +254,7 @@ def portal_weekly(daily: pl.DataFrame, min_cell: int) -> pl.DataFrame:
             values[f"{week}|{ALL_CHANNELS}|{s}"] = int(part[s].sum())
             values |= {f"{week}|{c}|{s}": int(v) for c, v in zip(channels, part[s], strict=True)}
             eqs.append((f"{week}|{ALL_CHANNELS}|{s}", tuple(f"{week}|{c}|{s}" for c in channels)))
-    shown = suppress_flow(values, tuple(eqs), min_cell)
+    shown = suppress(values, eqs, min_cell)
     rows: dict[tuple[str, str], dict[str, int | None]] = {}
     for k, v in shown.items():
         week, channel, step = k.split("|")
