@@ -209,7 +209,11 @@ def representativeness(f: Funnel, population: pl.DataFrame) -> pl.DataFrame:
     out = joined.with_columns(
         consent_share=pl.col("persons") / total if total else pl.lit(None, pl.Float64),
         population_share=pl.col("population") / pop_total if pop_total else None,
-    ).with_columns(ratio=pl.col("consent_share") / pl.col("population_share"))
+    ).with_columns(
+        ratio=pl.when(pl.col("population_share") > 0).then(
+            pl.col("consent_share") / pl.col("population_share")
+        )
+    )
     return out.sort("area")
 
 

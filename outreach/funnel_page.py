@@ -153,12 +153,18 @@ def funnel_svg(f: Funnel, lang: str) -> str:
     )
 
 
+def _td(text: str) -> str:
+    """A cell; figures (and the dash of a hidden one) right-aligned."""
+    figure = text == "–" or text.replace(".", "", 1).isdigit()
+    return f'<td class="n">{escape(text)}</td>' if figure else f"<td>{escape(text)}</td>"
+
+
 def _table_html(headers: list[str], rows: list[list[str]], shade: list[float | None]) -> str:
     head = "".join(f"<th>{escape(h)}</th>" for h in headers)
     body = []
     for cells, s in zip(rows, shade, strict=True):
         style = "" if s is None else f' style="background:rgba(0,114,198,{min(1.0, s):.2f})"'
-        body.append(f"<tr{style}>" + "".join(f"<td>{escape(c)}</td>" for c in cells) + "</tr>")
+        body.append(f"<tr{style}>" + "".join(_td(c) for c in cells) + "</tr>")
     return f"<table><thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table>"
 
 
@@ -202,7 +208,7 @@ def section(
 STYLE = (
     "body{font-family:sans-serif;margin:2em;max-width:1100px}"
     "table{border-collapse:collapse;margin:1em 0}td,th{border:1px solid #999;padding:2px 6px}"
-    "td:not(:first-child){text-align:right}"
+    "td.n{text-align:right}"
 )
 
 
