@@ -34,6 +34,12 @@ def _scores(ctx: RunContext) -> pl.DataFrame:
     return pl.read_parquet(path).select("person_id", "listed")
 
 
+def _asked_contact(ctx: RunContext, inputs: Inputs) -> pl.Series:
+    """Persons who asked to be contacted on or before the run date."""
+    requests = inputs.contact_requests
+    return requests.filter(pl.col("requested_at") <= ctx.as_of)["person_id"].unique()
+
+
 def _registered(ctx: RunContext, outcomes: pl.DataFrame) -> tuple[pl.DataFrame, bool]:
     """Persons registered as unemployed within the horizon after the run date, and whether
     the outcomes extract reaches the horizon's end (if not, the others are unknown)."""
@@ -77,6 +83,7 @@ def assemble(
             decided=pl.col("decided").fill_null(False),
             contacted=pl.col("contacted").fill_null(False),
             registered=pl.col("reg").fill_null(False) if known else pl.col("reg"),
+            asked_contact=pl.col("person_id").is_in(_asked_contact(ctx, inputs).implode()),
         )
     )
     persons = frame.select(pl.col(c).cast(t) for c, t in FACT_COLUMNS.items())

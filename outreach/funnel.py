@@ -34,7 +34,7 @@ STEPS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("registered as unemployed later", ()),
 )
 STEP_NAMES = tuple(s for s, _ in STEPS)
-DIMENSIONS = ("week", "area", "age_band", "language", "team")
+DIMENSIONS = ("week", "area", "age_band", "language", "team", "asked_contact")
 UNKNOWN = "unknown"
 WEEKS = 12  # weeks of consent shown one by one; earlier ones in one group
 AGE_BANDS = ((0, 17, "16-17"), (18, 20, "18-20"), (21, 24, "21-24"), (25, 200, "25-29"))
@@ -56,6 +56,7 @@ FACT_COLUMNS = {
     "postal_code": pl.String,
     "language": pl.String,
     "team": pl.String,
+    "asked_contact": pl.Boolean,  # asked to be contacted (contact requests) by the date
 }
 
 
@@ -102,7 +103,7 @@ def stops(facts: pl.DataFrame) -> pl.DataFrame:
 
 def with_groups(facts: pl.DataFrame, as_of: date) -> pl.DataFrame:
     """The grouping columns: ISO week of the consent (the last :data:`WEEKS` weeks each,
-    earlier ones together), area, age band, language, team."""
+    earlier ones together), area, age band, language, team, asked to be contacted."""
     age = pl.lit(as_of.year) - pl.col("birth_year")
     band = pl.when(pl.lit(False)).then(pl.lit(None, pl.String))
     for low, high, label in AGE_BANDS:
@@ -117,6 +118,7 @@ def with_groups(facts: pl.DataFrame, as_of: date) -> pl.DataFrame:
         week=week,
         area=pl.col("postal_code"),
         age_band=band.otherwise(None),
+        asked_contact=pl.when(pl.col("asked_contact")).then(pl.lit("yes")).otherwise(pl.lit("no")),
     ).with_columns(pl.col(d).cast(pl.String).fill_null(UNKNOWN) for d in DIMENSIONS)
 
 

@@ -26,7 +26,7 @@ WORDS = {
         "hidden": "– piilotettu (alle {m} henkilön solu tai siitä laskettavissa)",
         "area": "Alue", "population": "18-29-v. väestö (Paavo)", "consent_share": "Osuus suostuneista",
         "population_share": "Osuus väestöstä", "ratio": "Suhde",
-        "week": "Suostumusviikko", "age_band": "Ikäryhmä", "language": "Kieli", "team": "Tiimi",
+        "week": "Suostumusviikko", "asked_contact": "Pyysi yhteydenottoa", "age_band": "Ikäryhmä", "language": "Kieli", "team": "Tiimi",
         "as_of": "Tilanne", "portal": "Suostumuspalvelu viikoittain ja kanavittain", "channel": "Kanava",
         "no_portal": "Suostumuspalvelu ei ole käytössä: polku alkaa suostumusaineistosta.", "partners": "Kumppanit: saatiinko rivitason tiedot?", "source": "Lähde",
         "asked about": "kysytty", "rows returned": "rivejä saatu", "no rows": "ei rivejä",
@@ -38,7 +38,7 @@ WORDS = {
         "hidden": "– hidden (a cell under {m} persons, or one it would reveal)",
         "area": "Area", "population": "Population 18-29 (Paavo)", "consent_share": "Share of consenting",
         "population_share": "Share of population", "ratio": "Ratio",
-        "week": "Week of consent", "age_band": "Age band", "language": "Language", "team": "Team",
+        "week": "Week of consent", "asked_contact": "Asked to be contacted", "age_band": "Age band", "language": "Language", "team": "Team",
         "as_of": "As of", "portal": "Consent service per week and channel", "channel": "Channel",
         "no_portal": "No consent service runs here: the flow starts at the consents extract.", "partners": "Partners: can row-level data be obtained?", "source": "Source",
         "asked about": "asked about", "rows returned": "rows returned", "no rows": "no rows",
@@ -56,7 +56,7 @@ STEP_WORDS = {
     "outcome not known yet": "lopputulos ei vielä tiedossa", "not registered": "ei ilmoittautunut",
     "arrival": "saapui", "login": "kirjautui", "consent": "suostui",
     "contact_request": "pyysi yhteydenottoa", "withdrawal": "perui", "erasure": "poisti tiedot",
-    "all": "kaikki",
+    "all": "kaikki", "yes": "kyllä", "no": "ei",
 }  # fmt: skip
 
 
@@ -95,7 +95,7 @@ def markdown(
         lines += ["| " + " | ".join([w[d], *(word(s, lang) for s in STEP_NAMES)]) + " |"]
         lines += ["|---" + "|---:" * len(STEP_NAMES) + "|"]
         for row in table.iter_rows():
-            lines.append("| " + " | ".join([row[0], *(num(v) for v in row[1:])]) + " |")
+            lines.append("| " + " | ".join([word(row[0], lang), *(num(v) for v in row[1:])]) + " |")
     lines += ["", f"## {w['partners']}", ""]
     lines += ["| " + " | ".join([w["source"], *(w[c] for c in PARTNER_CELLS)]) + " |"]
     lines += ["|---" + "|---:" * len(PARTNER_CELLS) + "|"]
@@ -189,7 +189,7 @@ def section(
     parts.append(_table_html([w["step"], w["reason"], w["persons"]], rows, [None] * len(rows)))
     for d in DIMENSIONS:
         table = by_group(f, d)
-        rows = [[r[0], *(num(v) for v in r[1:])] for r in table.iter_rows()]
+        rows = [[word(r[0], lang), *(num(v) for v in r[1:])] for r in table.iter_rows()]
         parts.append(f"<h2>{escape(w['by'])}: {escape(w[d])}</h2>")
         headers = [w[d], *(word(s, lang) for s in STEP_NAMES)]
         parts.append(_table_html(headers, rows, [None] * len(rows)))

@@ -132,7 +132,7 @@ def facts_frames(draw) -> pl.DataFrame:
             "birth_year": draw(st.integers(1996, 2009)),
             "postal_code": draw(st.sampled_from(["00100", "00200", "00300", None])),
             "language": draw(st.sampled_from(["fi", "sv", "en"])),
-            "team": draw(st.sampled_from(["a", "b"])),
+            "team": draw(st.sampled_from(["a", "b"])), "asked_contact": draw(b),
         })  # fmt: skip
     return pl.DataFrame(rows, schema=FACT_COLUMNS)
 
