@@ -85,7 +85,10 @@ def _rewrite_exports(person_id: str) -> None:
             frame = pl.read_parquet(path)
             kept = frame.filter(pl.col("person_id") != person_id)
             if kept.height < frame.height:
-                exports.write_atomically(kept, path)
+                write = (
+                    exports.write_requests if part == exports.REQUESTS else exports.write_atomically
+                )
+                write(kept, path)
 
 
 def erase_person(

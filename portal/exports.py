@@ -187,6 +187,16 @@ def write_atomically(frame, target: Path) -> None:
         temp.unlink(missing_ok=True)
 
 
+def write_requests(frame, target: Path) -> None:
+    """The contact requests, or no file when there are none: the nightly reads an absent
+    ``contact_requests`` as "no requests" and refuses a file without rows (an empty
+    extract is a delivery fault for every other source)."""
+    if frame.height:
+        write_atomically(frame, target)
+    else:
+        target.unlink(missing_ok=True)
+
+
 def export_consents(out_dir: Path | str) -> Exported:
     """Write the portal's consents to ``<out_dir>/consents/portal.parquet`` (the function
     the nightly job and ``manage.py portal_export`` call). Raises ``ExportRefusedError`` (and
@@ -282,7 +292,7 @@ def export_contacts(out_dir: Path | str) -> tuple[Path, Path]:
     requests, contacts = contact_requests_frame(), contacts_frame()
     check_contract(requests, "contact_requests", today)
     check_contract(contacts, "contacts", today)
-    write_atomically(requests, out_dir / REQUESTS)
+    write_requests(requests, out_dir / REQUESTS)
     write_atomically(contacts, out_dir / CONTACTS_PART)
     return out_dir / REQUESTS, out_dir / CONTACTS_PART
 

@@ -190,3 +190,16 @@ def test_the_nightly_reader_reads_the_portal_part_beside_the_register(monkeypatc
     assert folder == tmp_path / "consents"
     read = read_source(folder, spec)
     assert set(read["person_id"]) == {person.person_id, "EN0123456789"}
+
+
+def test_no_contact_requests_is_no_file_so_the_night_still_reads_its_sources(tmp_path):
+    """A portal where nobody asked to be contacted writes no ``contact_requests.parquet``
+    (the nightly refuses a file without rows, and reads no file as no requests); a file
+    left by an earlier export goes once its last request is gone."""
+    make_person(0)
+    stale = tmp_path / "contact_requests.parquet"
+    stale.parent.mkdir(parents=True, exist_ok=True)
+    stale.write_bytes(b"left by an earlier export")
+    requests, _ = exports.export_contacts(tmp_path)
+    assert requests == stale and not stale.exists()  # tests/test_asked.py: absent = none
+    assert (tmp_path / "contacts" / "portal.parquet").is_file()
