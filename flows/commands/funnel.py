@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
@@ -28,32 +27,17 @@ from flows.commands.common import (
 def portal_counts(settings: Settings, since: date | None, until: date) -> pl.DataFrame | None:
     """The consent service's daily counts per channel and step, or None where no consent
     service runs (no PORTAL_DATABASE_URL and no demo database): Django loads only then."""
-    sqlite = settings.workspace / "portal" / "db.sqlite3"
-    if not os.environ.get("PORTAL_DATABASE_URL") and not sqlite.exists():
+    from flows.commands.portal_db import portal_runs, read_portal
+
+    if not portal_runs(settings):
         return None
-    os.environ["ENNAKKO_CONFIG"] = str(settings.config_path)
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "portal.settings")
-    import django
-    from django.core.exceptions import ImproperlyConfigured
 
-    from features.errors import SourceError
+    def read() -> pl.DataFrame:
+        from portal.counts import table
 
-    try:
-        django.setup()
-    except ImproperlyConfigured as exc:
-        raise SourceError("portal settings", str(exc)) from None
-    from django.db import DatabaseError
-
-    from portal.counts import table
-
-    try:
         return table(since, until)
-    except DatabaseError as exc:  # unreachable, or never migrated
-        raise SourceError(
-            "portal database",
-            f"cannot be read ({type(exc).__name__}), so the funnel was not written.",
-            hint="Start the portal once (`ennakko portal`) or check PORTAL_DATABASE_URL.",
-        ) from None
+
+    return read_portal(settings, read, "the funnel was not written")
 
 
 @user_errors

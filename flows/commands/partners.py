@@ -125,34 +125,17 @@ def portal_codes(settings: Settings, person_ids: list[str]) -> dict[str, str]:
     The demo's portal keeps SQLite in the workspace; production names PostgreSQL in
     PORTAL_DATABASE_URL. Without either there is no portal, and Django is not loaded.
     """
-    if not person_ids:
+    from flows.commands.portal_db import portal_runs, read_portal
+
+    if not person_ids or not portal_runs(settings):
         return {}
-    sqlite = settings.workspace / "portal" / "db.sqlite3"
-    if not os.environ.get("PORTAL_DATABASE_URL") and not sqlite.exists():
-        return {}
-    os.environ["ENNAKKO_CONFIG"] = str(settings.config_path)
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "portal.settings")
-    import django
-    from django.core.exceptions import ImproperlyConfigured
 
-    from features.errors import SourceError
+    def read() -> dict[str, str]:
+        from portal.partners import identity_codes
 
-    try:
-        django.setup()
-    except ImproperlyConfigured as exc:
-        raise SourceError("portal settings", str(exc)) from None
-    from django.db import DatabaseError
-
-    from portal.partners import identity_codes
-
-    try:
         return identity_codes(person_ids)
-    except DatabaseError as exc:  # unreachable, or never migrated
-        raise SourceError(
-            "portal database",
-            f"cannot be read ({type(exc).__name__}), so the request files were not written.",
-            hint="Start the portal once (`ennakko portal`) or check PORTAL_DATABASE_URL.",
-        ) from None
+
+    return read_portal(settings, read, "the request files were not written")
 
 
 def write_request(
