@@ -261,6 +261,9 @@ def test_an_expired_code_gets_the_kind_page_and_stores_nothing(
         provider.terminate()
         provider.wait(timeout=10)
         log.close()
-    assert answer.url == f"{portal_url}/kirjautuminen-epaonnistui/", (answer.status_code, answer.text[:300])
+    assert answer.url == f"{portal_url}/kirjautuminen-epaonnistui/", (
+        answer.status_code,
+        answer.text[:300],
+    )
     assert answer.status_code == 403 and "Kirjautuminen ei onnistunut" in answer.text
     assert stored_rows() == (0, 0)
