@@ -13,6 +13,8 @@ os.environ.setdefault("MLFLOW_DISABLE_TELEMETRY", "true")
 os.environ.setdefault("DO_NOT_TRACK", "true")
 os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -163,3 +165,26 @@ def soffice() -> str:
     return require_program(
         "soffice", "libreoffice", install="apt-get install libreoffice-calc-nogui"
     )
+
+
+@contextmanager
+def page_at(chromium: str, path: Path, width: int = 1000, height: int = 800) -> Iterator:
+    """A local page opened in headless Chromium, and the list its console errors, page
+    errors and failed requests are collected into (to assert empty after the block)."""
+    from playwright.sync_api import sync_playwright
+
+    errors: list[str] = []
+    with sync_playwright() as p:
+        browser = p.chromium.launch(
+            executable_path=chromium, args=["--no-sandbox", "--disable-gpu"]
+        )
+        view = browser.new_page(viewport={"width": width, "height": height})
+        view.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+        view.on("pageerror", lambda e: errors.append(str(e)))
+        view.on("requestfailed", lambda r: errors.append(f"request failed: {r.url}"))
+        view.goto(path.as_uri())
+        view.wait_for_load_state("load")
+        try:
+            yield view, errors
+        finally:
+            browser.close()

@@ -189,10 +189,9 @@ def test_the_funnel_page_renders_in_headless_chromium_without_errors(
 ) -> None:
     """The HTML page opens with no console error or failed request, has the funnel chart
     and the area table in both languages, and loads nothing from outside."""
-    from playwright.sync_api import sync_playwright
-
     from outreach.funnel import partner_flow, portal_weekly, representativeness
     from outreach.funnel_page import page
+    from tests.conftest import page_at
 
     ctx, facts, population, _, asked, _ = night_facts
     f = build(facts, ctx.as_of, ctx.settings.privacy.min_cell_size)
@@ -210,20 +209,9 @@ def test_the_funnel_page_renders_in_headless_chromium_without_errors(
     assert "http://" not in html.replace('xmlns="http://www.w3.org/2000/svg"', "")
     path = tmp_path / "funnel.html"
     path.write_text(html)
-    errors: list[str] = []
-    with sync_playwright() as p:
-        browser = p.chromium.launch(
-            executable_path=chromium, args=["--no-sandbox", "--disable-gpu"]
-        )
-        view = browser.new_page(viewport={"width": 1200, "height": 900})
-        view.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
-        view.on("pageerror", lambda e: errors.append(str(e)))
-        view.on("requestfailed", lambda r: errors.append(f"request failed: {r.url}"))
-        view.goto(path.as_uri())
-        view.wait_for_load_state("load")
+    with page_at(chromium, path, 1200, 900) as (view, errors):
         bars = view.eval_on_selector_all("svg rect", "els => els.length")
         headings = view.eval_on_selector_all("h2", "els => els.map(e => e.textContent)")
-        browser.close()
     assert errors == []
     assert bars == 2 * len(STEPS)
     assert "Representativeness by area" in headings and "Edustavuus alueittain" in headings

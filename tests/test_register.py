@@ -83,7 +83,7 @@ def test_register_entry_is_valid_traceable_and_renders(
 ) -> None:
     """The command writes fi/sv/en Markdown and JSON and one HTML page; each figure traces
     back to its run or audit entry; Chromium shows the page without a console error."""
-    from playwright.sync_api import sync_playwright
+    from tests.conftest import page_at
 
     _, settings, _, config = published
     out = tmp_path / "register"
@@ -118,20 +118,9 @@ def test_register_entry_is_valid_traceable_and_renders(
     assert not PSEUDONYM.search(everything)
     assert "http://" not in html and "https://" not in html and "<script" not in html
 
-    errors: list[str] = []
-    with sync_playwright() as p:
-        browser = p.chromium.launch(
-            executable_path=chromium, args=["--no-sandbox", "--disable-gpu"]
-        )
-        view = browser.new_page(viewport={"width": 1000, "height": 800})
-        view.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
-        view.on("pageerror", lambda e: errors.append(str(e)))
-        view.on("requestfailed", lambda r: errors.append(f"request failed: {r.url}"))
-        view.goto((out / "register.html").as_uri())
-        view.wait_for_load_state("load")
+    with page_at(chromium, out / "register.html") as (view, errors):
         sections = view.eval_on_selector_all("section", "els => els.map(e => e.lang)")
         rows = view.eval_on_selector_all("section tbody tr", "els => els.length")
-        browser.close()
     assert errors == []
     assert sections == list(LANGS)
     assert rows == 3 * len(figures)
@@ -145,20 +134,9 @@ def test_counsellors_decisions_give_the_override_and_disagreement_rates(
     """Decisions imported after training: the rates come from the stored decisions and
     name the `reviews-import` audit entry; one override and one "not appropriate" among
     four decisions give 1/4 and 2/4."""
-    import polars as pl
+    from tests.test_review_loop import returned_with_override
 
-    from tests.test_privacy import copy_workspace
-    from tests.test_review_loop import _fill, _override, _override_candidate, _workbook
-
-    workspace, config = copy_workspace(published, tmp_path, privacy={"min_cell_size": 1})
-    book = _workbook(workspace)
-    list_id = pl.read_parquet(book.with_suffix(".parquet"))["list_id"][0]
-    added = _override_candidate(published, workspace)
-    _fill(
-        book,
-        {1: ("contacted", None), 2: ("declined", None), 3: ("not appropriate", "already working")},
-        extra=[_override(list_id, added, "met at Ohjaamo")],
-    )
+    workspace, config, book, _ = returned_with_override(published, tmp_path)
     runner = CliRunner()
     imported = runner.invoke(app, ["reviews", "import", str(book), "--config", str(config)])
     assert imported.exit_code == 0, imported.output

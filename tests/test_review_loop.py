@@ -260,14 +260,9 @@ def test_the_hold_out_keeps_drawn_persons_off_the_lists_and_is_erasable(
     )
 
 
-def test_the_training_run_logs_the_decisions_to_mlflow(
-    published, tmp_path: Path, monkeypatch
-) -> None:
-    """The monthly automation-bias watch: how often counsellors disagree, in MLflow."""
-    import mlflow
-
-    from flows.training import train
-
+def returned_with_override(published, tmp_path: Path) -> tuple[Path, Path, Path, str]:
+    """A private workspace (every cell published) whose first list comes back with three
+    decisions (contacted, declined, not appropriate) and one override (of ``added``)."""
     workspace, config = copy_workspace(published, tmp_path, privacy={"min_cell_size": 1})
     book = _workbook(workspace)
     list_id = pl.read_parquet(book.with_suffix(".parquet"))["list_id"][0]
@@ -277,6 +272,18 @@ def test_the_training_run_logs_the_decisions_to_mlflow(
         {1: ("contacted", None), 2: ("declined", None), 3: ("not appropriate", "already working")},
         extra=[_override(list_id, added, "met at Ohjaamo")],
     )  # fmt: skip
+    return workspace, config, book, added
+
+
+def test_the_training_run_logs_the_decisions_to_mlflow(
+    published, tmp_path: Path, monkeypatch
+) -> None:
+    """The monthly automation-bias watch: how often counsellors disagree, in MLflow."""
+    import mlflow
+
+    from flows.training import train
+
+    _, config, book, added = returned_with_override(published, tmp_path)
     result = CliRunner().invoke(app, ["reviews", "import", str(book), "--config", str(config)])
     assert result.exit_code == 0, result.output
     monkeypatch.chdir(tmp_path)

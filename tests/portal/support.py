@@ -82,20 +82,15 @@ def log_in(portal_url: str, sub: str, home: tuple[str, str] | None = ("00100", "
     return session, response
 
 
-def logged_in_person(client, n: int, code: str, team: str = "etelainen"):
-    """A portal person with a home (postal code 00100, Finnish, ``team``), logged in on
-    Django's test ``client``; ``n`` makes their login unique."""
+def logged_in_person(client, n: int, code: str, team: str | None = "etelainen"):
+    """A portal person with a home (postal code 00100, Finnish, ``team``; None: no home
+    given yet), logged in on Django's test ``client``; ``n`` makes their login unique."""
     from portal.models import Person, User
 
     user = User.objects.create(uuid=f"00000000-0000-4000-8000-{n:012d}", username=f"u{n}")
+    home = {"postal_code": "00100", "language": "fi", "team": team} if team else {}
     person = Person.objects.create(
-        user=user,
-        encrypted_identity_code=code,
-        identity_code=code,
-        birth_year=2006,
-        postal_code="00100",
-        language="fi",
-        team=team,
+        user=user, encrypted_identity_code=code, identity_code=code, birth_year=2006, **home
     )
     client.force_login(user)
     return person

@@ -14,6 +14,7 @@ from flows import audit, clock
 from portal import consent
 from portal.models import ConsentRecord, ImmutableRecordError, Person, User
 from tests.conftest import ROOT
+from tests.portal.support import logged_in_person
 
 pytestmark = pytest.mark.django_db
 SCHEMA = ROOT / "portal" / "schemas" / "consent-receipt.schema.json"
@@ -21,15 +22,7 @@ SCHEMA = ROOT / "portal" / "schemas" / "consent-receipt.schema.json"
 
 @pytest.fixture
 def person(client) -> Person:
-    user = User.objects.create(uuid="00000000-0000-4000-8000-000000000042", username="u42")
-    found = Person.objects.create(
-        user=user,
-        encrypted_identity_code="010106A9423",
-        identity_code="010106A9423",
-        birth_year=2006,
-    )
-    client.force_login(user)
-    return found
+    return logged_in_person(client, 42, "010106A9423", team=None)
 
 
 def submit(client, *purposes: str, lang: str = "fi", channel: str = "jodel"):

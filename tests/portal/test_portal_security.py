@@ -16,9 +16,9 @@ from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver
 
 from portal.logfilter import Redact, redact
-from portal.models import ConsentRecord, Person, User
+from portal.models import ConsentRecord, Person
 from tests.conftest import ROOT
-from tests.portal.support import log_in
+from tests.portal.support import log_in, logged_in_person
 from tests.portal.test_portal_pages import PRODUCTION_ENV
 
 SAMPLE = {"uuid": str(uuid.uuid4()), "str": "v1", "path": "portal/portal.css", "int": "1"}
@@ -40,15 +40,7 @@ def addresses(patterns=None, prefix: str = "") -> list[str]:
 
 @pytest.fixture
 def person(client) -> Person:
-    user = User.objects.create(uuid="00000000-0000-4000-8000-000000000077", username="u77")
-    found = Person.objects.create(
-        user=user,
-        encrypted_identity_code="010106A9776",
-        identity_code="010106A9776",
-        birth_year=2006,
-    )
-    client.force_login(user)
-    return found
+    return logged_in_person(client, 77, "010106A9776", team=None)
 
 
 @pytest.fixture(autouse=True)
