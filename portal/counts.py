@@ -1,9 +1,10 @@
 """How many arrive from each channel and take each later step, per day: counts only.
 
 ``/?c=<channel>`` counts an ``arrival`` without a cookie or session (the channel comes
-only from the address); at login the channel moves into the session, so the later steps
-(``login``, ``consent``, ``contact_request``, ``withdrawal``, ``erasure``) count under
-it. Nothing about the person, their address or their browser is kept: a row is a day, a
+only from the address); opening the privacy notice from a page that knows the channel
+counts ``notice`` (the link carries ``c``: before login there is no session to carry it);
+at login the channel moves into the session, so the later steps (``login``, ``consent``,
+``contact_request``, ``withdrawal``, ``erasure``) count under it. Nothing about the person, their address or their browser is kept: a row is a day, a
 channel, a step and a number. :func:`table` gives the figures to the reports.
 """
 

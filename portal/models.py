@@ -175,7 +175,15 @@ class ArrivalCount(models.Model):
     """How many arrived and took each later step, per day and channel: aggregate only (no
     cookie, IP address or user agent behind it)."""
 
-    STEPS = ("arrival", "login", "consent", "contact_request", "withdrawal", "erasure")
+    STEPS = (
+        "arrival",
+        "notice",
+        "login",
+        "consent",
+        "contact_request",
+        "withdrawal",
+        "erasure",
+    )
 
     day = models.DateField()
     channel = models.CharField(max_length=32)

@@ -40,7 +40,12 @@ def index(request: HttpRequest) -> HttpResponse:
 
 
 def notice(request: HttpRequest) -> HttpResponse:
-    """The privacy notice (its short form until the versioned notices arrive)."""
+    """The privacy notice in short, linking the full versioned text. Opened from the
+    arrival page's link (``?c=<channel>``), it counts a ``notice`` step for the channel:
+    the funnel's "read the privacy notice", with nothing kept about who read it."""
+    channel = request.GET.get("c", "")
+    if channel in settings.PORTAL_CHANNELS:
+        counts.count(channel, "notice")
     context = {
         "controller": settings.ENNAKKO.privacy.controller,
         "partners": partner_labels(),

@@ -22,6 +22,12 @@ def test_counts_per_channel_day_and_step(portal_url, oidc_provider) -> None:
     for query in ("?c=jodel", "?c=jodel&lang=sv", "?c=school", "?c=nosuch", ""):
         page = requests.get(f"{portal_url}/{query}", timeout=10)
         assert page.ok and "Set-Cookie" not in page.headers  # nothing on the device
+    # The arrival page's notice link carries the channel; opening it counts "notice".
+    arrival = requests.get(f"{portal_url}/?c=jodel", timeout=10).text
+    link = re.search(r'href="(/tietosuoja/\?[^"]+)"', arrival).group(1).replace("&amp;", "&")
+    assert "c=jodel" in link
+    page = requests.get(portal_url + link, timeout=10)
+    assert page.ok and "Set-Cookie" not in page.headers
 
     browser = requests.Session()  # from the school's link into the login
     page = browser.get(f"{portal_url}/oidc/authenticate/?c=school", timeout=10)
@@ -45,7 +51,8 @@ def test_counts_per_channel_day_and_step(portal_url, oidc_provider) -> None:
     today = clock.today("Europe/Helsinki")
     rows = {(r.channel, r.step): r.n for r in ArrivalCount.objects.filter(day=today)}
     assert rows == {
-        ("jodel", "arrival"): 2,
+        ("jodel", "arrival"): 3,
+        ("jodel", "notice"): 1,
         ("school", "arrival"): 1,
         ("school", "login"): 1,
         ("school", "consent"): 1,
@@ -57,13 +64,14 @@ def test_counts_per_channel_day_and_step(portal_url, oidc_provider) -> None:
         "day": today,
         "channel": "school",
         "arrival": 1,
+        "notice": 0,
         "login": 1,
         "consent": 1,
         "contact_request": 0,
         "withdrawal": 1,
         "erasure": 0,
     }
-    assert table.filter(channel="jodel")["arrival"].to_list() == [2]
+    assert table.filter(channel="jodel")[["arrival", "notice"]].row(0) == (3, 1)
 
 
 def test_count_adds_up_per_day_and_refuses_unknown_steps() -> None:
