@@ -127,6 +127,14 @@ DERIVED: tuple[_Derived, ...] = (
         lambda: _YOUTH,
         None,
     ),
+    # The three bands on their own: the reach and consent funnel compares consenting
+    # persons per age band with them (youth_18_29 alone cannot say which ages are missed).
+    *(
+        _Derived(
+            f"youth_{band}", (f"{band}_years_he",), lambda band=band: _col(f"{band}_years_he"), None
+        )
+        for band in ("18_19", "20_24", "25_29")
+    ),
     _Derived(
         "youth_share",
         ("18_19_years_he", "20_24_years_he", "25_29_years_he", "inhabitants_total_he"),
@@ -166,7 +174,8 @@ def derive_paavo_rates(long_df: pl.DataFrame, *, keep_inputs: bool = False) -> p
 
     ``unemployment_rate`` = 100 × unemployed_pt / (employed_pt + unemployed_pt) (percent, the
     unit statistics offices use); ``labour_force`` = employed_pt + unemployed_pt;
-    ``youth_18_29`` = 18-19 + 20-24 + 25-29 year-olds; ``youth_share`` = youth_18_29 /
+    ``youth_18_29`` = 18-19 + 20-24 + 25-29 year-olds, and ``youth_18_19``, ``youth_20_24``,
+    ``youth_25_29`` each band alone (counts); ``youth_share`` = youth_18_29 /
     inhabitants; ``student_share`` = students / inhabitants (PT); ``basic_education_share`` =
     basic level only / aged 18 or over (KO); ``median_income`` = median income of inhabitants
     (HR), dropped where there are no adult inhabitants. Shares are fractions 0..1.

@@ -97,6 +97,8 @@ def test_paavo_unemployment_rate_is_recomputed_from_raw_counts(
         100 * 693 / (10179 + 693)
     )
     assert value_of(derived, **key, indicator="youth_18_29") == 314 + 1828 + 2316
+    bands = {"youth_18_19": 314, "youth_20_24": 1828, "youth_25_29": 2316}
+    assert {b: value_of(derived, **key, indicator=b) for b in bands} == bands
     assert value_of(derived, **key, indicator="youth_share") == pytest.approx(4458 / 18462)
     assert value_of(derived, **key, indicator="basic_education_share") == pytest.approx(
         1749 / 16365
@@ -118,7 +120,8 @@ def test_paavo_rates_skip_areas_without_inhabitants(tables: dict[str, IndicatorT
     """00230 has nobody living in it: no rate, share or income, and never inf."""
     derived = derive_paavo_rates(tables["paavo/009_12f7_2023_all.csv"].data)
     empty_area = derived.filter(pl.col("area_code") == "00230")
-    assert set(empty_area.get_column("indicator")) == {"labour_force", "youth_18_29"}
+    counts = {"labour_force", "youth_18_29", "youth_18_19", "youth_20_24", "youth_25_29"}
+    assert set(empty_area.get_column("indicator")) == counts
     assert derived.get_column("value").is_finite().all()
     shares = derived.filter(pl.col("indicator").str.ends_with("_share"))
     assert shares.get_column("value").is_between(0, 1).all()
