@@ -1,7 +1,8 @@
 """The funnel's facts, read at the edge: the consent gate as the nightly runs it, the
 night's stored scores (scored, listed), the counsellors' decisions (contacted), the
-outcomes extract (registered later) and the young population per area (Paavo,
-``youth_18_29``). :mod:`outreach.funnel` turns them into publishable tables.
+outcomes extract (registered later) and the young population per area and per age band
+(Paavo: ``youth_18_29``; ``youth_18_19``, ``youth_20_24``, ``youth_25_29``, or the raw
+Paavo counts they come from). :mod:`outreach.funnel` turns them into publishable tables.
 """
 
 from __future__ import annotations
@@ -19,6 +20,13 @@ from flows.run import RunContext
 from outreach.funnel import FACT_COLUMNS
 
 POPULATION_INDICATOR = "youth_18_29"
+# Age band -> the derived Paavo indicator, and the raw Paavo count it is read from (a
+# Paavo export configured as it is, without derive_paavo_rates, carries only the raw).
+BAND_INDICATORS = {
+    "18-19": ("youth_18_19", "18_19_years_he"),
+    "20-24": ("youth_20_24", "20_24_years_he"),
+    "25-29": ("youth_25_29", "25_29_years_he"),
+}
 
 
 def _printed(consents: pl.DataFrame) -> pl.DataFrame:
@@ -71,8 +79,10 @@ def assemble(
     decisions = load_reviews(ctx).select(printed="person_id", decision="decision")
     decided = decisions.group_by("printed").agg(contacted=(pl.col("decision") == "contacted").any())
     registered, known = _registered(ctx, inputs.outcomes)
+    channel = inputs.consents.select("consent_id", pl.col("channel").cast(pl.String))
     frame = (
         state.join(_printed(inputs.consents), on="person_id", how="left")
+        .join(channel, on="consent_id", how="left")
         .join(scores.with_columns(scored=pl.lit(True)), on="person_id", how="left")
         .join(decided.with_columns(decided=pl.lit(True)), on="printed", how="left")
         .join(registered, on="person_id", how="left")
@@ -86,7 +96,10 @@ def assemble(
             asked_contact=pl.col("person_id").is_in(_asked_contact(ctx, inputs).implode()),
         )
     )
-    persons = frame.select(pl.col(c).cast(t) for c, t in FACT_COLUMNS.items())
+    sources = [f"source_{p}" for p in ctx.settings.partners if f"source_{p}" in frame.columns]
+    persons = frame.select(
+        *(pl.col(c).cast(t) for c, t in FACT_COLUMNS.items()), *(pl.col(c) for c in sources)
+    )
     return persons, partner_facts(ctx, inputs)
 
 
@@ -165,10 +178,51 @@ def _slug(text: str) -> str:
 
 def population(ctx: RunContext) -> pl.DataFrame:
     """The young population (18-29) per postal code, latest period (Paavo)."""
-    table = pipeline.load_indicator_table(ctx).filter(
-        (pl.col("indicator") == POPULATION_INDICATOR) & (pl.col("area_level") == "postal_code")
+    return area_population(pipeline.load_indicator_table(ctx))
+
+
+def _latest(table: pl.DataFrame, indicator: str) -> pl.DataFrame:
+    """One indicator per postal code in its latest period."""
+    rows = table.filter(
+        (pl.col("indicator") == indicator) & (pl.col("area_level") == "postal_code")
     )
-    if table.is_empty():
-        return pl.DataFrame(schema={"area": pl.String, "population": pl.Float64})
-    latest = table.filter(pl.col("period") == pl.col("period").max())
-    return latest.select(area="area_code", population="value")
+    return rows.filter(pl.col("period") == pl.col("period").max())
+
+
+def area_population(table: pl.DataFrame) -> pl.DataFrame:
+    """``youth_18_29`` per postal code, or the sum of its three raw Paavo bands."""
+    latest = _latest(table, POPULATION_INDICATOR)
+    if latest.is_empty():
+        bands = band_frames(table)
+        if not bands:
+            return pl.DataFrame(schema={"area": pl.String, "population": pl.Float64})
+        latest = pl.concat(bands).group_by("area_code").agg(value=pl.col("value").sum())
+    return latest.select(area="area_code", population=pl.col("value").cast(pl.Float64))
+
+
+def band_frames(table: pl.DataFrame) -> list[pl.DataFrame]:
+    """Per age band with a Paavo figure, its count per postal code (latest period): the
+    derived indicator where the table has it, else the raw Paavo count; [] unless all
+    three bands are found (a partial 18-29 would distort every share)."""
+    out = []
+    for band, names in BAND_INDICATORS.items():
+        found = [f for f in (_latest(table, n) for n in names) if not f.is_empty()]
+        if not found:
+            return []
+        out.append(found[0].select("area_code", "value", age_band=pl.lit(band)))
+    return out
+
+
+def band_population(ctx: RunContext) -> pl.DataFrame:
+    """The population per age band over all postal codes (Paavo: 18-19, 20-24, 25-29);
+    empty when the indicator table holds no band figures."""
+    return population_by_band(pipeline.load_indicator_table(ctx))
+
+
+def population_by_band(table: pl.DataFrame) -> pl.DataFrame:
+    """:func:`band_population` on an indicator table in the long form."""
+    bands = band_frames(table)
+    if not bands:
+        return pl.DataFrame(schema={"age_band": pl.String, "population": pl.Float64})
+    summed = pl.concat(bands).group_by("age_band").agg(population=pl.col("value").sum())
+    return summed.sort("age_band").with_columns(pl.col("population").cast(pl.Float64))

@@ -5,11 +5,14 @@ them on the way to a list: consent still valid, may be scored, not already a cli
 scored, listed, contacted (a counsellor's decision), registered as unemployed later. Each
 person stops at one step for one reason (the first that holds), so every step's count is
 the previous step's minus the counted reasons why not, overall and in every group (week
-of consent, area, age band, language, team).
+of consent, channel, area, age band, language, team, asked to be contacted). Among the
+persons at "consent given", consent per purpose and per partner source
+(:mod:`outreach.funnel_purposes`) is counted in the same groups.
 
 Small counts are hidden with complementary suppression (:func:`outreach.effect.suppress_flow`):
-every equation the tables print (a step = the next step + its reasons; a total = the sum
-of its groups) has none or at least two hidden cells, so no hidden figure follows by
+every equation the tables print (a step = the next step + its reasons; consent given = a
+purpose given + not given; a total = the sum of its groups) has none or at least two
+hidden cells, all in one suppression, so no hidden figure follows by
 subtraction. Representativeness is computed from published figures only.
 """
 
@@ -22,6 +25,15 @@ import polars as pl
 
 from outreach.cells import publishable
 from outreach.effect import suppress_flow
+from outreach.funnel_purposes import (
+    Purposes,
+    new_cells,
+    purpose_by_group,
+    purpose_equations,
+    purpose_table,
+    purpose_values,
+    purposes_of,
+)
 
 # (step, its reasons why not, in the order they are tested)
 STEPS: tuple[tuple[str, tuple[str, ...]], ...] = (
@@ -34,10 +46,13 @@ STEPS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("registered as unemployed later", ()),
 )
 STEP_NAMES = tuple(s for s, _ in STEPS)
-DIMENSIONS = ("week", "area", "age_band", "language", "team", "asked_contact")
+DIMENSIONS = ("week", "channel", "area", "age_band", "language", "team", "asked_contact")
 UNKNOWN = "unknown"
 WEEKS = 12  # weeks of consent shown one by one; earlier ones in one group
-AGE_BANDS = ((0, 17, "16-17"), (18, 20, "18-20"), (21, 24, "21-24"), (25, 200, "25-29"))
+# Paavo's bands within 18-29 (18-19, 20-24, 25-29 year-olds per postal area); under 18
+# Paavo publishes no band Ennakko reads, so 15-17 has no population figure.
+AGE_BANDS = ((0, 17, "15-17"), (18, 19, "18-19"), (20, 24, "20-24"), (25, 29, "25-29"))
+OUTSIDE_AGES = "outside 15-29"
 
 # Facts columns the builder needs (flows.funnel gathers them).
 FACT_COLUMNS = {
@@ -57,7 +72,9 @@ FACT_COLUMNS = {
     "language": pl.String,
     "team": pl.String,
     "asked_contact": pl.Boolean,  # asked to be contacted (contact requests) by the date
+    "channel": pl.String,  # recruitment channel of the deciding consent
 }
+# Facts may carry one more boolean per partner, ``source_<name>`` (its rows may be used).
 
 
 def suppress(
@@ -103,7 +120,8 @@ def stops(facts: pl.DataFrame) -> pl.DataFrame:
 
 def with_groups(facts: pl.DataFrame, as_of: date) -> pl.DataFrame:
     """The grouping columns: ISO week of the consent (the last :data:`WEEKS` weeks each,
-    earlier ones together), area, age band, language, team, asked to be contacted."""
+    earlier ones together), channel, area, age band (outside 15-29 said so), language,
+    team, asked to be contacted."""
     age = pl.lit(as_of.year) - pl.col("birth_year")
     band = pl.when(pl.lit(False)).then(pl.lit(None, pl.String))
     for low, high, label in AGE_BANDS:
@@ -117,23 +135,18 @@ def with_groups(facts: pl.DataFrame, as_of: date) -> pl.DataFrame:
     return facts.with_columns(
         week=week,
         area=pl.col("postal_code"),
-        age_band=band.otherwise(None),
+        age_band=band.otherwise(pl.when(age.is_not_null()).then(pl.lit(OUTSIDE_AGES))),
         asked_contact=pl.when(pl.col("asked_contact")).then(pl.lit("yes")).otherwise(pl.lit("no")),
     ).with_columns(pl.col(d).cast(pl.String).fill_null(UNKNOWN) for d in DIMENSIONS)
 
 
 def flow_values(frame: pl.DataFrame) -> dict[str, int]:
     """Step and reason counts of persons in ``frame`` (with :func:`stops` columns)."""
-    order = {s: i for i, s in enumerate(STEP_NAMES)}
-    stop_idx = [order[s] for s in frame["stop"].to_list()]
+    counted = {(s, r): n for s, r, n in frame.group_by("stop", "reason").len().iter_rows()}
     out: dict[str, int] = {}
     for i, (step, reasons) in enumerate(STEPS):
-        out[cell(step)] = sum(1 for k in stop_idx if k >= i)
-        for reason in reasons:
-            out[cell(step, reason)] = 0
-    for step, reason in frame.select("stop", "reason").iter_rows():
-        if reason is not None:
-            out[cell(step, reason)] += 1
+        out[cell(step)] = sum(n for (s, _), n in counted.items() if s in STEP_NAMES[i:])
+        out |= {cell(step, r): counted.get((step, r), 0) for r in reasons}
     return out
 
 
@@ -152,29 +165,43 @@ def key(dimension: str, group: str, name: str) -> str:
 
 @dataclass
 class Funnel:
-    """The published funnel: every cell's value or None (suppressed), and the groups."""
+    """The published funnel: every cell's value or None (suppressed), the groups, and the
+    purposes counted at "consent given" (:mod:`outreach.funnel_purposes`)."""
 
     shown: dict[str, int | None]
     groups: dict[str, list[str]]
     min_cell: int
+    purposes: Purposes = ()
+
+
+TOTAL, SCORED = STEP_NAMES[0], STEP_NAMES[1]  # consent given; may be scored
+
+
+def _values(frame: pl.DataFrame, purposes: Purposes) -> dict[str, int]:
+    """A group's flow counts and its purpose counts."""
+    flow = flow_values(frame)
+    return flow | purpose_values(frame, purposes, flow, cell(TOTAL), cell(SCORED))
+
+
+def _equations(purposes: Purposes, prefix: str = "") -> list[tuple[str, tuple[str, ...]]]:
+    """A group's flow equations and its purpose equations."""
+    first = tuple(cell(TOTAL, r) for r in STEPS[0][1])
+    return equations(prefix) + purpose_equations(purposes, cell(TOTAL), cell(SCORED), first, prefix)
 
 
 def build(facts: pl.DataFrame, as_of: date, min_cell: int) -> Funnel:
-    """The funnel overall and by every dimension, suppressed jointly."""
+    """The funnel and the purposes overall and by every dimension, suppressed jointly."""
+    purposes = purposes_of(facts)
     frame = stops(with_groups(facts, as_of))
-    values = flow_values(frame)
-    cells = list(values)
-    eqs = equations()
+    values = _values(frame, purposes)
     groups: dict[str, list[str]] = {}
     for d in DIMENSIONS:
-        names = sorted(frame[d].unique().to_list())
-        groups[d] = names
-        for g in names:
-            part = frame.filter(pl.col(d) == g)
-            values |= {key(d, g, k): v for k, v in flow_values(part).items()}
-            eqs += equations(key(d, g, ""))
-        eqs += [(c, tuple(key(d, g, c) for g in names)) for c in cells]
-    return Funnel(suppress(values, eqs, min_cell), groups, min_cell)
+        groups[d] = sorted(frame[d].unique().to_list())
+        for (g,), part in frame.group_by(d):
+            values |= {key(d, str(g), k): v for k, v in _values(part, purposes).items()}
+    f = Funnel({}, groups, min_cell, purposes)
+    f.shown = suppress(values, all_equations(f), min_cell)
+    return f
 
 
 def flow_table(f: Funnel, dimension: str | None = None, group: str | None = None) -> pl.DataFrame:
@@ -203,8 +230,8 @@ def representativeness(f: Funnel, population: pl.DataFrame) -> pl.DataFrame:
     """Persons who may be scored per area against the area's young population (Paavo):
     counts, shares of each total and their ratio (1: as many as the population suggests).
     Only published counts enter; a suppressed area has no share or ratio."""
-    consenting = by_group(f, "area").select("area", persons=pl.col(STEP_NAMES[1]))
-    total = f.shown[cell(STEP_NAMES[1])]
+    consenting = by_group(f, "area").select("area", persons=pl.col(SCORED))
+    total = f.shown[cell(SCORED)]
     pop = population.select(pl.col("area").cast(pl.String), pl.col("population").cast(pl.Float64))
     joined = consenting.join(pop, on="area", how="full", coalesce=True)
     pop_total = float(pop["population"].sum() or 0.0)
@@ -217,6 +244,41 @@ def representativeness(f: Funnel, population: pl.DataFrame) -> pl.DataFrame:
         )
     )
     return out.sort("area")
+
+
+BAND_SCHEMA = {
+    "age_band": pl.String,
+    "persons": pl.Int64,
+    "population": pl.Float64,
+    "consent_share": pl.Float64,
+    "population_share": pl.Float64,
+    "ratio": pl.Float64,
+}
+
+
+def representativeness_by_band(f: Funnel, population: pl.DataFrame) -> pl.DataFrame:
+    """Persons who may be scored per age band against the band's population summed over
+    the areas (Paavo: ``age_band``, ``population``). Shares are of the bands that have a
+    population figure (18-29), computed only when all their counts are published; 15-17
+    has none (Paavo publishes no such band), so it has persons and nothing else."""
+    shown = {g: f.shown.get(key("age_band", g, cell(SCORED))) for g in f.groups["age_band"]}
+    pop = {
+        str(b): float(v)
+        for b, v in population.select("age_band", "population").iter_rows()
+        if v is not None
+    }
+    with_pop = [label for _, _, label in AGE_BANDS if label in pop]
+    counts = [shown.get(label, 0) for label in with_pop]
+    total = None if any(c is None for c in counts) else sum(c or 0 for c in counts)
+    pop_total = sum(pop[b] for b in with_pop)
+    rows = []
+    for _, _, label in AGE_BANDS:
+        n, people = shown.get(label, 0), pop.get(label)
+        c_share = n / total if total and n is not None and people is not None else None
+        p_share = people / pop_total if people is not None and pop_total else None
+        ratio = c_share / p_share if c_share is not None and p_share else None
+        rows.append((label, n, people, c_share, p_share, ratio))
+    return pl.DataFrame(rows, schema=BAND_SCHEMA, orient="row")
 
 
 PARTNER_CELLS = ("asked about", "rows returned", "no rows")
@@ -236,7 +298,7 @@ def partner_flow(frame: pl.DataFrame, min_cell: int) -> pl.DataFrame:
     return pl.DataFrame(out, schema=schema)
 
 
-PORTAL_STEPS = ("arrival", "login", "consent", "contact_request", "withdrawal", "erasure")
+PORTAL_STEPS = ("arrival", "notice", "login", "consent", "contact_request", "withdrawal", "erasure")
 ALL_CHANNELS = "all"
 
 
@@ -277,17 +339,31 @@ def recoverable(shown: dict[str, int | None], eqs: list[tuple[str, tuple[str, ..
 
 
 def all_equations(f: Funnel) -> list[tuple[str, tuple[str, ...]]]:
-    """Every equation the published tables carry."""
-    eqs = equations()
+    """Every equation the published tables carry (flow and purposes, overall, in every
+    group, and each cell's total = the sum of its groups)."""
+    eqs = _equations(f.purposes)
+    cells = [*_cells(), *new_cells(f.purposes)]
     for d, names in f.groups.items():
         for g in names:
-            eqs += equations(key(d, g, ""))
-        eqs += [(c, tuple(key(d, g, c) for g in names)) for c in _cells()]
+            eqs += _equations(f.purposes, key(d, g, ""))
+        eqs += [(c, tuple(key(d, g, c) for g in names)) for c in cells]
     return eqs
 
 
 def _cells() -> list[str]:
     return [cell(s, r) for s, reasons in STEPS for r in (None, *reasons)]
+
+
+def purposes(f: Funnel, dimension: str | None = None, group: str | None = None) -> pl.DataFrame:
+    """Consent per purpose of one group (or overall): purpose, given, not given."""
+    prefix = "" if dimension is None else key(dimension, group or "", "")
+    return purpose_table(f.shown, f.purposes, cell(SCORED), prefix)
+
+
+def purposes_by_group(f: Funnel, dimension: str) -> pl.DataFrame:
+    """Per group of ``dimension``: consent given, each purpose's given and not given."""
+    prefixes = {g: key(dimension, g, "") for g in f.groups[dimension]}
+    return purpose_by_group(f.shown, f.purposes, cell(SCORED), cell(TOTAL), dimension, prefixes)
 
 
 def small_shown(f: Funnel) -> list[str]:

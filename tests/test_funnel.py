@@ -17,6 +17,7 @@ from outreach.funnel import (
     DIMENSIONS,
     FACT_COLUMNS,
     STEPS,
+    Funnel,
     all_equations,
     build,
     by_group,
@@ -24,6 +25,8 @@ from outreach.funnel import (
     flow_table,
     key,
     partner_flow,
+    purposes,
+    purposes_by_group,
     recoverable,
     small_shown,
 )
@@ -42,6 +45,25 @@ def _reconciles(table: pl.DataFrame) -> list[str]:
         after = table.filter((pl.col("step") == nxt) & pl.col("reason").is_null())["persons"][0]
         if after != here - why:
             bad.append(step)
+    return bad
+
+
+def _purposes_reconcile(f: Funnel) -> list[tuple[str, str, str]]:
+    """(dimension, group, purpose) whose given + not given is not the consent-given count,
+    or whose groups do not sum to the overall figure (unsuppressed funnel)."""
+    bad = []
+    overall = purposes(f)
+    groups = [(None, None), *((d, g) for d in DIMENSIONS for g in f.groups[d])]
+    for d, g in groups:
+        total = f.shown[cell("consent given") if d is None else key(d, g, cell("consent given"))]
+        for p, yes, no in purposes(f, d, g).iter_rows():
+            if yes + no != total:
+                bad.append((d or "", g or "", p))
+    for d in DIMENSIONS:
+        table = purposes_by_group(f, d)
+        for p, yes, no in overall.iter_rows():
+            if (table[f"{p}: given"].sum(), table[f"{p}: not given"].sum()) != (yes, no):
+                bad.append((d, "sum", p))
     return bad
 
 
@@ -78,6 +100,16 @@ def test_on_the_nightly_run_each_step_is_the_previous_minus_its_reasons(night_fa
             assert _reconciles(flow_table(f, d, g)) == [], (d, g)
         table = by_group(f, d)
         assert table.drop(d).sum().row(0) == tuple(f.shown[s] for s, _ in STEPS)
+    assert _purposes_reconcile(f) == []
+    names = {p for p, _ in f.purposes}
+    assert names == {"scoring", "contact", *(f"source:{p}" for p in ctx.settings.partners)}
+    valid = facts.filter(pl.col("status") == "valid")
+    assert purposes(f).row(1) == (
+        "contact",
+        valid["can_contact"].sum(),
+        facts.height - valid["can_contact"].sum(),
+    )
+    assert set(f.groups["channel"]) == set(facts["channel"]) and facts["channel"].null_count() == 0
 
 
 def test_on_the_nightly_run_nothing_small_is_published_or_recoverable(
@@ -133,22 +165,27 @@ def facts_frames(draw) -> pl.DataFrame:
             "postal_code": draw(st.sampled_from(["00100", "00200", "00300", None])),
             "language": draw(st.sampled_from(["fi", "sv", "en"])),
             "team": draw(st.sampled_from(["a", "b"])), "asked_contact": draw(b),
+            "channel": draw(st.sampled_from(["school", "ohjaamo", "web_form"])),
+            "source_school": draw(b), "source_ohjaamo": draw(b),
         })  # fmt: skip
-    return pl.DataFrame(rows, schema=FACT_COLUMNS)
+    schema = FACT_COLUMNS | {"source_school": pl.Boolean, "source_ohjaamo": pl.Boolean}
+    return pl.DataFrame(rows, schema=schema)
 
 
 @given(facts_frames())
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 def test_no_figure_under_the_minimum_appears_directly_or_by_subtraction(frame) -> None:
     """Whatever the persons, a published cell is 0 or at least the minimum, and in every
-    printed equation (step = next + reasons; total = sum of groups) the hidden cells are
-    none or at least two; shown cells keep their true values."""
+    printed equation (step = next + reasons; consent given = a purpose given + not given;
+    total = sum of groups) the hidden cells are none or at least two; shown cells keep
+    their true values, and unsuppressed the purposes reconcile."""
     f = build(frame, AS_OF, MIN_CELL)
     truth = build(frame, AS_OF, 1).shown
     assert small_shown(f) == []
     assert recoverable(f.shown, all_equations(f)) == []
     assert all(v is None or v == truth[k] for k, v in f.shown.items())
     assert _reconciles(flow_table(build(frame, AS_OF, 1))) == []
+    assert _purposes_reconcile(build(frame, AS_OF, 1)) == []
     for d in DIMENSIONS:
         assert all(key(d, g, cell("consent given")) in f.shown for g in f.groups[d])
 
@@ -188,24 +225,37 @@ def test_the_funnel_page_renders_in_headless_chromium_without_errors(
     chromium: str, night_facts, tmp_path: Path
 ) -> None:
     """The HTML page opens with no console error or failed request, has the funnel chart
-    and the area table in both languages, and loads nothing from outside."""
-    from outreach.funnel import partner_flow, portal_weekly, representativeness
-    from outreach.funnel_page import page
+    and the area and age-band tables in both languages, and loads nothing from outside."""
+    from outreach.funnel import (
+        partner_flow,
+        portal_weekly,
+        representativeness,
+        representativeness_by_band,
+    )
+    from outreach.funnel_page import Report, page
     from tests.conftest import page_at
 
     ctx, facts, population, _, asked, _ = night_facts
-    f = build(facts, ctx.as_of, ctx.settings.privacy.min_cell_size)
-    partners = partner_flow(asked, ctx.settings.privacy.min_cell_size)
+    min_cell = ctx.settings.privacy.min_cell_size
+    f = build(facts, ctx.as_of, min_cell)
     daily = pl.DataFrame(
         {
             "day": [ctx.as_of] * 2,
             "channel": ["direct", "school"],
             "arrival": [40, 3],
+            "notice": [20, 0],
             "login": [30, 2],
         }
     )
-    portal = portal_weekly(daily, ctx.settings.privacy.min_cell_size)
-    html = page(f, representativeness(f, population), partners, portal, ctx.as_of.isoformat())
+    report = Report(
+        funnel=f,
+        areas=representativeness(f, population),
+        bands=representativeness_by_band(f, _paavo_bands()),
+        partners=partner_flow(asked, min_cell),
+        portal=portal_weekly(daily, min_cell),
+        as_of=ctx.as_of.isoformat(),
+    )
+    html = page(report)
     assert "http://" not in html.replace('xmlns="http://www.w3.org/2000/svg"', "")
     path = tmp_path / "funnel.html"
     path.write_text(html)
@@ -216,4 +266,67 @@ def test_the_funnel_page_renders_in_headless_chromium_without_errors(
     assert bars == 2 * len(STEPS)
     assert "Representativeness by area" in headings and "Edustavuus alueittain" in headings
     assert "Consent service per week and channel" in headings
-    assert ">43<" in html and ">40<" not in html  # the total shows; a channel would reveal 3
+    assert {"Representativeness by age band", "Edustavuus ikäryhmittäin"} <= set(headings)
+    assert {"Consent per purpose and partner source: Channel", "Broken down: Channel"} <= set(
+        headings
+    )
+    assert "read the privacy notice" in html and "lukenut tietosuojaselosteen" in html
+    portal = html.split("Consent service per week and channel</h2>")[1].split("<h2>")[0]
+    assert ">43<" in portal and ">40<" not in portal  # the total shows; a channel reveals 3
+
+
+def _paavo_bands() -> pl.DataFrame:
+    """The age-band populations of Helsinki's real Paavo 2023 export, derived."""
+    from flows.funnel import population_by_band
+    from indicators import derive_paavo_rates, read_indicators
+    from tests.conftest import SHARED_DATA
+
+    raw = read_indicators(SHARED_DATA / "paavo" / "009_12f7_2023_all.csv").data
+    return population_by_band(derive_paavo_rates(raw))
+
+
+def _persons(ages: dict[int, int]) -> pl.DataFrame:
+    """Valid consents allowing everything, ``n`` persons of each age."""
+    rows = [
+        {"person_id": f"{age}-{i}", "status": "valid", "can_score": True, "can_contact": True,
+         "client": False, "scored": False, "listed": False, "decided": False,
+         "contacted": False, "registered": None, "given_at": AS_OF,
+         "birth_year": AS_OF.year - age, "postal_code": "00100", "language": "fi",
+         "team": "a", "asked_contact": False, "channel": "school"}
+        for age, n in ages.items() for i in range(n)
+    ]  # fmt: skip
+    return pl.DataFrame(rows, schema=FACT_COLUMNS)
+
+
+def test_representativeness_by_age_band_against_paavo() -> None:
+    """Paavo's 18-19, 20-24 and 25-29 populations (derived, or read raw when the table
+    has only Paavo's own counts) against the persons who may be scored: shares of the
+    18-29 year-olds and their ratio; 15-17 has persons but no population; a hidden band
+    leaves no share to compute from published counts."""
+    from flows.funnel import area_population, population_by_band
+    from indicators import read_indicators
+    from outreach.funnel import representativeness_by_band
+    from tests.conftest import SHARED_DATA
+
+    bands = _paavo_bands()
+    raw = read_indicators(SHARED_DATA / "paavo" / "009_12f7_2023_all.csv").data
+    assert population_by_band(raw).equals(bands)  # the raw Paavo counts give the same
+    in_raw = raw.filter(pl.col("indicator") == "18_19_years_he")["value"].sum()
+    assert dict(bands.iter_rows())["18-19"] == in_raw > 0
+    assert area_population(raw)["population"].sum() == bands["population"].sum()
+    f = build(_persons({16: 40, 18: 10, 19: 20, 22: 100, 27: 120}), AS_OF, MIN_CELL)
+    rep = representativeness_by_band(f, bands)
+    assert rep["age_band"].to_list() == ["15-17", "18-19", "20-24", "25-29"]
+    first = rep.row(0, named=True)
+    assert first["persons"] == 40 and first["population"] is None and first["ratio"] is None
+    pop = dict(bands.iter_rows())
+    for band, n in (("18-19", 30), ("20-24", 100), ("25-29", 120)):
+        row = rep.filter(pl.col("age_band") == band).row(0, named=True)
+        assert row["persons"] == n and row["consent_share"] == pytest.approx(n / 250)
+        share = pop[band] / sum(pop.values())
+        assert row["ratio"] == pytest.approx((n / 250) / share)
+    hidden = representativeness_by_band(build(_persons({18: 3, 22: 50}), AS_OF, MIN_CELL), bands)
+    assert hidden["consent_share"].null_count() == 4
+    assert "–" not in str(hidden.filter(pl.col("age_band") == "20-24")["persons"][0])
+    no_bands = representativeness_by_band(f, population_by_band(raw.head(0)))
+    assert no_bands["population"].null_count() == 4

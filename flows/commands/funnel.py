@@ -55,29 +55,39 @@ def funnel(
     ] = None,
 ) -> None:
     """Write the reach and consent funnel: a CONSORT-style flow from consent to later
-    registration with the reasons why not, by week, area, age band, language and team,
-    and representativeness against the area population (Paavo). Small cells are hidden,
-    with the cells that would reveal them; Markdown (fi, en) and one HTML page."""
+    registration with the reasons why not, consent per purpose and partner source, by
+    week, channel, area, age band, language, team and asked to be contacted, and
+    representativeness by area and age band against the population (Paavo). Small cells
+    are hidden, with the cells that would reveal them; Markdown (fi, en) and one HTML page."""
     from flows.context import start as start_run
-    from flows.funnel import facts, population
-    from outreach.funnel import build, partner_flow, portal_weekly, representativeness
-    from outreach.funnel_page import LANGS, markdown, page
+    from flows.funnel import band_population, facts, population
+    from outreach.funnel import (
+        build,
+        partner_flow,
+        portal_weekly,
+        representativeness,
+        representativeness_by_band,
+    )
+    from outreach.funnel_page import LANGS, Report, markdown, page
 
     settings = prepare(load(config))
     ctx = start_run(str(config), parse_as_of(end), "funnel", settings=settings)
     min_cell = settings.privacy.min_cell_size
     persons, asked = facts(ctx, parse_as_of(start))
     f = build(persons, ctx.as_of, min_cell)
-    rep = representativeness(f, population(ctx))
-    partners = partner_flow(asked, min_cell)
     daily = portal_counts(settings, parse_as_of(start), ctx.as_of)
-    portal = None if daily is None else portal_weekly(daily, min_cell)
+    day = ctx.as_of.isoformat()
+    report = Report(
+        funnel=f,
+        areas=representativeness(f, population(ctx)),
+        bands=representativeness_by_band(f, band_population(ctx)),
+        partners=partner_flow(asked, min_cell),
+        portal=None if daily is None else portal_weekly(daily, min_cell),
+        as_of=day,
+    )
     folder = (out_dir or ctx.ws.path("reports", "funnel")).resolve()
     folder.mkdir(parents=True, exist_ok=True)
-    day = ctx.as_of.isoformat()
     for lang in LANGS:
-        ctx.ws.write_text(
-            folder / f"funnel.{lang}.md", markdown(f, rep, partners, portal, lang, day)
-        )
-    ctx.ws.write_text(folder / "funnel.html", page(f, rep, partners, portal, day))
+        ctx.ws.write_text(folder / f"funnel.{lang}.md", markdown(report, lang))
+    ctx.ws.write_text(folder / "funnel.html", page(report))
     out.print(f"Wrote the funnel on {day} to {folder}")
