@@ -79,9 +79,11 @@ class PortalOIDCBackend(OIDCAuthenticationBackend):
 
     def get_user(self, user_id):
         """The session's user with their person in the same query (every personal page
-        needs both)."""
+        needs both), the identity code left encrypted in the database until a page asks
+        for it (few do; decrypting it on every page costs time and exposes it for nothing)."""
+        users = self.UserModel.objects.select_related("person")
         try:
-            return self.UserModel.objects.select_related("person").get(pk=user_id)
+            return users.defer("person__encrypted_identity_code").get(pk=user_id)
         except self.UserModel.DoesNotExist:
             return None
 

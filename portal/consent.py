@@ -54,6 +54,18 @@ class Purpose:
     data_categories: str
 
 
+@dataclass(frozen=True)
+class Shown:
+    """The notice a form shows, as the form names it (``Notice``'s ``str``): showing the
+    page needs no query; saving fetches the recorded :class:`Notice` (:func:`notice`)."""
+
+    version: str
+    language: str
+
+    def __str__(self) -> str:
+        return f"{self.version}/{self.language}"
+
+
 def language(code: str | None) -> str:
     return code if code in ("fi", "sv", "en") else "fi"
 

@@ -44,10 +44,10 @@ def person_of(request: HttpRequest):
     return person
 
 
-def reminders(person, lang: str) -> tuple[dict, list]:
+def reminders(person, choices: list[consent.Purpose]) -> tuple[dict, list]:
     """Today's state per purpose, and the purposes (with their end dates) ending soon."""
     state = consent.state_for(person, clock.today(settings.TIME_ZONE))
-    labels = {p.token: p.label for p in consent.purposes(lang)}
+    labels = {p.token: p.label for p in choices}
     ending = [
         {"label": labels.get(token, token), "expires_at": s["expires_at"]}
         for token, s in state.items()
@@ -72,7 +72,7 @@ def settle(person, receipt: uuid.UUID, channel: str) -> None:
 def consent_page(request: HttpRequest) -> HttpResponse:
     person = person_of(request)
     lang = page_language()
-    shown = consent.notice(consent.NOTICE_VERSION, lang)
+    shown = consent.Shown(consent.NOTICE_VERSION, lang)  # the form's; no query to show it
     channel = request.POST.get("c") or request.GET.get("c") or counts.channel_of(request)
     channel = counts.channel_in(channel)
     error = ""
@@ -86,7 +86,11 @@ def consent_page(request: HttpRequest) -> HttpResponse:
         else:
             try:
                 receipt = consent.record_changes(
-                    person, chosen, shown, channel, request.session.get(AMR_SESSION_KEY, "unknown")
+                    person,
+                    chosen,
+                    consent.notice(shown.version, shown.language),
+                    channel,
+                    request.session.get(AMR_SESSION_KEY, "unknown"),
                 )
             except (AuditBroken, OSError, IntegrityError) as failed:  # nothing was stored
                 # The audit log refused the entry, or a second submit raced this one. The
@@ -98,10 +102,10 @@ def consent_page(request: HttpRequest) -> HttpResponse:
                     return redirect(f"{reverse('consent')}?saved=none&lang={lang}")
                 settle(person, receipt, channel)
                 return redirect(f"{reverse('receipt', args=[receipt])}?lang={lang}")
-    state, ending = reminders(person, lang)
+    choices = consent.purposes(lang)
+    state, ending = reminders(person, choices)
     rows = [
-        {"purpose": p, "checked": state.get(p.token, {}).get("granted", False)}
-        for p in consent.purposes(lang)
+        {"purpose": p, "checked": state.get(p.token, {}).get("granted", False)} for p in choices
     ]
     context = {
         "rows": rows,

@@ -144,7 +144,7 @@ def page(request: HttpRequest) -> HttpResponse:
     """``/omat-tiedot/``: the person's data, with one-click withdrawals."""
     person = person_of(request)
     lang = page_language()
-    _state, ending = reminders(person, lang)
+    _state, ending = reminders(person, consent.purposes(lang))
     data = gather(person, lang, clock.today(settings.TIME_ZONE))
     context = {
         "person": person,

@@ -170,11 +170,12 @@ def _bench_portal(root: Path, clients: int, rounds: int, as_json: bool) -> None:
         "p95 ms",
         "p99 ms",
         "req/s",
+        "server CPU ms/req",
     ):
         table.add_column(column, justify="left" if column == "server" else "right")
     for r in results:
         colour = "green" if r.p95_ms < 50 else "yellow"
         table.add_row(r.server, f"{r.start_seconds:.2f}", str(r.requests), str(r.errors),
                       f"{r.p50_ms:.1f}", f"[{colour}]{r.p95_ms:.1f}[/]", f"{r.p99_ms:.1f}",
-                      f"{r.per_second:.0f}")  # fmt: skip
+                      f"{r.per_second:.0f}", f"{r.server_cpu_ms:.1f}")  # fmt: skip
     out.print(table)

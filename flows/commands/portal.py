@@ -34,6 +34,12 @@ TestOp = Annotated[
 OpPort = Annotated[
     int, typer.Option("--op-port", min=1, max=65535, help="The test provider's port.")
 ]
+Workers = Annotated[
+    int,
+    typer.Option(
+        "--workers", min=1, help="Server processes (default: one per core, as in production)."
+    ),
+]
 
 TESTOP = Path(__file__).resolve().parents[2] / "portal" / "testop"
 
@@ -110,17 +116,22 @@ def portal(
     port: Port = 8000,
     test_op: TestOp = True,
     op_port: OpPort = 9000,
+    workers: Workers | None = None,
 ) -> None:
     """Serve the consent portal on http://HOST:PORT/ (demo: SQLite in the workspace).
 
     Settings come from the Ennakko configuration and PORTAL_* / OIDC_* environment
     variables (portal/settings.py); with PORTAL_PRODUCTION=1 it refuses to start without
     its keys, a PostgreSQL database and the city's identity provider, and refuses the
-    test provider. Production serves with `gunicorn portal.wsgi` (docs/runbook.md).
+    test provider. It serves with gunicorn, one process per core, as production does
+    (`gunicorn portal.wsgi`, docs/runbook.md).
     """
     settings = load(config)
     os.environ["ENNAKKO_CONFIG"] = str(settings.config_path)
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "portal.settings")
+    workers = workers or os.cpu_count() or 2
+    if workers > 1:  # the processes share one cache (sessions, rate limits), as in production
+        os.environ.setdefault("PORTAL_CACHE_DIR", str(settings.workspace / "portal" / "cache"))
     production = os.environ.get("PORTAL_PRODUCTION", "").strip() == "1"
     if production and test_op:
         console.print(
@@ -143,16 +154,18 @@ def portal(
 
     # A service manager stops us with SIGTERM: exit through ``finally`` so the provider stops too.
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
+    parent = os.getpid()
     try:
-        serve(host, port, persons)
+        serve(host, port, persons, workers)
     finally:
-        if provider is not None:
+        if provider is not None and os.getpid() == parent:  # not in a server process
             provider.terminate()
             provider.wait(timeout=10)
 
 
-def serve(host: str, port: int, persons) -> None:
-    """Migrate the database and serve with Django's threaded WSGI server (the demo)."""
+def serve(host: str, port: int, persons, workers: int) -> None:
+    """Migrate the database, then serve with gunicorn: ``workers`` processes forked from
+    this one with Django loaded (a threaded server in one process shares one core)."""
     import django
     from django.conf import settings as django_settings
     from django.core.management import call_command
@@ -162,9 +175,8 @@ def serve(host: str, port: int, persons) -> None:
     if database["ENGINE"].endswith("sqlite3"):
         Path(database["NAME"]).parent.mkdir(parents=True, exist_ok=True, mode=0o700)
     call_command("migrate", interactive=False, verbosity=0)
-    # Without runserver's second migration check: the demo answers in under 3 seconds.
-    from django.core.servers.basehttp import run
     from django.core.wsgi import get_wsgi_application
+    from django.db import connections
 
     application = get_wsgi_application()
     # Import every view now (the GDPR API's alone takes a second), not in the first request.
@@ -173,5 +185,27 @@ def serve(host: str, port: int, persons) -> None:
     get_resolver().url_patterns  # noqa: B018 - imported for its side effect
     if persons:
         show_persons(persons)
+    connections.close_all()  # each server process opens its own
     console.print(f"Portal: http://{host}:{port}/?c=jodel (Ctrl-C stops it)", highlight=False)
-    run(host, port, application, threading=True)
+    _server_class()(application, {"bind": f"{host}:{port}", "workers": workers}).run()
+
+
+def _server_class():
+    from gunicorn.app.base import BaseApplication
+
+    class Server(BaseApplication):
+        """gunicorn around an application already loaded (no ``portal.wsgi`` import per
+        process); its own log only for warnings: the console keeps the persons' table."""
+
+        def __init__(self, application, options: dict) -> None:
+            self.application, self.options = application, options
+            super().__init__()
+
+        def load_config(self) -> None:
+            for name, value in {**self.options, "loglevel": "warning"}.items():
+                self.cfg.set(name, value)
+
+        def load(self):
+            return self.application
+
+    return Server

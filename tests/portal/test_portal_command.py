@@ -101,8 +101,9 @@ def test_portal_benchmark_logs_clients_in_and_serves_every_request(tmp_path: Pat
 
     config = write_config(tmp_path / "ennakko.yaml", {"workspace": str(tmp_path / "ws")})
     results = bench_portal(config, tmp_path, date(2026, 12, 1), clients=2, rounds=5, say=print)
-    assert [r.server.split()[0] for r in results] == ["ennakko", "gunicorn,"]
+    assert [r.server.split()[0] for r in results] == ["ennakko", "gunicorn"]
     for r in results:
         assert (r.requests, r.errors) == (10, 0)
         assert 0 < r.p50_ms <= r.p95_ms <= r.p99_ms
         assert r.start_seconds is not None and r.start_seconds > 0
+        assert 0 < r.server_cpu_ms < 1000  # the server's own processes did the work

@@ -62,7 +62,8 @@ def test_unknown_channels_are_not_echoed(client) -> None:
 def test_privacy_notice(client, lang: str, heading: str) -> None:
     page = client.get(f"/tietosuoja/?lang={lang}")
     assert page.status_code == 200
-    assert f"<h1>{heading}</h1>" in page.content.decode()
+    # Long compounds carry a soft hyphen (U+00AD) where a 320 px screen may break them.
+    assert f"<h1>{heading}</h1>" in page.content.decode().replace("\u00ad", "")
 
 
 PRODUCTION_ENV = {
