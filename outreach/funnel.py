@@ -233,7 +233,10 @@ def representativeness(f: Funnel, population: pl.DataFrame) -> pl.DataFrame:
     consenting = by_group(f, "area").select("area", persons=pl.col(SCORED))
     total = f.shown[cell(SCORED)]
     pop = population.select(pl.col("area").cast(pl.String), pl.col("population").cast(pl.Float64))
-    joined = consenting.join(pop, on="area", how="full", coalesce=True)
+    joined = consenting.join(pop, on="area", how="full", coalesce=True).with_columns(
+        # An area nobody consenting lives in has 0 persons, not a hidden count.
+        persons=pl.when(pl.col("area").is_in(f.groups["area"])).then("persons").otherwise(0)
+    )
     pop_total = float(pop["population"].sum() or 0.0)
     out = joined.with_columns(
         consent_share=pl.col("persons") / total if total else pl.lit(None, pl.Float64),

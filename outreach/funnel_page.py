@@ -7,7 +7,7 @@ disagree about a figure.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from html import escape
 
 import polars as pl
@@ -26,13 +26,15 @@ from outreach.funnel_purposes import ANSWERS
 from outreach.funnel_words import WORDS, purpose_word, word
 
 LANGS = ("fi", "en")
+NO_FIGURE = frozenset(w["no_figure"] for w in WORDS.values())
 
 
 @dataclass(frozen=True)
 class Report:
     """What the funnel publishes: the suppressed flow and purposes, representativeness by
     area and by age band, the partners' flow, the consent service's weeks (None: no
-    consent service runs), and the date counted on."""
+    consent service runs), the date counted on, and each partner's name per language
+    (``partners.<name>.label``; the source's own name where none)."""
 
     funnel: Funnel
     areas: pl.DataFrame
@@ -40,6 +42,15 @@ class Report:
     partners: pl.DataFrame
     portal: pl.DataFrame | None
     as_of: str
+    labels: dict[str, dict[str, str]] = field(default_factory=dict)
+
+    def source(self, name: str, lang: str) -> str:
+        return self.labels.get(name, {}).get(lang, name)
+
+    def purpose(self, purpose: str, lang: str) -> str:
+        """A purpose in ``lang``, a partner source by its label."""
+        source = purpose.removeprefix("source:")
+        return purpose_word(purpose, lang, self.source(source, lang))
 
 
 @dataclass(frozen=True)
@@ -66,7 +77,7 @@ def tables(r: Report, lang: str) -> list[Table]:
         for s, why, n in flow_table(f).iter_rows()
     ]
     out.append(Table(w["flow"], [w["step"], w["reason"], w["persons"]], flow))
-    overall = [[purpose_word(p, lang), num(g), num(n)] for p, g, n in purposes(f).iter_rows()]
+    overall = [[r.purpose(p, lang), num(g), num(n)] for p, g, n in purposes(f).iter_rows()]
     heads = [w["purpose"], *(word(a, lang) for a in ANSWERS)]
     out.append(Table(w["purposes"], heads, overall, note=w["purposes_note"]))
     for d in DIMENSIONS:
@@ -75,16 +86,22 @@ def tables(r: Report, lang: str) -> list[Table]:
         out.append(Table(f"{w['by']}: {w[d]}", heads, rows))
     for d in DIMENSIONS:
         table = purposes_by_group(f, d)
-        rows = [[word(x[0], lang), *(num(v) for v in x[1:])] for x in table.iter_rows()]
-        heads = [w[d], word(STEP_NAMES[0], lang)]
-        heads += [
-            f"{purpose_word(p, lang)}: {word(a, lang)}" for p, _ in f.purposes for a in ANSWERS
+        # given / not given of a purpose in one cell: a table a page wide, not two.
+        rows = [
+            [word(x[0], lang), num(x[1]), *(f"{num(g)} / {num(n)}" for g, n in _pairs(x[2:]))]
+            for x in table.iter_rows()
         ]
-        out.append(Table(f"{w['purposes']}: {w[d]}", heads, rows))
-    rows = [[x[0], *(num(v) for v in x[1:])] for x in r.partners.iter_rows()]
+        heads = [w[d], word(STEP_NAMES[0], lang), *(r.purpose(p, lang) for p, _ in f.purposes)]
+        note = w["pairs_note"]
+        out.append(Table(f"{w['purposes']}: {w[d]}", heads, rows, note=note))
+    rows = [[r.source(x[0], lang), *(num(v) for v in x[1:])] for x in r.partners.iter_rows()]
     out.append(Table(w["partners"], [w["source"], *(w[c] for c in PARTNER_CELLS)], rows))
     out += [_areas(r.areas, w), _bands(r.bands, lang)]
     return out
+
+
+def _pairs(values: tuple) -> list[tuple]:
+    return list(zip(values[::2], values[1::2], strict=True))
 
 
 def _portal(portal: pl.DataFrame | None, lang: str) -> Table:
@@ -101,16 +118,22 @@ def _rep_headers(w: dict[str, str], first: str, population: str) -> list[str]:
             w["ratio"]]  # fmt: skip
 
 
-def _rep_cells(first: str, row: dict) -> list[str]:
+def _rep_cells(first: str, row: dict, w: dict[str, str]) -> list[str]:
+    """A representativeness row; without a population figure its shares are blank, not
+    dashes (nothing is hidden there: there is nothing to compare with)."""
+    if row["population"] is None:
+        return [first, num(row["persons"]), w["no_figure"], "", "", ""]
+    # No ratio to a population share of 0 (an area nobody lives in): blank, not hidden.
+    ratio = "" if row["population_share"] == 0 else num(row["ratio"], 2)
     return [
         first, num(row["persons"]), num(row["population"]),
-        num(row["consent_share"], 3), num(row["population_share"], 3), num(row["ratio"], 2),
+        num(row["consent_share"], 3), num(row["population_share"], 3), ratio,
     ]  # fmt: skip
 
 
 def _areas(rep: pl.DataFrame, w: dict[str, str]) -> Table:
     named = list(rep.iter_rows(named=True))
-    rows = [_rep_cells(x["area"], x) for x in named]
+    rows = [_rep_cells(word(x["area"], w["lang"]), x, w) for x in named]
     shade = [None if x["ratio"] is None else x["ratio"] / 2 for x in named]
     return Table(w["repr"], _rep_headers(w, "area", "population"), rows, shade, w["repr_note"])
 
@@ -120,7 +143,7 @@ def _bands(rep: pl.DataFrame, lang: str) -> Table:
     heads = _rep_headers(w, "age_band", "band_population")
     if rep["population"].is_null().all():
         return Table(w["repr_band"], [], [], note=w["no_bands"])
-    rows = [_rep_cells(x["age_band"], x) for x in rep.iter_rows(named=True)]
+    rows = [_rep_cells(x["age_band"], x, w) for x in rep.iter_rows(named=True)]
     return Table(w["repr_band"], heads, rows, note=w["band_note"])
 
 
@@ -134,9 +157,9 @@ def markdown(r: Report, lang: str) -> str:
             lines += [t.note, ""]
         if not t.headers:
             continue
-        right = [_is_figure(c) for c in (t.rows[0] if t.rows else t.headers)]
+        right = _figure_columns(t)
         lines += ["| " + " | ".join(t.headers) + " |"]
-        lines += ["|" + "".join("---:|" if r_ else "---|" for r_ in right)]
+        lines += ["|" + "".join("---:|" if fig else "---|" for fig in right)]
         lines += ["| " + " | ".join(row) + " |" for row in t.rows]
         lines.append("")
     lines += [w["hidden"].format(m=r.funnel.min_cell), ""]
@@ -163,12 +186,23 @@ def funnel_svg(f: Funnel, lang: str) -> str:
 
 
 def _is_figure(text: str) -> bool:
-    return text == "–" or text.replace(".", "", 1).isdigit()
+    """A count, a share, a dash or "12 / 3": digits and those marks only."""
+    return bool(text) and set(text) <= set("0123456789.–/ ")
 
 
-def _td(text: str) -> str:
+def _figure_columns(t: Table) -> list[bool]:
+    """Which columns hold figures (right-aligned): never the first, which names the row
+    (a postal code is a name), and the others where every filled cell is a figure."""
+    columns = list(zip(*t.rows, strict=True)) if t.rows else [() for _ in t.headers]
+    return [
+        i > 0 and all(_is_figure(c) for c in col if c and c not in NO_FIGURE)
+        for i, col in enumerate(columns)
+    ]
+
+
+def _td(text: str, figure: bool) -> str:
     """A cell; figures (and the dash of a hidden one) right-aligned."""
-    return f'<td class="n">{escape(text)}</td>' if _is_figure(text) else f"<td>{escape(text)}</td>"
+    return f'<td class="n">{escape(text)}</td>' if figure else f"<td>{escape(text)}</td>"
 
 
 def _table_html(t: Table) -> str:
@@ -179,9 +213,11 @@ def _table_html(t: Table) -> str:
         return "".join(parts)
     head = "".join(f"<th>{escape(h)}</th>" for h in t.headers)
     body = []
+    right = _figure_columns(t)
     for cells, s in zip(t.rows, t.shade or [None] * len(t.rows), strict=True):
         style = "" if s is None else f' style="background:rgba(0,114,198,{min(1.0, s):.2f})"'
-        body.append(f"<tr{style}>" + "".join(_td(c) for c in cells) + "</tr>")
+        tds = "".join(_td(c, fig) for c, fig in zip(cells, right, strict=True))
+        body.append(f"<tr{style}>{tds}</tr>")
     table = f"<table><thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table>"
     return "".join(parts) + f'<div class="wide">{table}</div>'
 

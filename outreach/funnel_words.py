@@ -19,6 +19,8 @@ WORDS = {
         "purposes": "Suostumus käyttötarkoituksittain ja lähteittäin", "purpose": "Käyttötarkoitus",
         "purposes_note": "Niistä, jotka ovat antaneet suostumuksen: kuinka monen voimassa oleva suostumus sallii kunkin käyttötarkoituksen (annettu + ei annettu = suostumus annettu).",
         "repr_note": "Pisteytettävissä olevat henkilöt alueittain verrattuna alueen 18-29-vuotiaisiin (Paavo, uusin vuosi). Suhde 1: yhtä paljon kuin väestöosuus antaa odottaa; alle 1: vähemmän.",
+        "lang": "fi", "no_figure": "ei lukua",
+        "pairs_note": "Kussakin sarakkeessa annettu / ei annettu; yhteensä suostumus annettu.",
         "repr_band": "Edustavuus ikäryhmittäin", "band_population": "Väestö (Paavo, kaikki alueet)",
         "band_note": "Pisteytettävissä olevat henkilöt ikäryhmittäin verrattuna ikäryhmän väestöön kaikilla alueilla (Paavo, uusin vuosi). Osuudet 18-29-vuotiaista; Paavo ei julkaise 15-17-vuotiaita, joten heille ei ole väestölukua.",
         "no_bands": "Indikaattoritaulussa ei ole Paavon ikäryhmien väestölukuja (youth_18_19, youth_20_24, youth_25_29 tai Paavon 18_19_years_he, 20_24_years_he, 25_29_years_he), joten edustavuutta ikäryhmittäin ei laskettu. Ikäryhmittäinen polku näyttää silti, ketkä suostuvat.",
@@ -37,6 +39,8 @@ WORDS = {
         "purposes": "Consent per purpose and partner source", "purpose": "Purpose",
         "purposes_note": "Of the persons who gave a consent: how many have a valid consent allowing each purpose (given + not given = consent given).",
         "repr_note": "Persons who may be scored per area against the area's 18-29 year-olds (Paavo, latest year). Ratio 1: as many as the population share suggests; below 1: fewer.",
+        "lang": "en", "no_figure": "no figure",
+        "pairs_note": "Each column: given / not given; together, consent given.",
         "repr_band": "Representativeness by age band", "band_population": "Population (Paavo, all areas)",
         "band_note": "Persons who may be scored per age band against the band's population over all areas (Paavo, latest year). Shares are of the 18-29 year-olds; Paavo publishes no 15-17 band, so it has no population figure.",
         "no_bands": "The indicator table holds no Paavo age-band populations (youth_18_19, youth_20_24, youth_25_29, or Paavo's 18_19_years_he, 20_24_years_he, 25_29_years_he), so representativeness by age band is not computed. The flow by age band still shows who consents.",
@@ -73,9 +77,10 @@ def word(text: str | None, lang: str) -> str:
     return (STEP_WORDS if lang == "fi" else EN_WORDS).get(text, text)
 
 
-def purpose_word(purpose: str, lang: str) -> str:
-    """``scoring``, ``contact`` or ``source:<partner>`` (partner rows) in ``lang``."""
+def purpose_word(purpose: str, lang: str, partner: str | None = None) -> str:
+    """``scoring``, ``contact`` or ``source:<partner>`` (its rows may be used) in ``lang``;
+    ``partner``: the source's name to print (its label)."""
     if purpose.startswith("source:"):
-        partner = purpose.removeprefix("source:")
-        return f"{'tiedot' if lang == 'fi' else 'rows'}: {partner}"
+        name = partner or purpose.removeprefix("source:")
+        return f"{'tiedot' if lang == 'fi' else 'rows'}: {name}"
     return word(purpose, lang)

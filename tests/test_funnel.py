@@ -4,6 +4,7 @@ renders in headless Chromium without errors."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import date, timedelta
 from itertools import pairwise
 from pathlib import Path
@@ -330,3 +331,13 @@ def test_representativeness_by_age_band_against_paavo() -> None:
     assert "–" not in str(hidden.filter(pl.col("age_band") == "20-24")["persons"][0])
     no_bands = representativeness_by_band(f, population_by_band(raw.head(0)))
     assert no_bands["population"].null_count() == 4
+    from outreach.funnel import representativeness
+    from outreach.funnel_page import Report, markdown
+
+    areas = representativeness(f, pl.DataFrame({"area": ["00100"], "population": [4458.0]}))
+    asked = pl.DataFrame(schema={"source": pl.String, "person_id": pl.String, "rows": pl.Boolean})
+    report = Report(f, areas, no_bands, partner_flow(asked, MIN_CELL), None, AS_OF.isoformat())
+    without = markdown(report, "en").split("## Representativeness by age band")[1]
+    assert "holds no Paavo age-band populations" in without and "| 15-17 |" not in without
+    with_bands = markdown(replace(report, bands=rep), "en")
+    assert "| 15-17 | 40 | no figure |  |  |  |" in with_bands

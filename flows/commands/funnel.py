@@ -84,6 +84,7 @@ def funnel(
         partners=partner_flow(asked, min_cell),
         portal=None if daily is None else portal_weekly(daily, min_cell),
         as_of=day,
+        labels={name: spec.label.model_dump() for name, spec in settings.partners.items()},
     )
     folder = (out_dir or ctx.ws.path("reports", "funnel")).resolve()
     folder.mkdir(parents=True, exist_ok=True)
