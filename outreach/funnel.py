@@ -197,7 +197,7 @@ def build(facts: pl.DataFrame, as_of: date, min_cell: int) -> Funnel:
     groups: dict[str, list[str]] = {}
     for d in DIMENSIONS:
         groups[d] = sorted(frame[d].unique().to_list())
-        for (g,), part in frame.group_by(d):
+        for (g,), part in frame.group_by(d, maintain_order=True):
             values |= {key(d, str(g), k): v for k, v in _values(part, purposes).items()}
     f = Funnel({}, groups, min_cell, purposes)
     f.shown = suppress(values, all_equations(f), min_cell)
