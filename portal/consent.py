@@ -141,9 +141,7 @@ def state_for(person: Person, as_of: date) -> dict[str, dict]:
     purposes given on different days keep their own expiry. The answer depends only on
     the latest records' dates, the birth year and the day, so it is remembered by exactly
     those (``decided``): a page shown again costs one query, not a polars plan."""
-    latest = ConsentRecord.objects.filter(person=person, replaced_by__isnull=True).values_list(
-        "purpose", "given_at", "expires_at", "withdrawn_at", "notice__version"
-    )  # as ``current``, without building the records: this runs on every personal page
+    latest = latest_facts(person)
     if not latest:
         return {}
     facts = tuple(
@@ -156,6 +154,29 @@ def state_for(person: Person, as_of: date) -> dict[str, dict]:
     rules = (repr(settings.ENNAKKO.consent), tuple(settings.ENNAKKO.partners))
     answer = decided(facts, person.birth_year, as_of, rules)
     return {token: dict(s) for token, s in answer.items()}
+
+
+@lru_cache(maxsize=1)
+def _latest_sql() -> str:
+    records, notices = ConsentRecord._meta.db_table, Notice._meta.db_table
+    return (
+        f"SELECT r.record_id, r.purpose, r.given_at, r.expires_at, r.withdrawn_at,"
+        f" n.version AS notice_version FROM {records} r JOIN {notices} n ON n.id = r.notice_id"
+        f" WHERE r.person_id = %s AND NOT EXISTS"
+        f" (SELECT 1 FROM {records} later WHERE later.replaces_id = r.record_id)"
+    )
+
+
+def latest_facts(person: Person) -> list[tuple]:
+    """Each purpose's latest record (as :func:`current`) as ``(purpose, given_at,
+    expires_at, withdrawn_at, notice version)``.
+
+    Written in SQL by hand because every personal page runs it: the ORM spends four times
+    the query's own time building it (0.35 ms against 0.09 ms here). ``raw`` still converts
+    the columns as the model's fields do; ``tests/portal/test_portal_consent.py`` checks it
+    against the ORM's answer."""
+    rows = ConsentRecord.objects.raw(_latest_sql(), [person.pk])
+    return [(r.purpose, r.given_at, r.expires_at, r.withdrawn_at, r.notice_version) for r in rows]
 
 
 @lru_cache(maxsize=4096)

@@ -195,7 +195,14 @@ CACHES = {
         }
         if SHARED_CACHE
         else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
-    )
+    ),
+    # The page frame (language bar, page links, footer) rendered once per language,
+    # channel and page in each process (base.html): links only, nothing about anyone.
+    "fragments": {
+        "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+        "LOCATION": "fragments",
+        "OPTIONS": {"MAX_ENTRIES": 5000},
+    },
 }
 # Sessions are read on every page: through the shared cache, written through to the
 # database. Only where every worker sees the same cache (else a logout in one worker

@@ -81,6 +81,29 @@ def test_each_change_is_one_new_record_replacing_the_last(client, person, portal
     assert ConsentRecord.objects.count() == 4
 
 
+def test_the_hand_written_latest_records_query_answers_as_the_orm(client, person) -> None:
+    """``consent.latest_facts`` (SQL by hand, on every personal page) against the ORM's
+    own query, over chains of gives, withdrawals and renewals, and for another person."""
+    other = Person.objects.create(
+        user=User.objects.create(uuid="00000000-0000-4000-8000-000000000043", username="u43"),
+        encrypted_identity_code="020206A9424",
+        identity_code="020206A9424",
+        birth_year=2006,
+    )
+
+    def orm(who: Person) -> list[tuple]:
+        rows = ConsentRecord.objects.filter(person=who, replaced_by__isnull=True)
+        fields = ("purpose", "given_at", "expires_at", "withdrawn_at", "notice__version")
+        return sorted(rows.values_list(*fields))
+
+    assert consent.latest_facts(person) == [] == orm(person)
+    for chosen in (("scoring", "contact"), ("scoring",), ("contact", "source:school"), ()):
+        submit(client, *chosen)
+        assert sorted(consent.latest_facts(person)) == orm(person)
+        assert len(orm(person)) == len({f[0] for f in orm(person)})  # one per purpose
+    assert consent.latest_facts(other) == []
+
+
 def test_records_cannot_be_updated_or_deleted(client, person) -> None:
     submit(client, "scoring")
     record = ConsentRecord.objects.get()
