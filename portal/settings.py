@@ -26,6 +26,8 @@ comes from the environment:
 ``_ANONYMOUS``                      session (10, 30), and before a session (60)
 ``PORTAL_CACHE_DIR``                production's shared rate-limit cache (default
                                     ``<workspace>/portal/cache``)
+``PORTAL_DB_CONN_MAX_AGE``          seconds a server process keeps its database
+                                    connection (300; 0 opens one per request)
 ``PORTAL_GDPR_ISSUER``,             the city profile's GDPR API tokens: issuer (default:
 ``PORTAL_GDPR_AUDIENCE``,           the login provider's realm), audience, scope prefix,
 ``PORTAL_GDPR_SCOPE_PREFIX``,       query and delete scopes (``ennakko.gdprquery``,
