@@ -202,7 +202,10 @@ def _server_class():
             super().__init__()
 
         def load_config(self) -> None:
-            for name, value in {**self.options, "loglevel": "warning"}.items():
+            # No control socket: gunicorn's default path is one per user ($HOME), which
+            # two portals (a demo and a test) on one machine would share.
+            quiet = {"loglevel": "warning", "control_socket_disable": True}
+            for name, value in {**self.options, **quiet}.items():
                 self.cfg.set(name, value)
 
         def load(self):
